@@ -1,0 +1,87 @@
+# twocvm: build, test, demo and benchmarks. `make help` lists the targets.
+#
+# Everything a fresh Debian 12 machine with Swift lacks is installed by `make deps`:
+# system packages through apt, Python cross-check tools into the project-local venv .venv/.
+
+SHELL        := /bin/bash
+SWIFT        ?= swift
+PREFIX       ?= /usr/local
+CONFIG       ?= debug
+VENV         := $(CURDIR)/.venv
+PYTHON       := $(VENV)/bin/python
+export TWOCVM_PYTHON := $(PYTHON)
+
+# Debian packages: C libraries we link, firmware for launch-measure tests, the wasm32-wasi C
+# toolchain pieces for the examples, and timing tools for the benchmarks.
+APT_PACKAGES := libssl-dev libcbor-dev pkg-config ovmf wasi-libc libclang-rt-dev-wasm32 wabt hyperfine
+# Python cross-check tools (independent implementations the tests compare against).
+# cbor2 stays below 6 because pycose 1.1 needs it.
+PY_PACKAGES  := "cbor2<6" "pycose==1.1.0" "pyhpke" "rfc8785" "sev-snp-measure==0.0.13" "cryptography"
+
+BIN          = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)/twocvm
+
+.PHONY: help deps deps-apt deps-python build test test-fast install demo demo-dev examples fuzz bench clean
+
+help:
+	@echo "make deps     install missing system packages and the Python venv (.venv)"
+	@echo "make build    build twocvm (CONFIG=debug|release)"
+	@echo "make test     deps + all unit, CLI and cross-check tests + fuzz corpus replay"
+	@echo "make demo     deps + the two-party demo on the simulated SNP platform"
+	@echo "make install  install twocvm to PREFIX (default /usr/local)"
+	@echo "make fuzz     build the libFuzzer targets and run each briefly"
+	@echo "make bench    run the benchmarks and write Docs/performance.md"
+
+deps: deps-apt deps-python
+
+deps-apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+deps-python: $(VENV)/.installed
+
+$(VENV)/.installed: Makefile
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check $(PY_PACKAGES)
+	touch $@
+
+build:
+	$(SWIFT) build -c $(CONFIG)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(MAKE) --no-print-directory fuzz-replay
+
+# Replays the committed fuzz corpus through every parser (the normal build's replayer).
+fuzz-replay:
+	@bin=$$($(SWIFT) build --show-bin-path)/twocvm-fuzz; \
+	for dir in Fuzz/corpus/*/; do \
+	  target=$$(basename $$dir); files=$$(find $$dir -type f | sort); \
+	  [ -n "$$files" ] && $$bin $$target $$files; \
+	done; true
+
+# libFuzzer: a separate scratch path, since every Swift module is instrumented.
+FUZZ_SECONDS ?= 20
+fuzz:
+	$(SWIFT) build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING \
+	  -Xswiftc -parse-as-library --product twocvm-fuzz
+	@for dir in Fuzz/corpus/*/; do \
+	  target=$$(basename $$dir); echo "fuzzing $$target for $(FUZZ_SECONDS)s"; \
+	  mkdir -p .build-fuzz/corpus/$$target; \
+	  TWOCVM_FUZZ_TARGET=$$target .build-fuzz/debug/twocvm-fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -rss_limit_mb=2048 .build-fuzz/corpus/$$target $$dir 2>&1 | tail -3 || exit 1; \
+	done
+
+install:
+	$(SWIFT) build -c release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $$($(SWIFT) build -c release --show-bin-path)/twocvm $(DESTDIR)$(PREFIX)/bin/twocvm
+
+clean:
+	rm -rf .build .build-fuzz

@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+//
+// twocvm: the toolkit for Two-Way Confidential VMs. See Docs/architecture.md for why the targets
+// are split this way; SPEC §2 fixes the dependency rules (SNP, Manifest and Sandbox never import
+// each other; only the executable prints).
+
+import PackageDescription
+
+let package = Package(
+    name: "twocvm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "twocvm", targets: ["twocvm"]),
+        .library(name: "TwoCVM", targets: ["TwoCVM"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: libcbor-dev, libssl-dev).
+        .systemLibrary(
+            name: "CLibCBOR", pkgConfig: "libcbor",
+            providers: [.apt(["libcbor-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+
+        // Deterministic CBOR value model, encoder, and bounded decoder over libcbor.
+        .target(name: "CBOR", dependencies: ["CLibCBOR"]),
+
+        // The Commitment Manifest: TOML model, lint, canonical digest, approvals.
+        .target(
+            name: "Manifest",
+            dependencies: [
+                "CBOR",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
+        // AMD SEV-SNP: report ABI, certificate chain, validation, launch measurement, guest device.
+        .target(
+            name: "SNP",
+            dependencies: [
+                "COpenSSL",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
+        // The WebAssembly sandbox: one isolated instance per component (WasmKit behind an engine boundary).
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
+            ]),
+
+        // Evidence bundles, REPORT_DATA binding, HPKE sealing, COSE receipts.
+        .target(
+            name: "Evidence",
+            dependencies: [
+                "CBOR", "SNP", "Manifest",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
+        // The workflows behind each subcommand.
+        .target(
+            name: "TwoCVM",
+            dependencies: [
+                "CBOR", "Manifest", "SNP", "Sandbox", "Evidence",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
+        // The executable: argument parsing, human and --json output, exit codes.
+        .executableTarget(
+            name: "twocvm",
+            dependencies: [
+                "TwoCVM", "Manifest", "CBOR", "SNP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Fuzz entry points for every parser of untrusted bytes (corpus replayer unless built
+        // with -sanitize=fuzzer -DFUZZING; see `make fuzz`).
+        .executableTarget(
+            name: "twocvm-fuzz",
+            dependencies: ["CBOR", "Manifest", "SNP"]),
+
+        .testTarget(name: "CBORTests", dependencies: ["CBOR"]),
+        .testTarget(
+            name: "ManifestTests",
+            dependencies: ["Manifest", "CBOR", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "SNPTests", dependencies: ["SNP"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "EvidenceTests", dependencies: ["Evidence"]),
+        .testTarget(name: "TwoCVMTests", dependencies: ["TwoCVM"]),
+        .testTarget(name: "CLITests", dependencies: ["twocvm", "twocvm-fuzz"]),
+    ]
+)

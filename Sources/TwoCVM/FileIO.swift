@@ -1,0 +1,117 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Errors from reading and writing the files every command works on.
+public enum FileIOError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    case tooLarge(path: String, size: Int, limit: Int)
+    case unwritable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+        case let .tooLarge(path, size, limit):
+            return "\(path): file is \(size) bytes, over the limit of \(limit) bytes"
+        case let .unwritable(path, reason): return "\(path): cannot write: \(reason)"
+        }
+    }
+}
+
+/// Bounded reads and atomic writes. Every command reads untrusted files through `read`, which
+/// checks the size before allocating, and writes through `writeAtomically`, which never leaves
+/// a partial file behind (temp file in the same directory, fsync, rename).
+public enum FileIO {
+    /// Reads the whole file at `path` (`-` is stdin), refusing anything over `limit` bytes
+    /// before reading it.
+    public static func read(_ path: String, limit: Int) throws -> [UInt8] {
+        if path == "-" { return try readStandardInput(limit: limit) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FileIOError.unreadable(path: path, reason: "not a regular file")
+        }
+        let size = Int(info.st_size)
+        guard size <= limit else { throw FileIOError.tooLarge(path: path, size: size, limit: limit) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        while filled < size {
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + filled, size - filled)
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw FileIOError.unreadable(path: path, reason: n == 0 ? "file shrank while reading" : errnoText()) }
+            filled += n
+        }
+        return bytes
+    }
+
+    /// Writes `bytes` to `path` atomically with the given permission bits (`-` is stdout).
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+        let tempPath = String(cString: template)
+        var committed = false
+        defer {
+            if !committed { unlink(tempPath) }
+        }
+        do {
+            defer { close(fd) }
+            guard fchmod(fd, mode) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+            var written = 0
+            while written < bytes.count {
+                let n = bytes.withUnsafeBytes { buffer in
+                    write(fd, buffer.baseAddress! + written, bytes.count - written)
+                }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+                written += n
+            }
+            guard fsync(fd) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+        }
+        guard rename(tempPath, path) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+        committed = true
+    }
+
+    /// Creates `path` as a directory (and parents) with the given mode if it does not exist.
+    public static func makeDirectory(_ path: String, mode: Int = 0o755) throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: mode])
+        } catch {
+            throw FileIOError.unwritable(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    private static func readStandardInput(limit: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw FileIOError.unreadable(path: "-", reason: errnoText()) }
+            if n == 0 { return bytes }
+            guard bytes.count + n <= limit else {
+                throw FileIOError.tooLarge(path: "-", size: bytes.count + n, limit: limit)
+            }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+}

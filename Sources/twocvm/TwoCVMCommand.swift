@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import TwoCVM
+
+/// The `twocvm` executable: one subcommand per workflow (SPEC §5).
+///
+/// Exit codes are part of the contract: 0 success, 1 a check failed (verification, lint),
+/// 2 bad input or usage, 3 environment (device missing, permission). `main()` maps every
+/// error that reaches it onto those codes, including ArgumentParser's own usage errors.
+@main
+struct TwoCVMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "twocvm",
+        abstract: "Two-Way Confidential VMs: manifests, SEV-SNP evidence and sandboxed joint computation.",
+        discussion: """
+            Every command reads files and writes files atomically; nothing needs a network.
+            Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 environment.
+            """,
+        version: ToolVersion.current,
+        subcommands: [
+            KeygenCommand.self,
+            ManifestCommand.self,
+            LaunchMeasureCommand.self,
+            ReportCommand.self,
+        ]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            Foundation.exit(Self.report(error))
+        }
+    }
+
+    /// Prints `error` to stderr (or help to stdout) and returns the process exit status.
+    private static func report(_ error: Error) -> Int32 {
+        if let failure = error as? CommandFailure {
+            Console.error(failure.message)
+            return failure.status.rawValue
+        }
+        if let exitCode = error as? ExitCode {
+            return exitCode.rawValue
+        }
+        if exitCode(for: error) == .success {  // --help, --version
+            let message = fullMessage(for: error)
+            if !message.isEmpty { Console.out(message) }
+            return ExitStatus.success.rawValue
+        }
+        // Usage errors from ArgumentParser and library errors no command mapped: the input
+        // could not be used (SPEC §5: exit 2).
+        Console.errorText(fullMessage(for: error))
+        return ExitStatus.badInput.rawValue
+    }
+}
