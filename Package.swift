@@ -87,6 +87,11 @@ let package = Package(
             name: "twocvm-fuzz",
             dependencies: ["CBOR", "Manifest", "SNP"]),
 
+        // In-process benchmarks driven by `make bench` (Benchmarks/).
+        .executableTarget(
+            name: "twocvm-bench",
+            dependencies: ["CBOR", "Manifest", "SNP", "TwoCVM"]),
+
         .testTarget(name: "CBORTests", dependencies: ["CBOR"]),
         .testTarget(
             name: "ManifestTests",
