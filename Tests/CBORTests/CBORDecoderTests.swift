@@ -1,0 +1,128 @@
+import XCTest
+@testable import CBOR
+
+/// The bounded decoder: round trips, canonical mode, and hostile inputs that must be refused
+/// quickly without allocating what their headers claim.
+final class CBORDecoderTests: XCTestCase {
+    private func bytes(_ hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            out.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return out
+    }
+
+    private let sample = CBOR.textMap([
+        ("version", .int(1)), ("name", .text("wafer-yield")), ("neg", .int(-1_000_000)),
+        ("blob", .bytes(Array(0..<200))), ("flags", .array([.bool(true), .bool(false), .null])),
+        ("nested", .array([.textMap([("deep", .array([.tagged(18, .array([.int(1), .float(1.5)]))]))])])),
+    ])
+
+    func testDeterministicEncodingRoundTripsInCanonicalMode() throws {
+        let encoded = sample.encoded()
+        let decoded = try CBORDecoder.decode(encoded, requireCanonical: true)
+        XCTAssertEqual(decoded.encoded(), encoded)
+        XCTAssertEqual(decoded[text: "name"], .text("wafer-yield"))
+        XCTAssertEqual(decoded[text: "neg"]?.int64, -1_000_000)
+    }
+
+    func testCanonicalModeRefusesNonShortestHeads() {
+        for input in ["1817", "190017", "5801ff", "980100", "d81201"] {
+            XCTAssertThrowsError(try CBORDecoder.decode(bytes(input), requireCanonical: true), input) { error in
+                guard case CBORDecodingError.notCanonical = error else { return XCTFail("\(input): \(error)") }
+            }
+            XCTAssertNoThrow(try CBORDecoder.decode(bytes(input)), input)
+        }
+    }
+
+    func testCanonicalModeRefusesIndefiniteLengthsAndUnsortedKeys() throws {
+        let indefinite = ["9f01ff", "bf6161 01ff", "5f4101ff", "7f6161ff"].map { $0.replacingOccurrences(of: " ", with: "") }
+        for input in indefinite {
+            XCTAssertThrowsError(try CBORDecoder.decode(bytes(input), requireCanonical: true), input)
+            XCTAssertNoThrow(try CBORDecoder.decode(bytes(input)), input)
+        }
+        XCTAssertEqual(try CBORDecoder.decode(bytes("5f41014102ff")), .bytes([1, 2]))
+        XCTAssertEqual(try CBORDecoder.decode(bytes("7f61616162ff")), .text("ab"))
+        let unsorted = bytes("a2616201616101")  // {"b": 1, "a": 1}
+        XCTAssertThrowsError(try CBORDecoder.decode(unsorted, requireCanonical: true))
+        XCTAssertNoThrow(try CBORDecoder.decode(unsorted))
+        XCTAssertThrowsError(try CBORDecoder.decode(bytes("fb3ff8000000000000"), requireCanonical: true))
+    }
+
+    func testDuplicateMapKeysAreRefusedInEveryMode() {
+        XCTAssertThrowsError(try CBORDecoder.decode(bytes("a2616101616102"))) { error in
+            XCTAssertEqual(error as? CBORDecodingError, .duplicateMapKey(offset: 4))
+        }
+    }
+
+    func testHeaderClaimingFourGiBIsRefusedBeforeAllocating() {
+        // A byte string, an array and a map each claiming 2^32 - 1 with nothing behind them.
+        for input in ["5affffffff", "9affffffff00", "baffffffff0000", "5bffffffffffffffff", "9bffffffffffffffff"] {
+            let start = Date()
+            XCTAssertThrowsError(try CBORDecoder.decode(bytes(input)), input) { error in
+                switch error as? CBORDecodingError {
+                case .truncated?, .lengthExceedsInput?: break
+                default: XCTFail("\(input): \(error)")
+                }
+            }
+            XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
+        }
+    }
+
+    func testDeepNestingIsRefusedAtTheDepthLimit() {
+        let deep = [UInt8](repeating: 0x81, count: 100_000) + [0x00]
+        XCTAssertThrowsError(try CBORDecoder.decode(deep)) { error in
+            XCTAssertEqual(error as? CBORDecodingError, .tooDeep(offset: 32, limit: 32))
+        }
+        let ok = [UInt8](repeating: 0x81, count: 31) + [0x00]
+        XCTAssertNoThrow(try CBORDecoder.decode(ok))
+    }
+
+    func testItemCountAndInputSizeLimits() {
+        let many = [0x99, 0x03, 0xE8] + [UInt8](repeating: 0x00, count: 1000)
+        XCTAssertThrowsError(try CBORDecoder.decode(many, limits: .init(maxItems: 500))) { error in
+            guard case CBORDecodingError.tooManyItems = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertNoThrow(try CBORDecoder.decode(many))
+        XCTAssertThrowsError(try CBORDecoder.decode(many, limits: .init(maxInputBytes: 100))) { error in
+            XCTAssertEqual(error as? CBORDecodingError, .inputTooLarge(size: 1003, limit: 100))
+        }
+    }
+
+    func testTruncatedTrailingAndMalformedInputs() {
+        XCTAssertEqual(catchError { try CBORDecoder.decode([]) }, .empty)
+        XCTAssertEqual(catchError { try CBORDecoder.decode(self.bytes("8201")) }, .lengthExceedsInput(offset: 0, declared: 2, remaining: 1))
+        XCTAssertEqual(catchError { try CBORDecoder.decode(self.bytes("820101")) }, nil)
+        XCTAssertEqual(catchError { try CBORDecoder.decode(self.bytes("83018201")) }, .lengthExceedsInput(offset: 2, declared: 2, remaining: 1))
+        XCTAssertEqual(catchError { try CBORDecoder.decode(self.bytes("d2")) }, .truncated(offset: 1))
+        XCTAssertEqual(catchError { try CBORDecoder.decode(self.bytes("0101")) }, .trailingBytes(offset: 1))
+        XCTAssertEqual(catchError { try CBORDecoder.decode(self.bytes("62c3")) }, .truncated(offset: 0))
+        XCTAssertEqual(catchError { try CBORDecoder.decode(self.bytes("62c328")) }, .invalidUTF8(offset: 0))
+        XCTAssertEqual(catchError { try CBORDecoder.decode(self.bytes("ff")) }, .malformed(offset: 0))
+        XCTAssertNotNil(catchError { try CBORDecoder.decode(self.bytes("1c")) })
+    }
+
+    func testRandomBytesNeverCrash() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let count = Int.random(in: 1...64, using: &generator)
+            let input = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if let value = try? CBORDecoder.decode(input) {
+                // Anything accepted re-encodes and decodes canonically to the same value.
+                XCTAssertEqual(try? CBORDecoder.decode(value.encoded(), requireCanonical: true), value)
+            }
+        }
+    }
+
+    private func catchError(_ body: () throws -> CBOR) -> CBORDecodingError? {
+        do {
+            _ = try body()
+            return nil
+        } catch {
+            return error as? CBORDecodingError
+        }
+    }
+}
