@@ -31,11 +31,16 @@ let package = Package(
         // Deterministic CBOR value model, encoder, and bounded decoder over libcbor.
         .target(name: "CBOR", dependencies: ["CLibCBOR"]),
 
+        // COSE_Sign1 (RFC 9052) with ES384: approvals and run receipts.
+        .target(
+            name: "COSE",
+            dependencies: ["CBOR", .product(name: "Crypto", package: "swift-crypto")]),
+
         // The Commitment Manifest: TOML model, lint, canonical digest, approvals.
         .target(
             name: "Manifest",
             dependencies: [
-                "CBOR",
+                "CBOR", "COSE",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
@@ -61,7 +66,7 @@ let package = Package(
         .target(
             name: "Evidence",
             dependencies: [
-                "CBOR", "SNP", "Manifest",
+                "CBOR", "COSE", "SNP", "Manifest",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
@@ -69,7 +74,7 @@ let package = Package(
         .target(
             name: "TwoCVM",
             dependencies: [
-                "CBOR", "Manifest", "SNP", "Sandbox", "Evidence",
+                "CBOR", "COSE", "Manifest", "SNP", "Sandbox", "Evidence",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
@@ -77,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "twocvm",
             dependencies: [
-                "TwoCVM", "Manifest", "CBOR", "SNP",
+                "TwoCVM", "Manifest", "CBOR", "COSE", "SNP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -94,9 +99,15 @@ let package = Package(
 
         .testTarget(name: "CBORTests", dependencies: ["CBOR"]),
         .testTarget(
+            name: "COSETests",
+            dependencies: ["COSE", "CBOR", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
             name: "ManifestTests",
-            dependencies: ["Manifest", "CBOR", .product(name: "Crypto", package: "swift-crypto")],
-            resources: [.copy("Fixtures")]),
+            dependencies: [
+                "Manifest", "CBOR", "COSE",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         .testTarget(name: "SNPTests", dependencies: ["SNP"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"]),

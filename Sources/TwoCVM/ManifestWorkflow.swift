@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import Manifest
 
 /// The manifest digest as other workflows need it (launch-measure reference values, attest).
 public struct ManifestDigestSummary: Sendable, Equatable {
@@ -10,10 +12,85 @@ public struct ManifestDigestSummary: Sendable, Equatable {
     public var hostData: [UInt8] { Array(digestBytes.prefix(32)) }
 }
 
-/// Workflows over manifest files. (Filled in by the manifest engine work.)
+/// A manifest that could not be used, with the findings that say why.
+public enum ManifestWorkflowError: Error, CustomStringConvertible {
+    /// The file has lint errors (the diagnostics say which).
+    case notClean(file: String, diagnostics: [Diagnostic])
+    case unknownParticipant(file: String, id: String, known: [String])
+    case keyMismatch(participant: String, keyDirectory: String)
+
+    public var description: String {
+        switch self {
+        case let .notClean(file, diagnostics):
+            let errors = diagnostics.filter { $0.severity == .error }
+            let shown = errors.prefix(5).map { "  \($0)" }.joined(separator: "\n")
+            let more = errors.count > 5 ? "\n  … and \(errors.count - 5) more (run `twocvm manifest lint \(file)`)" : ""
+            return "\(file) is not a valid manifest (\(errors.count) error\(errors.count == 1 ? "" : "s")):\n\(shown)\(more)"
+        case let .unknownParticipant(file, id, known):
+            return "\(file): no participant '\(id)' (participants: \(known.joined(separator: ", ")))"
+        case let .keyMismatch(participant, directory):
+            return "\(directory)/\(ParticipantKeys.signingKeyFile) is not the signing key the manifest lists for '\(participant)'"
+        }
+    }
+}
+
+/// Workflows over manifest files: lint, digest, sign, check approvals.
 public enum ManifestWorkflow {
+    /// Reads and lints the manifest at `path`, never throwing for problems inside the file
+    /// (they are diagnostics); throws only if the file cannot be read at all.
+    public static func lint(_ path: String) throws -> ManifestDocument {
+        do {
+            let bytes = try FileIO.read(path, limit: ManifestDocument.maxFileBytes)
+            return ManifestDocument.parse(bytes, fileName: path)
+        } catch FileIOError.tooLarge(_, let size, _) {
+            // Reported as the lint finding it is, without reading the file.
+            return ManifestDocument.tooLarge(fileName: path, size: size)
+        }
+    }
+
+    /// Reads a manifest that must be free of errors; returns it with its digest.
+    public static func load(_ path: String) throws -> (manifest: Manifest, digest: ManifestDigest, document: ManifestDocument) {
+        let document = try lint(path)
+        guard let manifest = document.manifest, let digest = document.digest else {
+            throw ManifestWorkflowError.notClean(file: path, diagnostics: document.diagnostics)
+        }
+        return (manifest, digest, document)
+    }
+
     /// Parses, lints and digests the manifest at `path`; throws if it cannot be used.
     public static func digest(ofManifestAt path: String) throws -> ManifestDigestSummary {
-        fatalError("not yet implemented")
+        let digest = try load(path).digest
+        return ManifestDigestSummary(digest: digest.description, digestBytes: digest.bytes)
+    }
+
+    /// Signs the manifest at `path` as `participant` with the key in `keyDirectory` and writes
+    /// the approval to `output` atomically. The key must be the one the manifest lists.
+    public static func sign(_ path: String, keyDirectory: String, participant: String, output: String) throws -> ManifestDigest {
+        let (manifest, digest, _) = try load(path)
+        guard let entry = manifest.participant(participant) else {
+            throw ManifestWorkflowError.unknownParticipant(file: path, id: participant, known: manifest.participants.map(\.id))
+        }
+        let key = try ParticipantKeys.loadSigningKey(from: keyDirectory)
+        guard key.publicKey.rawRepresentation == entry.signingKey.rawRepresentation else {
+            throw ManifestWorkflowError.keyMismatch(participant: participant, keyDirectory: keyDirectory)
+        }
+        let approval = try Approval.sign(digest, participantID: participant, key: key)
+        try FileIO.writeAtomically(approval, to: output)
+        return digest
+    }
+
+    /// Checks the approval files against the manifest at `path`.
+    public static func approvals(_ path: String, approvalFiles: [String]) throws -> (ApprovalVerdict, ManifestDigest) {
+        let (manifest, digest, _) = try load(path)
+        let files = try approvalFiles.map { file in
+            (name: file, bytes: try FileIO.read(file, limit: 1 << 20))
+        }
+        return (Approval.verify(files, manifest: manifest, digest: digest), digest)
+    }
+
+    /// Every `*.cose` file in `directory`, sorted.
+    public static func approvalFiles(in directory: String) throws -> [String] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        return names.filter { $0.hasSuffix(".cose") }.sorted().map { "\(directory)/\($0)" }
     }
 }

@@ -1,0 +1,179 @@
+import Crypto
+
+/// A Commitment Manifest (SPEC §3): who takes part, which Wasm components run, which data
+/// flows where, and who receives which output. Built only by `ManifestDocument` from a
+/// lint-clean TOML file, so every reference in it resolves and every key parses.
+public struct Manifest: Sendable {
+    public let version: Int
+    public let name: String
+    public let participants: [Participant]
+    public let components: [Component]
+    public let data: [DataItem]
+    public let channels: [Channel]
+    public let outputs: [Output]
+
+    /// The participant with `id`, if any.
+    public func participant(_ id: String) -> Participant? { participants.first { $0.id == id } }
+
+    /// The component with `id`, if any.
+    public func component(_ id: String) -> Component? { components.first { $0.id == id } }
+
+    /// The data item with `id`, if any.
+    public func dataItem(_ id: String) -> DataItem? { data.first { $0.id == id } }
+}
+
+/// An organisation taking part: its keys sign approvals and inputs, and receive outputs.
+public struct Participant: Sendable {
+    public let id: String
+    public let displayName: String
+    /// ECDSA P-384 key that signs approvals and sealed inputs.
+    public let signingKey: P384.Signing.PublicKey
+    /// P-384 key that outputs are sealed to (HPKE recipient).
+    public let encryptionKey: P384.KeyAgreement.PublicKey
+}
+
+/// A WebAssembly component: the exact binary admitted, its owner, capabilities and limits.
+public struct Component: Sendable {
+    public let id: String
+    public let owner: String
+    public let digest: ContentDigest
+    public let wasi: Set<WASICapability>
+    public let limits: ComponentLimits
+}
+
+/// Host capabilities a component may have beyond its channels (SPEC §3, §8).
+public enum WASICapability: String, Sendable, CaseIterable, Codable {
+    /// `clock_*` and `poll_oneoff` on clocks.
+    case clock
+    /// `random_get`.
+    case random
+}
+
+/// Resource limits of one component.
+public struct ComponentLimits: Sendable, Equatable, Codable {
+    public let fuel: UInt64
+    public let memoryMiB: Int
+    public let timeoutSeconds: Int
+
+    public init(fuel: UInt64, memoryMiB: Int, timeoutSeconds: Int) {
+        self.fuel = fuel
+        self.memoryMiB = memoryMiB
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Used for any limit the manifest leaves out.
+    public static let `default` = ComponentLimits(fuel: 10_000_000_000, memoryMiB: 256, timeoutSeconds: 600)
+    /// The accepted range of each limit.
+    public static let fuelRange: ClosedRange<Int> = 1...1_000_000_000_000_000
+    public static let memoryMiBRange: ClosedRange<Int> = 1...4096
+    public static let timeoutSecondsRange: ClosedRange<Int> = 1...86_400
+}
+
+/// An input dataset owned by one participant.
+public struct DataItem: Sendable {
+    public let id: String
+    public let owner: String
+    /// Pins the exact plaintext when present.
+    public let digest: ContentDigest?
+}
+
+/// One edge of the dataflow graph: the only ways data moves.
+public struct Channel: Sendable, Equatable {
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        /// `data.<id>`: an input dataset.
+        case data(String)
+        /// `<component>.<name>`: a named output file of another component.
+        case component(String, output: String)
+
+        public var description: String {
+            switch self {
+            case let .data(id): return "data.\(id)"
+            case let .component(id, output): return "\(id).\(output)"
+            }
+        }
+    }
+
+    public let from: Source
+    /// The receiving component's id.
+    public let to: String
+
+    /// The file name the receiving component sees, as `/in/<name>`.
+    public var inputName: String {
+        switch from {
+        case let .data(id): return id
+        case let .component(_, output): return output
+        }
+    }
+}
+
+/// An authorised result: written by one component, sealed separately to each recipient.
+public struct Output: Sendable {
+    public let id: String
+    /// The component writing `/out/<id>`.
+    public let from: String
+    /// Participant ids receiving it.
+    public let to: [String]
+    public let maxBytes: Int
+
+    public static let maxBytesRange: ClosedRange<Int> = 1...(1 << 30)
+    public static let defaultMaxBytes = 16 << 20
+}
+
+/// A SHA-256 content digest written `sha256:<64 hex>`.
+public struct ContentDigest: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    /// Parses `sha256:<64 lowercase hex>`; nil otherwise.
+    public init?(_ text: String) {
+        guard text.hasPrefix("sha256:") else { return nil }
+        guard let bytes = Hex.decode(String(text.dropFirst(7))), bytes.count == 32,
+              text == text.lowercased() else { return nil }
+        self.bytes = bytes
+    }
+
+    /// The digest of `content`.
+    public init(of content: some Sequence<UInt8>) {
+        var hasher = SHA256()
+        hasher.update(data: Array(content))
+        bytes = Array(hasher.finalize())
+    }
+
+    public var description: String { "sha256:" + Hex.encode(bytes) }
+}
+
+/// Lowercase hexadecimal, the form every digest and key id in twocvm is printed in.
+public enum Hex {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes hex (either case); nil on odd length or a non-hex character.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count / 2)
+        var i = 0
+        while i < utf8.count {
+            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

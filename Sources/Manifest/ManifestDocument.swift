@@ -1,0 +1,194 @@
+import Crypto
+import TOMLKit
+
+/// A manifest file read, linted and (when clean) digested.
+///
+/// `parse` never throws and never crashes on any bytes: everything wrong with the file becomes
+/// a `Diagnostic`. The manifest, its canonical CBOR and its digest exist only when there is no
+/// error (warnings allowed).
+public struct ManifestDocument: Sendable {
+    /// The largest manifest accepted (SPEC §3).
+    public static let maxFileBytes = 1 << 20
+    /// The deepest nesting of tables and arrays accepted.
+    public static let maxNesting = 32
+
+    public let fileName: String
+    /// Every finding, in source order.
+    public let diagnostics: [Diagnostic]
+    /// The typed manifest; nil if there is any error.
+    public let manifest: Manifest?
+    /// The canonical CBOR encoding of the TOML data model (SPEC §3); nil if there is any error.
+    public let canonicalCBOR: [UInt8]?
+    /// `sha384(canonicalCBOR)`; nil if there is any error.
+    public let digest: ManifestDigest?
+
+    /// True if any finding is an error.
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// True if the file could not be read as TOML at all (too large, not UTF-8, syntax, nesting).
+    public var isUnreadable: Bool {
+        diagnostics.contains { LintRule(rawValue: $0.code)?.makesFileUnreadable == true }
+    }
+
+    /// Reads, lints and digests the manifest in `source`, naming it `fileName` in findings.
+    public static func parse(_ source: [UInt8], fileName: String) -> ManifestDocument {
+        var sink = DiagnosticSink(fileName: fileName)
+        guard let text = readableText(source, sink: &sink) else {
+            return ManifestDocument(fileName: fileName, sink: sink)
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            sink.report(.tomlSyntax, at: .init(line: error.source.begin.line, column: error.source.begin.column),
+                        path: ManifestPath(), message: "TOML syntax: \(error.description)",
+                        hint: "fix the TOML syntax at this position")
+            return ManifestDocument(fileName: fileName, sink: sink)
+        } catch {
+            sink.report(.tomlSyntax, at: .init(line: 1, column: 1), path: ManifestPath(),
+                        message: "TOML syntax: \(error)", hint: "fix the TOML syntax")
+            return ManifestDocument(fileName: fileName, sink: sink)
+        }
+        sink.locator = SourceLocator(source: Array(text.utf8))
+        for position in sink.locator!.nulEscapes {
+            sink.report(.nulInString, at: position, path: ManifestPath(),
+                        message: "string contains a NUL character (\\u0000)", hint: "remove the NUL escape")
+        }
+        CanonicalForm.checkDataModel(table, sink: &sink)
+        let draft = SchemaDecoder.decode(table, sink: &sink)
+        LintRules.check(draft, sink: &sink)
+        guard !sink.hasErrors, let manifest = draft.build() else {
+            return ManifestDocument(fileName: fileName, sink: sink)
+        }
+        let cbor = CanonicalForm.encode(table)
+        return ManifestDocument(fileName: fileName, diagnostics: sink.sorted, manifest: manifest,
+                                canonicalCBOR: cbor, digest: ManifestDigest(of: cbor))
+    }
+
+    /// The document for a file of `size` bytes over `maxFileBytes`, which need not be read.
+    public static func tooLarge(fileName: String, size: Int) -> ManifestDocument {
+        var sink = DiagnosticSink(fileName: fileName)
+        reportTooLarge(size: size, sink: &sink)
+        return ManifestDocument(fileName: fileName, sink: sink)
+    }
+
+    private static func reportTooLarge(size: Int, sink: inout DiagnosticSink) {
+        sink.report(.fileTooLarge, at: .init(line: 1, column: 1), path: ManifestPath(),
+                    message: "file is \(size) bytes; a manifest may be at most \(maxFileBytes) bytes",
+                    hint: "a manifest holds keys and digests, not data: move large content out")
+    }
+
+    /// Size, UTF-8 and nesting checks that come before any parser sees the text. Returns the
+    /// text with CRLF line endings normalised to LF (SPEC §3: newlines in strings are LF).
+    private static func readableText(_ source: [UInt8], sink: inout DiagnosticSink) -> String? {
+        guard source.count <= maxFileBytes else {
+            reportTooLarge(size: source.count, sink: &sink)
+            return nil
+        }
+        guard !source.contains(0), let decoded = String(validating: source, as: UTF8.self) else {
+            let offset = source.firstIndex(of: 0) ?? 0
+            sink.report(.notUTF8, at: .init(line: 1, column: 1), path: ManifestPath(),
+                        message: "file is not UTF-8 text (binary content near byte \(offset))",
+                        hint: "a manifest is a UTF-8 TOML text file")
+            return nil
+        }
+        let text = decoded.replacingOccurrences(of: "\r\n", with: "\n")
+        if let position = SourceLocator.firstNestingBeyond(maxNesting, in: Array(text.utf8)) {
+            sink.report(.nestingTooDeep, at: position, path: ManifestPath(),
+                        message: "arrays, tables or dotted keys nest deeper than \(maxNesting) levels",
+                        hint: "flatten the structure")
+            return nil
+        }
+        return text
+    }
+
+    private init(fileName: String, sink: DiagnosticSink) {
+        self.init(fileName: fileName, diagnostics: sink.sorted, manifest: nil, canonicalCBOR: nil, digest: nil)
+    }
+
+    private init(fileName: String, diagnostics: [Diagnostic], manifest: Manifest?,
+                 canonicalCBOR: [UInt8]?, digest: ManifestDigest?) {
+        self.fileName = fileName
+        self.diagnostics = diagnostics
+        self.manifest = manifest
+        self.canonicalCBOR = canonicalCBOR
+        self.digest = digest
+    }
+}
+
+/// The manifest digest: SHA-384 of the canonical CBOR, printed `sha384:<96 hex>`.
+public struct ManifestDigest: Hashable, Sendable, CustomStringConvertible, Codable {
+    /// The 48 digest bytes.
+    public let bytes: [UInt8]
+
+    /// The digest of the canonical CBOR bytes `cbor`.
+    public init(of cbor: [UInt8]) {
+        bytes = Array(SHA384.hash(data: cbor))
+    }
+
+    /// Parses `sha384:<96 hex>` (or 48 raw bytes); nil otherwise.
+    public init?(_ text: String) {
+        let hex = text.hasPrefix("sha384:") ? String(text.dropFirst(7)) : text
+        guard let bytes = Hex.decode(hex), bytes.count == 48 else { return nil }
+        self.bytes = bytes
+    }
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 48 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// HOST_DATA for the launch lock: the first 32 bytes of the digest (SPEC §4).
+    public var hostData: [UInt8] { Array(bytes.prefix(32)) }
+
+    public var description: String { "sha384:" + Hex.encode(bytes) }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let digest = ManifestDigest(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a sha384 digest: \(text)"))
+        }
+        self = digest
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// Collects findings, placing each at the source position of its path.
+struct DiagnosticSink {
+    let fileName: String
+    var locator: SourceLocator?
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(fileName: String) {
+        self.fileName = fileName
+    }
+
+    var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// Findings in source order (line, then column), stable for equal positions.
+    var sorted: [Diagnostic] {
+        diagnostics.enumerated().sorted { a, b in
+            (a.element.line, a.element.column, a.offset) < (b.element.line, b.element.column, b.offset)
+        }.map(\.element)
+    }
+
+    /// Reports a finding at the key of `path` (or at its value with `atValue`).
+    mutating func report(_ rule: LintRule, _ severity: Diagnostic.Severity = .error, path: ManifestPath,
+                         atValue: Bool = false, message: String, hint: String) {
+        let position = atValue
+            ? (locator?.valuePosition(of: path) ?? .init(line: 1, column: 1))
+            : (locator?.position(of: path) ?? .init(line: 1, column: 1))
+        report(rule, severity, at: position, path: path, message: message, hint: hint)
+    }
+
+    mutating func report(_ rule: LintRule, _ severity: Diagnostic.Severity = .error, at position: SourceLocator.Position,
+                         path: ManifestPath, message: String, hint: String) {
+        diagnostics.append(Diagnostic(code: rule.rawValue, severity: severity, file: fileName,
+                                      line: position.line, column: position.column,
+                                      path: path.description, message: message, hint: hint))
+    }
+}
