@@ -20,6 +20,9 @@ PY_PACKAGES  := "cbor2<6" "pycose==1.1.0" "pyhpke" "rfc8785" "sev-snp-measure==0
 
 BIN          = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)/twocvm
 
+# Wasm examples and the dev-mode demo (clang + wasi-libc recipes live in Examples/examples.mk).
+-include Examples/examples.mk
+
 .PHONY: help deps deps-apt deps-python build test test-fast install demo demo-dev examples fuzz bench clean
 
 help:

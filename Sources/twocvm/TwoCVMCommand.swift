@@ -20,8 +20,11 @@ struct TwoCVMCommand: ParsableCommand {
         subcommands: [
             KeygenCommand.self,
             ManifestCommand.self,
+            ComposeCommand.self,
+            RunCommand.self,
             LaunchMeasureCommand.self,
             ReportCommand.self,
+            ComponentRunnerCommand.self,
         ]
     )
 
