@@ -90,7 +90,7 @@ let package = Package(
         // with -sanitize=fuzzer -DFUZZING; see `make fuzz`).
         .executableTarget(
             name: "twocvm-fuzz",
-            dependencies: ["CBOR", "Manifest", "SNP"]),
+            dependencies: ["CBOR", "COSE", "Manifest", "SNP"]),
 
         // In-process benchmarks driven by `make bench` (Benchmarks/).
         .executableTarget(

@@ -176,8 +176,13 @@ struct ManifestApprovalsCommand: ParsableCommand {
             for participant in verdict.missing {
                 Console.out("MISSING   \(participant)")
             }
-            Console.out(ok ? "all \(verdict.approvedBy.count) participants approved \(digest)"
-                           : "not approved by: \(verdict.missing.joined(separator: ", "))" )
+            if ok {
+                Console.out("all \(verdict.approvedBy.count) participants approved \(digest)")
+            } else if !verdict.missing.isEmpty {
+                Console.out("not approved by: \(verdict.missing.joined(separator: ", "))")
+            } else {
+                Console.out("every participant approved, but \(verdict.invalid.count) approval file(s) are invalid")
+            }
         }
         if !ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
