@@ -75,10 +75,14 @@ fuzz:
 	$(SWIFT) build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING \
 	  -Xswiftc -parse-as-library --product twocvm-fuzz
 	@for dir in Fuzz/corpus/*/; do \
-	  target=$$(basename $$dir); echo "fuzzing $$target for $(FUZZ_SECONDS)s"; \
-	  mkdir -p .build-fuzz/corpus/$$target; \
-	  TWOCVM_FUZZ_TARGET=$$target .build-fuzz/debug/twocvm-fuzz -max_total_time=$(FUZZ_SECONDS) \
-	    -max_len=65536 -rss_limit_mb=2048 .build-fuzz/corpus/$$target $$dir 2>&1 | tail -3 || exit 1; \
+	  target=$$(basename $$dir); mkdir -p .build-fuzz/corpus/$$target; \
+	  if SWIFT_BACKTRACE=enable=no TWOCVM_FUZZ_TARGET=$$target .build-fuzz/debug/twocvm-fuzz -max_total_time=$(FUZZ_SECONDS) \
+	      -max_len=65536 -rss_limit_mb=2048 -artifact_prefix=.build-fuzz/crash-$$target- \
+	      .build-fuzz/corpus/$$target $$dir > .build-fuzz/$$target.log 2>&1; then \
+	    echo "fuzz $$target: $$(grep -E '^#[0-9]+ +DONE' .build-fuzz/$$target.log | tail -1)"; \
+	  else \
+	    tail -40 .build-fuzz/$$target.log; echo "fuzz $$target: FAILED (input saved as .build-fuzz/crash-$$target-*)"; exit 1; \
+	  fi; \
 	done
 
 install:

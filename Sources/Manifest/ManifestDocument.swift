@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import TOMLKit
 
 /// A manifest file read, linted and (when clean) digested.
@@ -93,6 +94,14 @@ public struct ManifestDocument: Sendable {
             return nil
         }
         let text = decoded.replacingOccurrences(of: "\r\n", with: "\n")
+        // TOML allows no control characters but tab and newlines, anywhere; refusing them here
+        // also keeps them from toml++, which asserts on some (found by fuzzing: "[\u{1}").
+        if let (position, byte) = firstControlCharacter(in: Array(text.utf8)) {
+            sink.report(.tomlSyntax, at: position, path: ManifestPath(),
+                        message: "TOML syntax: control character U+\(String(format: "%04X", byte)) is not allowed",
+                        hint: "remove the control character")
+            return nil
+        }
         if let position = SourceLocator.firstNestingBeyond(maxNesting, in: Array(text.utf8)) {
             sink.report(.nestingTooDeep, at: position, path: ManifestPath(),
                         message: "arrays, tables or dotted keys nest deeper than \(maxNesting) levels",
@@ -100,6 +109,23 @@ public struct ManifestDocument: Sendable {
             return nil
         }
         return text
+    }
+
+    /// The first byte TOML forbids everywhere (C0 controls but tab and LF, a lone CR, DEL).
+    private static func firstControlCharacter(in bytes: [UInt8]) -> (SourceLocator.Position, UInt8)? {
+        var line = 1, column = 1
+        for byte in bytes {
+            if (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F {
+                return (.init(line: line, column: column), byte)
+            }
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return nil
     }
 
     private init(fileName: String, sink: DiagnosticSink) {

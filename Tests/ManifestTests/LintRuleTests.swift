@@ -218,6 +218,15 @@ final class LintRuleTests: XCTestCase {
         XCTAssertTrue(lint(text).isUnreadable)
     }
 
+    func testControlCharactersAreSyntaxErrorsBeforeTheParserSeesThem() {
+        // "[\u{1}" made toml++ (inside TOMLKit) fail an assertion; found by `make fuzz`.
+        let document = ManifestDocument.parse([UInt8(ascii: "["), 0x01], fileName: "m.toml")
+        XCTAssertEqual(document.diagnostics.map(\.code), ["toml-syntax"])
+        XCTAssertEqual(document.diagnostics.first?.column, 2)
+        let text = fixture.replacing("Fab Research Lab", with: "Fab\u{7F}Lab")
+        assertFindings(text, [.tomlSyntax], atLineOf: "Fab\u{7F}Lab")
+    }
+
     func testDuplicateTOMLKeyIsASyntaxError() {
         let text = fixture.replacing("owner = \"designer\"", with: "owner = \"designer\"\nowner = \"fab\" # again")
         assertFindings(text, [.tomlSyntax], atLineOf: "# again")
