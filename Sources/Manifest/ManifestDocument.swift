@@ -102,11 +102,18 @@ public struct ManifestDocument: Sendable {
                         hint: "remove the control character")
             return nil
         }
-        if let position = SourceLocator.firstNestingBeyond(maxNesting, in: Array(text.utf8)) {
+        switch SourceLocator.preScan(Array(text.utf8), nestingLimit: maxNesting) {
+        case let .tooDeep(position)?:
             sink.report(.nestingTooDeep, at: position, path: ManifestPath(),
                         message: "arrays, tables or dotted keys nest deeper than \(maxNesting) levels",
                         hint: "flatten the structure")
             return nil
+        case let .malformedHeader(position)?:
+            sink.report(.tomlSyntax, at: position, path: ManifestPath(),
+                        message: "TOML syntax: a table header must start with a key", hint: "write [name] or [[name]]")
+            return nil
+        case nil:
+            break
         }
         return text
     }

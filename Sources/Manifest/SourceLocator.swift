@@ -45,11 +45,20 @@ struct SourceLocator {
         values[path.description] ?? position(of: path)
     }
 
-    /// The deepest nesting of `[`/`{` brackets outside strings and comments, with where it
-    /// first exceeds `limit` (nil if never). Runs before the TOML parser sees the text.
-    static func firstNestingBeyond(_ limit: Int, in source: [UInt8]) -> Position? {
+    /// What the pre-scan refuses before the TOML parser sees the text.
+    enum PreScanFinding: Equatable {
+        /// Arrays, inline tables and dotted keys nest deeper than the limit here.
+        case tooDeep(Position)
+        /// A table header whose key does not start with a key character (`[=`, `[ .a]`):
+        /// toml++ asserts on these instead of reporting them (found by fuzzing).
+        case malformedHeader(Position)
+    }
+
+    /// Scans outside strings and comments for nesting beyond `limit` and malformed table
+    /// headers; nil if the text has neither.
+    static func preScan(_ source: [UInt8], nestingLimit limit: Int) -> PreScanFinding? {
         var scanner = SourceLocator(unscanned: source)
-        return scanner.scanNesting(limit: limit)
+        return scanner.scanStructure(limit: limit)
     }
 
     private init(unscanned source: [UInt8]) {
@@ -236,7 +245,7 @@ struct SourceLocator {
 
     /// Counts open arrays and inline tables plus the segments of the dotted key being read
     /// (`a.b.c = 1` nests as deep as `a = {b = {c = 1}}`).
-    private mutating func scanNesting(limit: Int) -> Position? {
+    private mutating func scanStructure(limit: Int) -> PreScanFinding? {
         var containers: [UInt8] = []
         var inKey = true, inHeader = false
         var keyDots = 0
@@ -258,6 +267,12 @@ struct SourceLocator {
             case UInt8(ascii: "["):
                 if containers.isEmpty && inKey && !inHeader {
                     inHeader = true  // a [table] or [[array]] header, not nesting
+                    var ahead = peek(1) == UInt8(ascii: "[") ? 2 : 1
+                    while peek(ahead) == UInt8(ascii: " ") || peek(ahead) == UInt8(ascii: "\t") { ahead += 1 }
+                    guard let first = peek(ahead),
+                          isBareKeyByte(first) || first == UInt8(ascii: "\"") || first == UInt8(ascii: "'") else {
+                        return .malformedHeader(here)
+                    }
                 } else if !inHeader {
                     containers.append(byte)
                 }
@@ -281,7 +296,7 @@ struct SourceLocator {
                 if inKey { keyDots += 1 }
             default: break
             }
-            if containers.count + keyDots > limit { return here }
+            if containers.count + keyDots > limit { return .tooDeep(here) }
             advance(1)
         }
         return nil

@@ -227,6 +227,19 @@ final class LintRuleTests: XCTestCase {
         assertFindings(text, [.tomlSyntax], atLineOf: "Fab\u{7F}Lab")
     }
 
+    func testMalformedTableHeadersAreSyntaxErrorsBeforeTheParserSeesThem() {
+        // toml++ asserts on a header whose key starts with anything but a key character
+        // ("[=", found by `make fuzz`); each must be an ordinary syntax error.
+        for text in ["[=", "[[=]]\n", "[ =\n", "[\n", "[[\n", "[.a]\n", "version = 1\n  [ \t#x]\n"] {
+            let document = lint(text)
+            XCTAssertEqual(document.diagnostics.map(\.code), ["toml-syntax"], text.debugDescription)
+        }
+        XCTAssertEqual(lint("version = 1\n  [ \t#x]\n").diagnostics.first?.line, 2)
+        // Headers that are fine stay fine, including quoted keys and brackets inside values.
+        XCTAssertFalse(lint(fixture.text + "\n[[data]]\nid = \"x\" # [=\nowner = \"fab\"\n").isUnreadable)
+        XCTAssertFalse(lint("a = [\n  [1], [2]\n]\n[ \"quoted\".b ]\nc = 1\n").isUnreadable)
+    }
+
     func testDuplicateTOMLKeyIsASyntaxError() {
         let text = fixture.replacing("owner = \"designer\"", with: "owner = \"designer\"\nowner = \"fab\" # again")
         assertFindings(text, [.tomlSyntax], atLineOf: "# again")
