@@ -58,8 +58,9 @@ build:
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
 	$(MAKE) --no-print-directory fuzz-replay
+	@status=0; $(SWIFT) test --skip-build --parallel --num-workers 2 --xunit-output .build/xunit.xml || status=$$?; \
+	python3 scripts/test-summary.py .build/xunit.xml && exit $$status
 
 # Replays the committed fuzz corpus through every parser (the normal build's replayer).
 fuzz-replay:
