@@ -111,7 +111,12 @@ let package = Package(
         .testTarget(name: "SNPTests", dependencies: ["SNP"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"]),
-        .testTarget(name: "TwoCVMTests", dependencies: ["TwoCVM"]),
+        .testTarget(
+            name: "TwoCVMTests",
+            dependencies: [
+                "TwoCVM", "Manifest", "Sandbox", "CBOR",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(name: "CLITests", dependencies: ["twocvm", "twocvm-fuzz"]),
     ]
 )

@@ -1,19 +1,25 @@
 import ArgumentParser
+import Foundation
+import TwoCVM
 
-/// `twocvm compose` (issue: the WebAssembly sandbox). Placeholder.
-struct ComposeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "compose", abstract: "Check components and approvals against the manifest and write an execution plan.")
-}
-
-/// `twocvm run` (issue: the WebAssembly sandbox). Placeholder.
-struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run an execution plan: one sandboxed process per component.")
-}
-
-/// The internal child mode of `twocvm run`: runs one component. Placeholder.
+/// The internal child mode of `twocvm run` (`twocvm _component`): runs one component.
+///
+/// Reads one request from stdin (module, this component's inputs, declared outputs, limits),
+/// runs it in the sandbox and writes one response to stdout (see `ComponentProcessProtocol`).
+/// The broker starts it with an empty environment and nothing open but its three pipes; it
+/// never opens a file. Not for direct use.
 struct ComponentRunnerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "_component", abstract: "Internal: run one component in a child process.", shouldDisplay: false)
+
+    func run() throws {
+        let response: [UInt8]
+        do {
+            let request = try FileIO.read("-", limit: ComponentProcessProtocol.maxRequestBytes)
+            response = try ComponentProcessProtocol.serve(request)
+        } catch {
+            throw CommandFailure(.badInput, "component request: \(error)")
+        }
+        try FileIO.writeAtomically(response, to: "-")
+    }
 }

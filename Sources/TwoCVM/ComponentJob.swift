@@ -1,0 +1,92 @@
+import Manifest
+import Sandbox
+
+/// One component run as the broker hands it to a launcher: the module source, exactly this
+/// component's inputs, its declared outputs, capabilities and limits.
+public struct ComponentJob: Sendable {
+    public let component: String
+    /// The module file's name (`<id>.wasm` or `<id>.wat`), for messages.
+    public let moduleFile: String
+    /// The module source as pinned by the manifest digest.
+    public let moduleSource: [UInt8]
+    public let digest: ContentDigest
+    public let inputs: [String: [UInt8]]
+    /// Declared output names and their size limits.
+    public let outputs: [String: Int]
+    public let capabilities: SandboxCapabilities
+    public let limits: SandboxLimits
+    /// The wall-clock limit; a child past it is killed.
+    public let timeoutSeconds: Int
+
+    public init(component: String, moduleFile: String, moduleSource: [UInt8], digest: ContentDigest,
+                inputs: [String: [UInt8]], outputs: [String: Int], capabilities: SandboxCapabilities,
+                limits: SandboxLimits, timeoutSeconds: Int) {
+        self.component = component
+        self.moduleFile = moduleFile
+        self.moduleSource = moduleSource
+        self.digest = digest
+        self.inputs = inputs
+        self.outputs = outputs
+        self.capabilities = capabilities
+        self.limits = limits
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Runs the job in this process (the child's side of ``ChildProcessLauncher``, and tests).
+    /// The module digest is checked again before anything runs.
+    public func runHere() throws(ComponentRunError) -> SandboxResult {
+        guard ContentDigest(of: moduleSource) == digest else {
+            throw .digestMismatch(component: component, expected: digest, actual: ContentDigest(of: moduleSource))
+        }
+        do {
+            let module = try WasmModule(source: moduleSource, name: moduleFile)
+            return try Sandbox.run(SandboxRequest(module: module, arguments: [component], inputs: inputs, outputs: outputs,
+                                                  capabilities: capabilities, limits: limits))
+        } catch {
+            throw .refused(component: component, error)
+        }
+    }
+}
+
+/// What one launch measured besides the sandbox's own result.
+public struct ComponentReport: Sendable {
+    public let result: SandboxResult
+    /// Wall-clock time from launch to exit.
+    public let seconds: Double
+    /// The child process's peak resident set, when it ran in a child.
+    public let peakResidentBytes: Int?
+
+    public init(result: SandboxResult, seconds: Double, peakResidentBytes: Int?) {
+        self.result = result
+        self.seconds = seconds
+        self.peakResidentBytes = peakResidentBytes
+    }
+}
+
+/// Why a component did not produce a result.
+public enum ComponentRunError: Error, Sendable, CustomStringConvertible {
+    case digestMismatch(component: String, expected: ContentDigest, actual: ContentDigest)
+    /// The sandbox refused the module before it ran.
+    case refused(component: String, SandboxError)
+    /// The child exceeded its wall-clock limit and was killed.
+    case timedOut(component: String, seconds: Int)
+    /// The child died (signal, or exit without a valid response).
+    case crashed(component: String, detail: String)
+    /// The child could not be started.
+    case launchFailed(component: String, reason: String)
+    /// The child answered something that is not a valid response.
+    case badResponse(component: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .digestMismatch(component, expected, actual):
+            return "component \(component): module digest is \(actual), the manifest pins \(expected)"
+        case let .refused(component, error): return "component \(component): refused: \(error)"
+        case let .timedOut(component, seconds):
+            return "component \(component): killed after its wall-clock limit of \(seconds) s (timeout_s)"
+        case let .crashed(component, detail): return "component \(component): its sandbox process crashed (\(detail))"
+        case let .launchFailed(component, reason): return "component \(component): cannot start its sandbox process: \(reason)"
+        case let .badResponse(component, reason): return "component \(component): invalid answer from its sandbox process: \(reason)"
+        }
+    }
+}

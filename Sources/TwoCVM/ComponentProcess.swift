@@ -1,0 +1,208 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Sandbox
+
+/// Starts one component run somewhere and waits for its result.
+public protocol ComponentLauncher: Sendable {
+    func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport
+}
+
+/// Runs the component in this process. No process isolation: for tests of the orchestration
+/// only; `twocvm run` always uses ``ChildProcessLauncher``.
+public struct InProcessLauncher: ComponentLauncher {
+    public init() {}
+
+    public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
+        let start = MonotonicClock.now()
+        let result = try job.runHere()
+        return ComponentReport(result: result, seconds: MonotonicClock.now() - start, peakResidentBytes: nil)
+    }
+}
+
+/// Runs each component in a child process of its own: the same `twocvm` binary in its internal
+/// `_component` mode, with an empty environment and no descriptors but three pipes. The child
+/// receives only the job (module and this component's inputs) on stdin and answers on stdout.
+/// The broker kills it (SIGKILL) at its wall-clock limit and always reaps it; a child that dies
+/// or answers garbage fails the run with an error naming the component.
+public struct ChildProcessLauncher: ComponentLauncher {
+    public let executable: String
+    public let arguments: [String]
+
+    public init(executable: String, arguments: [String] = ["_component"]) {
+        self.executable = executable
+        self.arguments = arguments
+    }
+
+    /// A launcher that re-executes the running binary (`/proc/self/exe`).
+    public static func currentExecutable() -> ChildProcessLauncher {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let path = length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"
+        return ChildProcessLauncher(executable: path)
+    }
+
+    /// The most stderr kept from a child, for the error message when it dies.
+    static let diagnosticsBytes = 16 << 10
+
+    public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
+        let request = ComponentProcessProtocol.encodeRequest(job)
+        let responseLimit = job.outputs.values.reduce(0, +) + 2 * job.limits.capturedStreamBytes + (1 << 20)
+        let start = MonotonicClock.now()
+        var child = try ChildProcess(executable: executable, arguments: arguments, component: job.component)
+        let exchange = child.exchange(request: request, responseLimit: responseLimit,
+                                      deadline: start + Double(job.timeoutSeconds))
+        let (status, usage) = child.reap(kill: exchange != .finished)
+        let seconds = MonotonicClock.now() - start
+        switch exchange {
+        case .timedOut: throw .timedOut(component: job.component, seconds: job.timeoutSeconds)
+        case .responseTooLarge: throw .badResponse(component: job.component, reason: "more than \(responseLimit) bytes")
+        case .finished: break
+        }
+        let diagnostics = String(decoding: child.stderr.suffix(2048), as: UTF8.self)
+        if status.signal != 0 {
+            throw .crashed(component: job.component, detail: "killed by signal \(status.signal)"
+                           + (diagnostics.isEmpty ? "" : "; stderr: \(diagnostics)"))
+        }
+        guard status.exitCode == 0 else {
+            throw .crashed(component: job.component, detail: "exit status \(status.exitCode)"
+                           + (diagnostics.isEmpty ? "" : "; stderr: \(diagnostics)"))
+        }
+        let response: Result<SandboxResult, ComponentProcessProtocol.Refusal>
+        do {
+            response = try ComponentProcessProtocol.decodeResponse(child.stdout, for: job, limit: responseLimit)
+        } catch {
+            throw .badResponse(component: job.component, reason: String(describing: error))
+        }
+        switch response {
+        case let .success(result):
+            return ComponentReport(result: result, seconds: seconds, peakResidentBytes: usage)
+        case let .failure(refusal):
+            throw .launchFailed(component: job.component, reason: refusal.message)
+        }
+    }
+}
+
+/// A spawned child with three pipes, driven by `poll` until it has read its request and closed
+/// its output, or the deadline passes.
+private struct ChildProcess {
+    enum Exchange: Equatable { case finished, timedOut, responseTooLarge }
+
+    let pid: pid_t
+    let component: String
+    var stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
+
+    init(executable: String, arguments: [String], component: String) throws(ComponentRunError) {
+        // A child that dies while we write must not take the broker with it.
+        signal(SIGPIPE, SIG_IGN)
+        self.component = component
+        var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
+        guard pipe(&input) == 0, pipe(&output) == 0, pipe(&errors) == 0 else {
+            throw .launchFailed(component: component, reason: "pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in input + output + errors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        // Nothing but the three pipes reaches the child, whatever else this process has open.
+        for fd in Self.openDescriptors() where fd > 2 && !(input + output + errors).contains(fd) {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let environment: [UnsafeMutablePointer<CChar>?] = [nil]
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environment)
+        Glibc.close(input[0])
+        Glibc.close(output[1])
+        Glibc.close(errors[1])
+        guard spawned == 0 else {
+            [input[1], output[0], errors[0]].forEach { _ = Glibc.close($0) }
+            throw .launchFailed(component: component, reason: "\(executable): \(String(cString: strerror(spawned)))")
+        }
+        self.pid = pid
+        (stdinFD, stdoutFD, stderrFD) = (input[1], output[0], errors[0])
+        for fd in [stdinFD, stdoutFD, stderrFD] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    }
+
+    /// The descriptors open in this process (from /proc/self/fd).
+    private static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name), fd != own { descriptors.append(fd) }
+        }
+        return descriptors
+    }
+
+    /// Writes the request and reads both streams until the child closes them.
+    mutating func exchange(request: [UInt8], responseLimit: Int, deadline: Double) -> Exchange {
+        var written = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        defer { [stdinFD, stdoutFD, stderrFD].filter { $0 >= 0 }.forEach { _ = Glibc.close($0) } }
+        while stdoutFD >= 0 || stderrFD >= 0 {
+            let remaining = deadline - MonotonicClock.now()
+            guard remaining > 0 else { return .timedOut }
+            var fds: [pollfd] = []
+            if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+            if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+            if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
+            let ready = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, 1000)))
+            if ready < 0 && errno != EINTR { return .finished }
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == stdinFD {
+                    let n = request.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + written, request.count - written) }
+                    if n > 0 { written += n }
+                    if written == request.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                        Glibc.close(stdinFD)
+                        stdinFD = -1
+                    }
+                    continue
+                }
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(entry.fd, $0.baseAddress!, $0.count) }
+                if n > 0 {
+                    if entry.fd == stdoutFD {
+                        stdout.append(contentsOf: chunk[0..<n])
+                        if stdout.count > responseLimit { return .responseTooLarge }
+                    } else if stderr.count < ChildProcessLauncher.diagnosticsBytes {
+                        stderr.append(contentsOf: chunk[0..<n])
+                    }
+                } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
+                    Glibc.close(entry.fd)
+                    if entry.fd == stdoutFD { stdoutFD = -1 } else { stderrFD = -1 }
+                }
+            }
+        }
+        return .finished
+    }
+
+    /// Waits for the child (killing it first if asked); returns its status and peak RSS.
+    func reap(kill shouldKill: Bool) -> (status: (exitCode: Int32, signal: Int32), peakResidentBytes: Int?) {
+        if shouldKill { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let signal = status & 0x7F
+        let exitCode = (status >> 8) & 0xFF
+        return ((signal == 0 ? exitCode : 0, signal), Int(usage.ru_maxrss) * 1024)
+    }
+}
+
+/// Seconds on the monotonic clock.
+enum MonotonicClock {
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

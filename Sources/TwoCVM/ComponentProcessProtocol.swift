@@ -1,0 +1,185 @@
+import CBOR
+import Manifest
+import Sandbox
+
+/// The messages between the broker and a component's child process (`twocvm _component`): one
+/// CBOR request on the child's stdin, one CBOR response on its stdout; stderr is diagnostics.
+///
+/// Request: `{"v": 1, "component": id, "file": name, "module": bytes, "digest": bytes(32),
+/// "inputs": {name: bytes}, "outputs": {name: max-bytes}, "wasi": [cap…], "fuel": n,
+/// "memory": bytes, "stream": bytes}`.
+/// Response: `{"v": 1, "outcome": {"kind": …, …}, "outputs": {name: bytes}, "fuel": n,
+/// "memory": bytes, "stdout": bytes, "stderr": bytes}` or `{"v": 1, "refused": message}`.
+/// Both sides decode with explicit bounds.
+public enum ComponentProcessProtocol {
+    /// The largest request a child accepts (module, inputs and framing).
+    public static let maxRequestBytes = 1 << 30
+
+    /// The child's whole job: decodes a request, runs it (checking the module digest first) and
+    /// encodes the response. Throws only when the request itself does not decode.
+    public static func serve(_ request: [UInt8]) throws(WireError) -> [UInt8] {
+        let job = try decodeRequest(request)
+        do throws(ComponentRunError) {
+            return encodeResponse(.success(try job.runHere()))
+        } catch {
+            return encodeResponse(.failure(error))
+        }
+    }
+
+    // MARK: Request
+
+    public static func encodeRequest(_ job: ComponentJob) -> [UInt8] {
+        CBOR.textMap([
+            ("v", .unsigned(1)),
+            ("component", .text(job.component)),
+            ("file", .text(job.moduleFile)),
+            ("module", .bytes(job.moduleSource)),
+            ("digest", .bytes(job.digest.bytes)),
+            ("inputs", .textMap(job.inputs.sorted { $0.key < $1.key }.map { ($0.key, .bytes($0.value)) })),
+            ("outputs", .textMap(job.outputs.sorted { $0.key < $1.key }.map { ($0.key, .unsigned(UInt64($0.value))) })),
+            ("wasi", .array(capabilityNames(job.capabilities).map { .text($0) })),
+            ("fuel", .unsigned(job.limits.fuel)),
+            ("memory", .unsigned(UInt64(job.limits.memoryBytes))),
+            ("stream", .unsigned(UInt64(job.limits.capturedStreamBytes))),
+            ("timeout", .unsigned(UInt64(job.timeoutSeconds))),
+        ]).encoded()
+    }
+
+    public static func decodeRequest(_ bytes: [UInt8]) throws(WireError) -> ComponentJob {
+        let item = try decode(bytes, limit: maxRequestBytes)
+        guard item[text: "v"] == .unsigned(1) else { throw WireError("unknown request version") }
+        let component = try text(item, "component"), file = try text(item, "file")
+        guard let digestBytes = item[text: "digest"]?.byteString, digestBytes.count == 32,
+              let digest = ContentDigest("sha256:" + Hex.encode(digestBytes)) else { throw WireError("bad digest") }
+        var capabilities: SandboxCapabilities = []
+        for name in item[text: "wasi"]?.arrayItems ?? [] {
+            switch name.textString {
+            case "clock": capabilities.insert(.clock)
+            case "random": capabilities.insert(.random)
+            default: throw WireError("unknown capability")
+            }
+        }
+        let limits = SandboxLimits(fuel: try number(item, "fuel"), memoryBytes: Int(try number(item, "memory")),
+                                   capturedStreamBytes: Int(try number(item, "stream")))
+        return ComponentJob(component: component, moduleFile: file, moduleSource: try bytesField(item, "module"),
+                            digest: digest, inputs: try byteMap(item, "inputs"),
+                            outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
+                            capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")))
+    }
+
+    // MARK: Response
+
+    /// The child's answer: the run's result, or why the sandbox refused the module.
+    public static func encodeResponse(_ response: Result<SandboxResult, ComponentRunError>) -> [UInt8] {
+        switch response {
+        case let .failure(error):
+            return CBOR.textMap([("v", .unsigned(1)), ("refused", .text(error.description))]).encoded()
+        case let .success(result):
+            return CBOR.textMap([
+                ("v", .unsigned(1)),
+                ("outcome", encode(result.outcome)),
+                ("outputs", .textMap(result.outputs.sorted { $0.key < $1.key }.map { ($0.key, .bytes($0.value)) })),
+                ("fuel", .unsigned(result.fuelUsed)),
+                ("memory", .unsigned(UInt64(result.peakMemoryBytes))),
+                ("stdout", .bytes(result.stdout)),
+                ("stderr", .bytes(result.stderr)),
+            ]).encoded()
+        }
+    }
+
+    /// Decodes a response to `job`, refusing outputs it did not declare or over their limits.
+    public static func decodeResponse(_ bytes: [UInt8], for job: ComponentJob, limit: Int) throws(WireError) -> Result<SandboxResult, Refusal> {
+        let item = try decode(bytes, limit: limit)
+        guard item[text: "v"] == .unsigned(1) else { throw WireError("unknown response version") }
+        if let refused = item[text: "refused"]?.textString { return .failure(Refusal(message: refused)) }
+        let outputs = try byteMap(item, "outputs")
+        for (name, content) in outputs {
+            guard let max = job.outputs[name], content.count <= max else { throw WireError("output \(name) was not declared or is over its limit") }
+        }
+        guard let outcomeItem = item[text: "outcome"] else { throw WireError("no outcome") }
+        return .success(SandboxResult(outcome: try decodeOutcome(outcomeItem), outputs: outputs,
+                                      fuelUsed: try number(item, "fuel"), peakMemoryBytes: Int(try number(item, "memory")),
+                                      stdout: try bytesField(item, "stdout"), stderr: try bytesField(item, "stderr")))
+    }
+
+    private static func encode(_ outcome: SandboxOutcome) -> CBOR {
+        switch outcome {
+        case .ok: return .textMap([("kind", .text("ok"))])
+        case let .exit(code): return .textMap([("kind", .text("exit")), ("code", .unsigned(UInt64(code)))])
+        case let .trap(message): return .textMap([("kind", .text("trap")), ("message", .text(message))])
+        case let .outOfFuel(limit): return .textMap([("kind", .text("out-of-fuel")), ("limit", .unsigned(limit))])
+        case let .memoryLimit(limit, detail):
+            return .textMap([("kind", .text("memory-limit")), ("limit", .unsigned(UInt64(limit))), ("message", .text(detail))])
+        case let .undeclaredOutput(name): return .textMap([("kind", .text("undeclared-output")), ("name", .text(name))])
+        case let .outputTooLarge(name, limit):
+            return .textMap([("kind", .text("output-too-large")), ("name", .text(name)), ("limit", .unsigned(UInt64(limit)))])
+        }
+    }
+
+    private static func decodeOutcome(_ item: CBOR) throws(WireError) -> SandboxOutcome {
+        switch item[text: "kind"]?.textString {
+        case "ok": return .ok
+        case "exit": return .exit(code: UInt32(truncatingIfNeeded: try number(item, "code")))
+        case "trap": return .trap(message: try text(item, "message"))
+        case "out-of-fuel": return .outOfFuel(limit: try number(item, "limit"))
+        case "memory-limit": return .memoryLimit(limitBytes: Int(try number(item, "limit")), detail: try text(item, "message"))
+        case "undeclared-output": return .undeclaredOutput(name: try text(item, "name"))
+        case "output-too-large": return .outputTooLarge(name: try text(item, "name"), limit: Int(try number(item, "limit")))
+        default: throw WireError("unknown outcome")
+        }
+    }
+
+    /// The child's report that the sandbox refused the module before running it.
+    public struct Refusal: Error, Sendable {
+        public let message: String
+    }
+
+    // MARK: Field access
+
+    static func capabilityNames(_ capabilities: SandboxCapabilities) -> [String] {
+        (capabilities.contains(.clock) ? ["clock"] : []) + (capabilities.contains(.random) ? ["random"] : [])
+    }
+
+    private static func decode(_ bytes: [UInt8], limit: Int) throws(WireError) -> CBOR {
+        do {
+            return try CBORDecoder.decode(bytes, limits: CBORDecodingLimits(maxInputBytes: limit, maxDepth: 8, maxItems: 1 << 16))
+        } catch {
+            throw WireError(String(describing: error))
+        }
+    }
+
+    private static func text(_ item: CBOR, _ key: String) throws(WireError) -> String {
+        guard let value = item[text: key]?.textString else { throw WireError("missing \(key)") }
+        return value
+    }
+
+    private static func number(_ item: CBOR, _ key: String) throws(WireError) -> UInt64 {
+        guard case let .unsigned(value)? = item[text: key], value <= UInt64(Int.max) else { throw WireError("missing \(key)") }
+        return value
+    }
+
+    private static func bytesField(_ item: CBOR, _ key: String) throws(WireError) -> [UInt8] {
+        guard let value = item[text: key]?.byteString else { throw WireError("missing \(key)") }
+        return value
+    }
+
+    private static func byteMap(_ item: CBOR, _ key: String) throws(WireError) -> [String: [UInt8]] {
+        try byteMap(item, key, as: { $0.byteString })
+    }
+
+    private static func byteMap<T>(_ item: CBOR, _ key: String, as convert: (CBOR) -> T?) throws(WireError) -> [String: T] {
+        guard let entries = item[text: key]?.mapEntries else { throw WireError("missing \(key)") }
+        var map: [String: T] = [:]
+        for entry in entries {
+            guard let name = entry.key.textString, let value = convert(entry.value) else { throw WireError("bad entry in \(key)") }
+            map[name] = value
+        }
+        return map
+    }
+}
+
+/// A message between broker and child that does not decode.
+public struct WireError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,56 @@
+import Manifest
+import Sandbox
+
+/// Why `compose` refused, naming the manifest, component, file or import at fault.
+public enum ComposeError: Error, Sendable, CustomStringConvertible {
+    /// The manifest cannot be read or has lint errors.
+    case manifest(String)
+    /// A directory or file could not be read.
+    case unreadable(path: String, reason: String)
+    /// Not every participant approved this manifest.
+    case approvalsIncomplete(missing: [String], invalid: [ApprovalVerdict.Invalid])
+    /// No `<id>.wasm` or `<id>.wat` for a component.
+    case missingModule(component: String, candidates: [String])
+    /// Both `<id>.wasm` and `<id>.wat` exist.
+    case ambiguousModule(component: String, files: [String])
+    case digestMismatch(component: String, file: String, expected: ContentDigest, actual: ContentDigest)
+    /// The sandbox refused the module (Component Model, imports, memory, validation, …).
+    case moduleRefused(component: String, file: String, SandboxError)
+    case cycle(components: [String])
+
+    /// True when the input could not be used at all (exit 2) rather than failing a check (exit 1).
+    public var isBadInput: Bool {
+        switch self {
+        case .manifest, .unreadable, .missingModule, .ambiguousModule: return true
+        default: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .manifest(message): return message
+        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+        case let .approvalsIncomplete(missing, invalid):
+            var lines = ["not every participant approved this manifest; missing: \(missing.joined(separator: ", "))"]
+            lines += invalid.map { "  \($0.file): \($0.reason)" }
+            lines.append("  (each participant runs: twocvm manifest sign MANIFEST --key DIR --participant ID -o ID.cose)")
+            return lines.joined(separator: "\n")
+        case let .missingModule(component, candidates):
+            return "component \(component): no module file (looked for \(candidates.joined(separator: ", ")))"
+        case let .ambiguousModule(component, files):
+            return "component \(component): both \(files.joined(separator: " and ")) exist; keep the one the digest pins"
+        case let .digestMismatch(component, file, expected, actual):
+            return "component \(component): \(file) has digest \(actual), but the manifest pins \(expected)"
+        case let .moduleRefused(component, file, error):
+            return "component \(component): \(file) refused: " + String(describing: error).replacingPrefix(file + ": ")
+        case let .cycle(components):
+            return "channels form a cycle through: \(components.joined(separator: ", "))"
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingPrefix(_ prefix: String) -> String {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
+    }
+}

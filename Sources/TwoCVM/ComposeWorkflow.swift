@@ -1,0 +1,85 @@
+import Foundation
+import Manifest
+import Sandbox
+
+/// `twocvm compose`: checks the components and approvals against the manifest and builds the
+/// execution plan (SPEC §5, §8).
+///
+/// Every participant must have approved the manifest; every component's file
+/// (`DIR/<id>.wasm` or `DIR/<id>.wat`) must have the pinned digest, be a wasm32-wasi preview 1
+/// core module that validates, import only the WASI functions its `wasi` list allows, and fit
+/// its memory limit; channels must form a DAG.
+public enum ComposeWorkflow {
+    /// Composes the plan; throws at the first problem, naming it.
+    public static func compose(manifest path: String, components directory: String,
+                               approvals approvalsDirectory: String) throws(ComposeError) -> ExecutionPlan {
+        let (manifest, digest, source) = try loadManifest(path)
+        let approvals = try checkApprovals(in: approvalsDirectory, manifest: manifest, digest: digest)
+        var modules: [String: (file: String, bytes: [UInt8])] = [:]
+        for component in manifest.components {
+            modules[component.id] = try admit(component, from: directory)
+        }
+        return try PlanAssembly.assemble(manifest: manifest, source: source, digest: digest,
+                                         approvals: approvals, modules: modules)
+    }
+
+    /// Writes `plan` to `path` atomically.
+    public static func write(_ plan: ExecutionPlan, to path: String) throws {
+        try FileIO.writeAtomically(PlanCoding.encode(plan), to: path)
+    }
+
+    private static func loadManifest(_ path: String) throws(ComposeError) -> (Manifest, ManifestDigest, [UInt8]) {
+        do {
+            let (manifest, digest, _) = try ManifestWorkflow.load(path)
+            return (manifest, digest, try FileIO.read(path, limit: ManifestDocument.maxFileBytes))
+        } catch {
+            throw .manifest(String(describing: error))
+        }
+    }
+
+    /// The approval bytes, one per participant in manifest order, or why they are incomplete.
+    private static func checkApprovals(in directory: String, manifest: Manifest, digest: ManifestDigest) throws(ComposeError) -> [[UInt8]] {
+        var files: [(name: String, bytes: [UInt8])] = []
+        do {
+            for file in try ManifestWorkflow.approvalFiles(in: directory) {
+                files.append((file, try FileIO.read(file, limit: 1 << 20)))
+            }
+        } catch {
+            throw .unreadable(path: directory, reason: String(describing: error))
+        }
+        let verdict = Approval.verify(files, manifest: manifest, digest: digest)
+        guard verdict.complete else { throw .approvalsIncomplete(missing: verdict.missing, invalid: verdict.invalid) }
+        return manifest.participants.map { participant in
+            files.first { $0.name == verdict.approvedBy[participant.id] }!.bytes
+        }
+    }
+
+    /// Finds, reads, digests and checks one component's module.
+    private static func admit(_ component: Component, from directory: String) throws(ComposeError) -> (file: String, bytes: [UInt8]) {
+        let candidates = ["wasm", "wat"].map { "\(directory)/\(component.id).\($0)" }
+        let present = candidates.filter { FileManager.default.fileExists(atPath: $0) }
+        guard !present.isEmpty else { throw .missingModule(component: component.id, candidates: candidates) }
+        guard present.count == 1 else { throw .ambiguousModule(component: component.id, files: present) }
+        let path = present[0]
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.read(path, limit: WasmModule.maxSourceBytes)
+        } catch {
+            throw .unreadable(path: path, reason: String(describing: error))
+        }
+        let actual = ContentDigest(of: bytes)
+        guard actual == component.digest else {
+            throw .digestMismatch(component: component.id, file: path, expected: component.digest, actual: actual)
+        }
+        let step = PlanStep(id: component.id, owner: component.owner, digest: actual, moduleFile: name, module: bytes,
+                            wasi: Array(component.wasi), limits: component.limits, inputs: [], outputs: [])
+        do {
+            let module = try WasmModule(source: bytes, name: name)
+            try Sandbox.check(module, capabilities: step.capabilities, memoryBytes: step.sandboxLimits.memoryBytes)
+        } catch {
+            throw .moduleRefused(component: component.id, file: name, error)
+        }
+        return (name, bytes)
+    }
+}

@@ -1,0 +1,138 @@
+import CBOR
+import Manifest
+
+/// The plan file: deterministic CBOR (RFC 8949 §4.2.1) of
+///
+/// ```
+/// {"format": "twocvm-plan", "version": 1,
+///  "manifest": bytes (the TOML source), "manifest-digest": bytes(48),
+///  "approvals": [bytes (COSE_Sign1), … one per participant],
+///  "order": [component id, …],
+///  "components": [{"id", "owner", "digest": bytes(32), "file": "<id>.wasm|.wat", "module": bytes,
+///                  "wasi": [text], "fuel", "memory-mib", "timeout-s",
+///                  "inputs": [{"name", "from": "data.<id>" | "<component>.<output>"}],
+///                  "outputs": [{"name", "max-bytes", "released": bool}]}, …],
+///  "data": [{"id", "owner", ?"digest": bytes(32)}],
+///  "outputs": [{"id", "from", "to": [text], "max-bytes"}]}
+/// ```
+///
+/// Decoding trusts none of it: it takes the manifest, approvals and modules out, checks them
+/// again (clean manifest with that digest, every participant's approval, every module's
+/// digest), rebuilds the plan from them and requires the rebuilt plan to encode to exactly the
+/// bytes read.
+public enum PlanCoding {
+    public static let format = "twocvm-plan"
+    /// The largest plan file accepted.
+    public static let maxBytes = 512 << 20
+
+    public static func encode(_ plan: ExecutionPlan) -> [UInt8] {
+        CBOR.textMap([
+            ("format", .text(format)),
+            ("version", .unsigned(1)),
+            ("manifest", .bytes(plan.manifestSource)),
+            ("manifest-digest", .bytes(plan.manifestDigest.bytes)),
+            ("approvals", .array(plan.approvals.map { .bytes($0) })),
+            ("order", .array(plan.order.map { .text($0) })),
+            ("components", .array(plan.steps.map(encode))),
+            ("data", .array(plan.data.map { item in
+                .textMap([("id", .text(item.id)), ("owner", .text(item.owner))]
+                         + (item.digest.map { [("digest", CBOR.bytes($0.bytes))] } ?? []))
+            })),
+            ("outputs", .array(plan.outputs.map { output in
+                .textMap([("id", .text(output.id)), ("from", .text(output.from)),
+                          ("to", .array(output.to.map { .text($0) })), ("max-bytes", .unsigned(UInt64(output.maxBytes)))])
+            })),
+        ]).encoded()
+    }
+
+    private static func encode(_ step: PlanStep) -> CBOR {
+        .textMap([
+            ("id", .text(step.id)), ("owner", .text(step.owner)), ("digest", .bytes(step.digest.bytes)),
+            ("file", .text(step.moduleFile)), ("module", .bytes(step.module)),
+            ("wasi", .array(step.wasi.map { .text($0.rawValue) })),
+            ("fuel", .unsigned(step.limits.fuel)), ("memory-mib", .unsigned(UInt64(step.limits.memoryMiB))),
+            ("timeout-s", .unsigned(UInt64(step.limits.timeoutSeconds))),
+            ("inputs", .array(step.inputs.map { .textMap([("name", .text($0.name)), ("from", .text($0.source.description))]) })),
+            ("outputs", .array(step.outputs.map {
+                .textMap([("name", .text($0.name)), ("max-bytes", .unsigned(UInt64($0.maxBytes))), ("released", .bool($0.released))])
+            })),
+        ])
+    }
+
+    /// Reads and checks the plan at `path`.
+    public static func load(_ path: String) throws(PlanError) -> ExecutionPlan {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.read(path, limit: maxBytes)
+        } catch {
+            throw .unreadable(path: path, reason: String(describing: error))
+        }
+        return try decode(bytes)
+    }
+
+    /// Decodes and checks plan bytes (see the type's description).
+    public static func decode(_ bytes: [UInt8]) throws(PlanError) -> ExecutionPlan {
+        let item: CBOR
+        do {
+            item = try CBORDecoder.decode(bytes, limits: CBORDecodingLimits(maxInputBytes: maxBytes, maxDepth: 8, maxItems: 1 << 20),
+                                          requireCanonical: true)
+        } catch {
+            throw .malformed(String(describing: error))
+        }
+        guard item[text: "format"]?.textString == format, item[text: "version"] == .unsigned(1) else {
+            throw .malformed("not a \(format) version 1 file")
+        }
+        guard let source = item[text: "manifest"]?.byteString, let approvals = item[text: "approvals"]?.arrayItems,
+              let components = item[text: "components"]?.arrayItems else { throw .malformed("missing manifest, approvals or components") }
+
+        let document = ManifestDocument.parse(source, fileName: "plan:manifest")
+        guard let manifest = document.manifest, let digest = document.digest else {
+            throw .manifest("the embedded manifest does not lint clean")
+        }
+        guard item[text: "manifest-digest"]?.byteString == digest.bytes else { throw .manifest("the manifest digest does not match") }
+        let approvalBytes = approvals.compactMap(\.byteString)
+        let verdict = Approval.verify(approvalBytes.enumerated().map { ("plan:approval[\($0.offset)]", $0.element) },
+                                      manifest: manifest, digest: digest)
+        guard approvalBytes.count == approvals.count, verdict.complete else {
+            throw .approvals(missing: verdict.missing)
+        }
+        var modules: [String: (file: String, bytes: [UInt8])] = [:]
+        for entry in components {
+            guard let id = entry[text: "id"]?.textString, let file = entry[text: "file"]?.textString,
+                  let module = entry[text: "module"]?.byteString, let component = manifest.component(id) else {
+                throw .malformed("a component entry is incomplete or not in the manifest")
+            }
+            guard ContentDigest(of: module) == component.digest else { throw .moduleDigest(component: id) }
+            modules[id] = (file, module)
+        }
+        let plan: ExecutionPlan
+        do {
+            plan = try PlanAssembly.assemble(manifest: manifest, source: source, digest: digest, approvals: approvalBytes, modules: modules)
+        } catch {
+            throw .inconsistent(error.description)
+        }
+        guard encode(plan) == bytes else { throw .inconsistent("the plan says something its manifest does not") }
+        return plan
+    }
+}
+
+/// Why a plan file cannot be used.
+public enum PlanError: Error, Sendable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case malformed(String)
+    case manifest(String)
+    case approvals(missing: [String])
+    case moduleDigest(component: String)
+    case inconsistent(String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+        case let .malformed(reason): return "plan: malformed: \(reason)"
+        case let .manifest(reason): return "plan: \(reason)"
+        case let .approvals(missing): return "plan: approvals missing for \(missing.joined(separator: ", "))"
+        case let .moduleDigest(component): return "plan: the module of component \(component) does not have its pinned digest"
+        case let .inconsistent(reason): return "plan: \(reason)"
+        }
+    }
+}

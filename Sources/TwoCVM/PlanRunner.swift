@@ -1,0 +1,115 @@
+import Manifest
+import Sandbox
+
+/// Runs an execution plan on plaintext held in memory: the orchestration shared by
+/// `run --dev` and sealed runs (which open inputs before and seal outputs after).
+///
+/// Components run one at a time in plan order, each launched through the ``ComponentLauncher``
+/// (a child process per component in `twocvm run`) with exactly the inputs its channels bring:
+/// datasets by id, and the outputs earlier components wrote under the channel's name. Any
+/// failure stops the run with an error naming the component; only a complete run returns
+/// outputs, so nothing is released from a failed one.
+public struct PlanRunner: Sendable {
+    public let plan: ExecutionPlan
+    public let launcher: any ComponentLauncher
+
+    public init(plan: ExecutionPlan, launcher: any ComponentLauncher) {
+        self.plan = plan
+        self.launcher = launcher
+    }
+
+    /// Runs the plan on `inputs` (data id → plaintext). `progress` is called after each
+    /// component with its statistics.
+    public func run(inputs: [String: [UInt8]],
+                    progress: (ComponentStatistics) -> Void = { _ in }) throws(PlanRunError) -> PlanRunResult {
+        for item in plan.data {
+            guard let bytes = inputs[item.id] else { throw .missingInput(data: item.id) }
+            if let pinned = item.digest, ContentDigest(of: bytes) != pinned {
+                throw .inputDigestMismatch(data: item.id, expected: pinned, actual: ContentDigest(of: bytes))
+            }
+        }
+        var produced: [String: [String: [UInt8]]] = [:]  // component → output name → bytes
+        var statistics: [ComponentStatistics] = []
+        for step in plan.steps {
+            var stepInputs: [String: [UInt8]] = [:]
+            for input in step.inputs {
+                switch input.source {
+                case let .data(id): stepInputs[input.name] = inputs[id]
+                case let .component(source, name): stepInputs[input.name] = produced[source]?[name]
+                }
+            }
+            let job = ComponentJob(component: step.id, moduleFile: step.moduleFile, moduleSource: step.module,
+                                   digest: step.digest, inputs: stepInputs,
+                                   outputs: Dictionary(uniqueKeysWithValues: step.outputs.map { ($0.name, $0.maxBytes) }),
+                                   capabilities: step.capabilities, limits: step.sandboxLimits,
+                                   timeoutSeconds: step.limits.timeoutSeconds)
+            let report: ComponentReport
+            do {
+                report = try launcher.launch(job)
+            } catch {
+                throw .component(error)
+            }
+            let result = report.result
+            let stats = ComponentStatistics(component: step.id, outcome: result.outcome, fuelUsed: result.fuelUsed,
+                                            seconds: report.seconds, peakMemoryBytes: result.peakMemoryBytes,
+                                            peakResidentBytes: report.peakResidentBytes,
+                                            stdout: result.stdout, stderr: result.stderr)
+            statistics.append(stats)
+            progress(stats)
+            guard result.outcome.isSuccess else { throw .failed(component: step.id, outcome: result.outcome, statistics: stats) }
+            for output in step.outputs where result.outputs[output.name] == nil {
+                throw .missingOutput(component: step.id, name: output.name)
+            }
+            produced[step.id] = result.outputs
+        }
+        var released: [String: [UInt8]] = [:]
+        for output in plan.outputs {
+            released[output.id] = produced[output.from]?[output.id]
+        }
+        return PlanRunResult(outputs: released, statistics: statistics)
+    }
+}
+
+/// A complete run: the released outputs (output id → plaintext) and what each component used.
+public struct PlanRunResult: Sendable {
+    public let outputs: [String: [UInt8]]
+    public let statistics: [ComponentStatistics]
+}
+
+/// What one component used.
+public struct ComponentStatistics: Sendable {
+    public let component: String
+    public let outcome: SandboxOutcome
+    public let fuelUsed: UInt64
+    public let seconds: Double
+    /// Its linear memory at the end (the largest it had).
+    public let peakMemoryBytes: Int
+    /// Its child process's peak resident set, when it ran in one.
+    public let peakResidentBytes: Int?
+    /// The first bytes of its stdout and stderr: diagnostics for `--dev`, never released.
+    public let stdout: [UInt8]
+    public let stderr: [UInt8]
+}
+
+/// Why a run stopped. Nothing is released from a stopped run.
+public enum PlanRunError: Error, Sendable, CustomStringConvertible {
+    case missingInput(data: String)
+    case inputDigestMismatch(data: String, expected: ContentDigest, actual: ContentDigest)
+    /// The component could not be run (refused, timed out, crashed).
+    case component(ComponentRunError)
+    /// The component ran and failed (trap, fuel, memory, undeclared or oversized output, exit status).
+    case failed(component: String, outcome: SandboxOutcome, statistics: ComponentStatistics)
+    /// The component succeeded without writing a declared output.
+    case missingOutput(component: String, name: String)
+
+    public var description: String {
+        switch self {
+        case let .missingInput(data): return "no input for data item \(data)"
+        case let .inputDigestMismatch(data, expected, actual):
+            return "input \(data) has digest \(actual), but the manifest pins \(expected)"
+        case let .component(error): return error.description
+        case let .failed(component, outcome, _): return "component \(component) \(outcome)"
+        case let .missingOutput(component, name): return "component \(component) did not write its output /out/\(name)"
+        }
+    }
+}

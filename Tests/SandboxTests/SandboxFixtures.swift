@@ -1,0 +1,79 @@
+import Foundation
+import Sandbox
+import XCTest
+
+/// Builds the modules the tests run: hostile `.wat` text written here, compiled at test time by
+/// the sandbox's own loader (WasmKit's WAT parser), and the committed example binaries.
+enum Fixtures {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Small limits keep hostile runs fast in a debug build.
+    static let limits = SandboxLimits(fuel: 5_000_000, memoryBytes: 2 << 16)
+
+    static func module(_ text: String, name: String = "hostile.wat") throws -> WasmModule {
+        try WasmModule(source: Array(text.utf8), name: name)
+    }
+
+    static func example(_ path: String) throws -> WasmModule {
+        let url = repositoryRoot.appendingPathComponent("Examples").appendingPathComponent(path)
+        return try WasmModule(source: Array(try Data(contentsOf: url)), name: url.lastPathComponent)
+    }
+
+    static func run(_ module: WasmModule, inputs: [String: [UInt8]] = [:], outputs: [String: Int] = ["result": 4096],
+                    capabilities: SandboxCapabilities = [], limits: SandboxLimits = limits) throws -> SandboxResult {
+        try Sandbox.run(SandboxRequest(module: module, arguments: ["test"], inputs: inputs, outputs: outputs,
+                                       capabilities: capabilities, limits: limits))
+    }
+
+    /// The WASI imports the hand-written modules use.
+    static let imports = """
+        (import "wasi_snapshot_preview1" "path_open"
+          (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+        """
+
+    /// Helpers inside a module: `$open(dirfd, path, length, oflags, rights) -> errno` (the new
+    /// fd at address 8), and `$emit(address, length)`, which writes bytes to `/out/result`.
+    static let helpers = """
+        (func $open (param $dir i32) (param $path i32) (param $len i32) (param $oflags i32) (param $rights i64) (result i32)
+          (call $path_open (local.get $dir) (i32.const 0) (local.get $path) (local.get $len)
+            (local.get $oflags) (local.get $rights) (i64.const 0) (i32.const 0) (i32.const 8)))
+        (func $emit (param $address i32) (param $length i32)
+          (if (call $open (i32.const 4) (i32.const 16) (i32.const 6) (i32.const 9) (i64.const 64))
+            (then unreachable))
+          (i32.store (i32.const 0) (local.get $address))
+          (i32.store (i32.const 4) (local.get $length))
+          (drop (call $fd_write (i32.load (i32.const 8)) (i32.const 0) (i32.const 1) (i32.const 12))))
+        (data (i32.const 16) "result")
+        """
+
+    /// A module that tries to open each path (relative to `/in`, fd 3, or `/out`, fd 4) for
+    /// reading and writes the errno of each attempt, one byte each, to `/out/result`.
+    static func probe(_ attempts: [(directory: Int, path: String)]) -> String {
+        var data = "", calls = ""
+        var address = 1024
+        for (index, attempt) in attempts.enumerated() {
+            let bytes = Array(attempt.path.utf8)
+            data += "(data (i32.const \(address)) \"\(attempt.path)\")\n"
+            calls += """
+                (i32.store8 (i32.const \(512 + index))
+                  (call $open (i32.const \(attempt.directory)) (i32.const \(address)) (i32.const \(bytes.count)) (i32.const 0) (i64.const 2)))
+
+                """
+            address += bytes.count + 8
+        }
+        return """
+            (module
+              \(imports)
+              (memory (export "memory") 1)
+              \(helpers)
+              \(data)
+              (func (export "_start")
+                \(calls)
+                (call $emit (i32.const 512) (i32.const \(attempts.count)))))
+            """
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import XCTest
+
+@testable import TwoCVM
+
+/// The orchestration: dataflow along channels only, failures that release nothing, and child
+/// processes that die, hang or answer garbage.
+final class PlanRunnerTests: XCTestCase {
+    private func project(second: String = Components.copy("mid", to: "report", suffix: "+2", probe: "notes"),
+                         timeout: Int = 30) throws -> ExecutionPlan {
+        let limits = "limits = { fuel = 10_000_000, memory_mib = 1, timeout_s = \(timeout) }"
+        return try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid", suffix: "+1"), limits),
+                                                  ("second", second, limits)], body: """
+
+            [[data]]
+            id = "notes"
+            owner = "lab"
+
+            [[channels]]
+            from = "data.notes"
+            to = "first"
+
+            [[channels]]
+            from = "first.mid"
+            to = "second"
+
+            [[outputs]]
+            id = "report"
+            from = "second"
+            to = ["lab"]
+            max_bytes = 4096
+
+            """).compose()
+    }
+
+    func testDataMovesOnlyAlongChannels() throws {
+        let result = try PlanRunner(plan: try project(), launcher: InProcessLauncher()).run(inputs: ["notes": Array("n".utf8)])
+        // `second` probed /in/notes (the first component's input): ENOENT (44), then copied /in/mid.
+        XCTAssertEqual(result.outputs["report"], [44] + Array("n+1+2".utf8))
+        XCTAssertEqual(Array(result.outputs.keys), ["report"], "only released outputs leave the run")
+        XCTAssertEqual(result.statistics.map(\.component), ["first", "second"])
+    }
+
+    func testFailingComponentStopsTheRunAndReleasesNothing() throws {
+        XCTAssertThrowsError(try PlanRunner(plan: try project(second: Components.trap), launcher: InProcessLauncher())
+            .run(inputs: ["notes": [1]])) { error in
+            guard case let .failed(component, outcome, _)? = error as? PlanRunError else { return XCTFail("\(error)") }
+            XCTAssertEqual(component, "second")
+            XCTAssertEqual(outcome, .trap(message: "unreachable"))
+        }
+    }
+
+    func testMissingInputIsNamed() throws {
+        XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: InProcessLauncher()).run(inputs: [:])) { error in
+            XCTAssertEqual("\(error)", "no input for data item notes")
+        }
+    }
+
+    func testCrashingChildFailsTheRunCleanly() throws {
+        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "kill -SEGV $$"])
+        XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: launcher).run(inputs: ["notes": [1]])) { error in
+            guard case .component(.crashed(component: "first", let detail))? = error as? PlanRunError else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("signal 11"), detail)
+        }
+    }
+
+    func testChildPastItsWallClockLimitIsKilled() throws {
+        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "exec sleep 60"])
+        let start = Date()
+        XCTAssertThrowsError(try PlanRunner(plan: try project(timeout: 1), launcher: launcher).run(inputs: ["notes": [1]])) { error in
+            guard case .component(.timedOut(component: "first", seconds: 1))? = error as? PlanRunError else { return XCTFail("\(error)") }
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+    }
+
+    func testGarbageFromTheChildIsRefused() throws {
+        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "cat > /dev/null; echo not-cbor"])
+        XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: launcher).run(inputs: ["notes": [1]])) { error in
+            guard case .component(.badResponse(component: "first", _))? = error as? PlanRunError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testChildSeesNoEnvironmentAndNoExtraDescriptors() throws {
+        // The child reports its environment and open descriptors on stderr, then dies.
+        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "env >&2; ls /proc/self/fd >&2; exit 9"])
+        XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: launcher).run(inputs: ["notes": [1]])) { error in
+            guard case let .component(.crashed(_, detail))? = error as? PlanRunError else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("exit status 9"), detail)
+            XCTAssertFalse(detail.contains("HOME="), detail)
+            let listing = detail.components(separatedBy: "stderr:").last ?? ""
+            let fds = listing.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }.filter { $0 > 2 && $0 < 100 }
+            XCTAssertLessThanOrEqual(fds.count, 1, "only ls's own directory descriptor: \(detail)")
+        }
+    }
+}
