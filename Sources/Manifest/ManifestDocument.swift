@@ -112,6 +112,11 @@ public struct ManifestDocument: Sendable {
             sink.report(.tomlSyntax, at: position, path: ManifestPath(),
                         message: "TOML syntax: a table header must start with a key", hint: "write [name] or [[name]]")
             return nil
+        case let .mismatchedBracket(position)?:
+            sink.report(.tomlSyntax, at: position, path: ManifestPath(),
+                        message: "TOML syntax: this bracket does not close the array or inline table opened before it",
+                        hint: "match every [ with ] and every { with }")
+            return nil
         case nil:
             break
         }

@@ -52,6 +52,8 @@ struct SourceLocator {
         /// A table header whose key does not start with a key character (`[=`, `[ .a]`):
         /// toml++ asserts on these instead of reporting them (found by fuzzing).
         case malformedHeader(Position)
+        /// A `]` closing a `{`, or a `}` closing a `[` (`a=[}`: another toml++ assertion).
+        case mismatchedBracket(Position)
     }
 
     /// Scans outside strings and comments for nesting beyond `limit` and malformed table
@@ -282,11 +284,13 @@ struct SourceLocator {
             case UInt8(ascii: "]"):
                 if inHeader {
                     if peek(1) != UInt8(ascii: "]") { inHeader = false }
-                } else if !containers.isEmpty {
-                    containers.removeLast()
+                } else if let open = containers.popLast(), open != UInt8(ascii: "[") {
+                    return .mismatchedBracket(here)
                 }
             case UInt8(ascii: "}"):
-                if !containers.isEmpty { containers.removeLast() }
+                if let open = containers.popLast(), open != UInt8(ascii: "{") {
+                    return .mismatchedBracket(here)
+                }
             case UInt8(ascii: ","):
                 if containers.last == UInt8(ascii: "{") {
                     inKey = true

@@ -230,7 +230,7 @@ final class LintRuleTests: XCTestCase {
     func testMalformedTableHeadersAreSyntaxErrorsBeforeTheParserSeesThem() {
         // toml++ asserts on a header whose key starts with anything but a key character
         // ("[=", found by `make fuzz`); each must be an ordinary syntax error.
-        for text in ["[=", "[[=]]\n", "[ =\n", "[\n", "[[\n", "[.a]\n", "version = 1\n  [ \t#x]\n"] {
+        for text in ["[=", "[[=]]\n", "[ =\n", "[\n", "[[\n", "[.a]\n", "version = 1\n  [ \t#x]\n", "a=[}", "a={b=[1}}\n", "a=[{]\n"] {
             let document = lint(text)
             XCTAssertEqual(document.diagnostics.map(\.code), ["toml-syntax"], text.debugDescription)
         }
