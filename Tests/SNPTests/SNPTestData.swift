@@ -1,0 +1,94 @@
+import Foundation
+import SNP
+import XCTest
+
+/// Locates `../shared/testdata/snp` beside the repository (override with TWOCVM_TESTDATA, which
+/// names the `testdata` directory), and describes the real vectors in it.
+enum SNPTestData {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var directory: URL {
+        if let path = ProcessInfo.processInfo.environment["TWOCVM_TESTDATA"] {
+            return URL(fileURLWithPath: path).appendingPathComponent("snp")
+        }
+        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata/snp")
+    }
+
+    static func bytes(_ relativePath: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: directory.appendingPathComponent(relativePath)))
+    }
+
+    /// `expected-parse.json`'s `vectors` object.
+    static func expected() throws -> [String: Any] {
+        let data = try Data(contentsOf: directory.appendingPathComponent("expected-parse.json"))
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try XCTUnwrap(root["vectors"] as? [String: Any])
+    }
+
+    /// One report + endorsement key pairing, named as in `expected-parse.json`, with the files
+    /// its `inputs` entry lists.
+    struct Vector {
+        let name: String
+        let report: String
+        let vek: String
+        let chain: [String]
+        /// The flags the vector's MANIFEST.md says it needs to pass (see `Verdicts`).
+        var allowDebug = false
+        var allowProvisional = false
+        var at: String? = nil
+
+        func files() throws -> EndorsementFiles {
+            let chainBytes = try chain.isEmpty ? nil : chain.flatMap { try SNPTestData.bytes($0) }
+            return EndorsementFiles(endorsementKey: try SNPTestData.bytes(vek), endorsementKeySource: vek,
+                                    chain: chainBytes, chainSource: chain.joined(separator: "+"))
+        }
+
+        func reportBytes() throws -> [UInt8] { try SNPTestData.bytes(report) }
+
+        /// The options the MANIFEST calls for.
+        var options: ValidationOptions {
+            var options = ValidationOptions()
+            options.allowDebug = allowDebug
+            options.allowProvisional = allowProvisional
+            if let at { options.at = ISO8601DateFormatter().date(from: at) }
+            return options
+        }
+    }
+
+    /// The real reports, each with its own endorsement key, and the flags under which each
+    /// MANIFEST.md says it verifies:
+    /// go-sev-guest/attestation.bin allows DEBUG (policy 0xb0000); trustee's test-report.bin,
+    /// test-vlek-report.bin and az-milan run provisional firmware (COMMITTED_TCB below
+    /// CURRENT_TCB); the VLEK expired 2025-12-10 and verifies only at a pinned time.
+    static let realVectors: [Vector] = [
+        Vector(name: "gsg_attestation", report: "go-sev-guest/attestation.bin", vek: "go-sev-guest/vcek.testcer",
+               chain: ["go-sev-guest/ask_ark_milan.pem"], allowDebug: true),
+        Vector(name: "virtee_report_milan", report: "virtee-sev/report_milan.hex", vek: "virtee-sev/vcek_milan.der",
+               chain: ["virtee-sev/builtin_milan_ask.pem", "virtee-sev/builtin_milan_ark.pem"]),
+        Vector(name: "trustee_test_report", report: "trustee/test-report.bin", vek: "trustee/test-vcek.der",
+               chain: ["trustee/milan_ask_ark_asvk.pem"], allowProvisional: true),
+        Vector(name: "trustee_vlek_report", report: "trustee/test-vlek-report.bin", vek: "trustee/test-vlek.der",
+               chain: ["trustee/milan_ask_ark_asvk.pem"], allowProvisional: true, at: "2025-06-01T00:00:00Z"),
+        Vector(name: "az_genoa", report: "trustee/az-genoa-snp-report.bin", vek: "trustee/az-vcek-genoa.pem",
+               chain: ["go-sev-guest/ask_ark_genoa.pem"]),
+        Vector(name: "az_milan", report: "trustee/az-milan-snp-report.bin", vek: "trustee/az-vcek-milan-chain.pem",
+               chain: [], allowProvisional: true),
+        Vector(name: "box2_turin", report: "confidential-secrets-vault/box2-turin-report.bin",
+               vek: "confidential-secrets-vault/box2-turin-vcek.der", chain: ["go-sev-guest/ask_ark_turin_vcek.pem"]),
+    ]
+
+    /// Pairings the shared data marks as negative (wrong or forged endorsement key).
+    static let negativeVectors: [Vector] = [
+        Vector(name: "virtee_vcek_turin_chain_only", report: "go-sev-guest/attestation.bin", vek: "virtee-sev/vcek_turin.der",
+               chain: ["go-sev-guest/ask_ark_turin_vcek.pem"]),
+        Vector(name: "trustee_invalid_legacy", report: "trustee/test-report.bin", vek: "trustee/test-vcek-invalid-legacy.der",
+               chain: ["trustee/milan_ask_ark_asvk.pem"]),
+        Vector(name: "trustee_invalid_new", report: "trustee/test-report.bin", vek: "trustee/test-vcek-invalid-new.der",
+               chain: ["trustee/milan_ask_ark_asvk.pem"]),
+    ]
+
+    static func vector(_ name: String) -> Vector {
+        (realVectors + negativeVectors).first { $0.name == name }!
+    }
+}
