@@ -164,7 +164,9 @@ private struct TreeBuilder {
     struct KeySpans {
         var currentStart: Int?
         var previous: Range<Int>?
-        var seen: Set<CBOR> = []
+        /// Deterministic encodings of the keys so far: equal keys (including every NaN, and
+        /// integers written in different widths) collide here.
+        var seen: Set<[UInt8]> = []
     }
 
     init(input: UnsafeBufferPointer<UInt8>, limits: CBORDecodingLimits, canonical: Bool) {
@@ -359,7 +361,7 @@ private struct TreeBuilder {
     /// Checks a completed map key: no duplicates, and in canonical mode strictly ascending bytes.
     private func admitKey(_ key: CBOR, spans: inout KeySpans, end: Int) throws {
         let start = spans.currentStart ?? end
-        guard spans.seen.insert(key).inserted else { throw CBORDecodingError.duplicateMapKey(offset: start) }
+        guard spans.seen.insert(key.encoded()).inserted else { throw CBORDecodingError.duplicateMapKey(offset: start) }
         let span = start..<end
         if canonical, let previous = spans.previous {
             let ordered = UnsafeBufferPointer(rebasing: input[previous])

@@ -61,6 +61,15 @@ final class CBORDecoderTests: XCTestCase {
         XCTAssertThrowsError(try CBORDecoder.decode(bytes("fb3ff8000000000000"), requireCanonical: true))
     }
 
+    func testKeysEqualAfterDeterministicEncodingAreDuplicates() {
+        // Two NaN keys with different payloads, and 1 written in two widths: found by `make fuzz`
+        // (re-encoding such a map produced duplicate keys).
+        XCTAssertThrowsError(try CBORDecoder.decode(bytes("a2f97e0001f9fd0102"))) { error in
+            XCTAssertEqual(error as? CBORDecodingError, .duplicateMapKey(offset: 5))
+        }
+        XCTAssertThrowsError(try CBORDecoder.decode(bytes("a20101180102")))
+    }
+
     func testDuplicateMapKeysAreRefusedInEveryMode() {
         XCTAssertThrowsError(try CBORDecoder.decode(bytes("a2616101616102"))) { error in
             XCTAssertEqual(error as? CBORDecodingError, .duplicateMapKey(offset: 4))
