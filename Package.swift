@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "twocvm",
             dependencies: [
-                "TwoCVM", "Manifest", "CBOR", "COSE", "SNP",
+                "TwoCVM", "Manifest", "CBOR", "COSE", "SNP", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -110,11 +110,13 @@ let package = Package(
             ]),
         .testTarget(name: "SNPTests", dependencies: ["SNP"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
-        .testTarget(name: "EvidenceTests", dependencies: ["Evidence"]),
+        .testTarget(
+            name: "EvidenceTests",
+            dependencies: ["Evidence", "CBOR", "Manifest", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "TwoCVMTests",
             dependencies: [
-                "TwoCVM", "Manifest", "Sandbox", "CBOR",
+                "TwoCVM", "Manifest", "Sandbox", "CBOR", "SNP", "Evidence",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(name: "CLITests", dependencies: ["twocvm", "twocvm-fuzz"]),

@@ -1,4 +1,5 @@
 import CBOR
+import Crypto
 
 /// An evidence file (`twocvm attest -o EVIDENCE`): everything a verifier needs, offline, to
 /// check what a 2cVM runs. Deterministic CBOR (RFC 8949 §4.2.1), a map with text keys:
@@ -14,6 +15,11 @@ import CBOR
 /// | `manifest` | bytes | the manifest's canonical CBOR (its SHA-384 is the manifest digest) |
 /// | `runtime-data` | bytes | RFC 8785 JSON of the runtime data bound in REPORT_DATA |
 /// | `lock` | text | `"launch"` (HOST_DATA holds the manifest) or `"runtime"` (lock file in the VM) |
+/// | `signature` | bytes | ES384 (r ‖ s) by the TEE signing key over the encoding of all other fields |
+///
+/// The signature makes every byte of the file count: the report binds the TEE signing key (in
+/// the runtime data), and that key signs the rest, so metadata such as `tool` or a redundant
+/// certificate cannot be altered unnoticed.
 ///
 /// Docs/evidence.md is the normative description.
 public struct EvidenceBundle: Sendable, Equatable {
@@ -54,9 +60,11 @@ public struct EvidenceBundle: Sendable, Equatable {
     public let manifestCBOR: [UInt8]
     public let runtimeData: [UInt8]
     public let lock: Lock
+    /// ES384 signature (r ‖ s) by the TEE signing key over `signedBytes`.
+    public let signature: [UInt8]
 
     public init(platform: Platform, tool: String, report: [UInt8], certificates: [Certificate],
-                manifestCBOR: [UInt8], runtimeData: [UInt8], lock: Lock) {
+                manifestCBOR: [UInt8], runtimeData: [UInt8], lock: Lock, signature: [UInt8] = []) {
         self.platform = platform
         self.tool = tool
         self.report = report
@@ -64,11 +72,33 @@ public struct EvidenceBundle: Sendable, Equatable {
         self.manifestCBOR = manifestCBOR
         self.runtimeData = runtimeData
         self.lock = lock
+        self.signature = signature
     }
+
+    /// This bundle signed by the TEE signing key.
+    public func signed(by key: P384.Signing.PrivateKey) throws -> EvidenceBundle {
+        let signature = try key.signature(for: signedBytes)
+        return EvidenceBundle(platform: platform, tool: tool, report: report, certificates: certificates,
+                              manifestCBOR: manifestCBOR, runtimeData: runtimeData, lock: lock,
+                              signature: Array(signature.rawRepresentation))
+    }
+
+    /// True if `signature` verifies with `key` over `signedBytes`.
+    public func isSigned(by key: P384.Signing.PublicKey) -> Bool {
+        guard signature.count == 96, let ecdsa = try? P384.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+        return key.isValidSignature(ecdsa, for: signedBytes)
+    }
+
+    /// The deterministic CBOR encoding of every field but `signature`: what the TEE signs.
+    public var signedBytes: [UInt8] { CBOR.textMap(fields).encoded() }
 
     /// The deterministic CBOR encoding.
     public func encoded() -> [UInt8] {
-        CBOR.textMap([
+        CBOR.textMap(fields + [("signature", .bytes(signature))]).encoded()
+    }
+
+    private var fields: [(String, CBOR)] {
+        [
             ("type", .text(Self.typeName)),
             ("version", .unsigned(Self.currentVersion)),
             ("platform", .text(platform.rawValue)),
@@ -78,7 +108,7 @@ public struct EvidenceBundle: Sendable, Equatable {
             ("manifest", .bytes(manifestCBOR)),
             ("runtime-data", .bytes(runtimeData)),
             ("lock", .text(lock.rawValue)),
-        ]).encoded()
+        ]
     }
 
     /// Reads an evidence file from untrusted bytes. It must be in deterministic encoding, so
@@ -92,7 +122,7 @@ public struct EvidenceBundle: Sendable, Equatable {
             throw .malformed(field: "file", reason: "\(error)")
         }
         guard let entries = value.mapEntries else { throw .malformed(field: "file", reason: "not a CBOR map") }
-        let known: Set<String> = ["type", "version", "platform", "tool", "report", "certificates", "manifest", "runtime-data", "lock"]
+        let known: Set<String> = ["type", "version", "platform", "tool", "report", "certificates", "manifest", "runtime-data", "lock", "signature"]
         for entry in entries {
             guard let key = entry.key.textString, known.contains(key) else {
                 throw .malformed(field: entry.key.textString ?? "\(entry.key)", reason: "unknown field")
@@ -114,6 +144,9 @@ public struct EvidenceBundle: Sendable, Equatable {
         guard let lockText = value[text: "lock"]?.textString, let lock = Lock(rawValue: lockText) else {
             throw .malformed(field: "lock", reason: "must be launch or runtime")
         }
+        guard let signature = value[text: "signature"]?.byteString else {
+            throw .malformed(field: "signature", reason: "missing bytes")
+        }
         guard let items = value[text: "certificates"]?.arrayItems else {
             throw .malformed(field: "certificates", reason: "missing array")
         }
@@ -125,7 +158,7 @@ public struct EvidenceBundle: Sendable, Equatable {
             certificates.append(Certificate(kind: kind, der: der))
         }
         return EvidenceBundle(platform: platform, tool: tool, report: report, certificates: certificates,
-                              manifestCBOR: manifest, runtimeData: runtime, lock: lock)
+                              manifestCBOR: manifest, runtimeData: runtime, lock: lock, signature: signature)
     }
 
     /// The DER of the first certificate of `kind`.

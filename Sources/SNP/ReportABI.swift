@@ -147,3 +147,76 @@ private struct FieldReader {
 
     func slice(_ offset: Int, _ count: Int) -> [UInt8] { Array(bytes[offset..<(offset + count)]) }
 }
+
+/// The fields a report is built from, for the simulated platform (and tests): the inverse of
+/// `ReportABI.decode`, at the same offsets.
+public struct ReportContents: Sendable {
+    public var version: UInt32 = 3
+    public var guestSVN: UInt32 = 0
+    public var policy: UInt64 = GuestPolicy.reservedOneBit | (1 << 16)  // SMT allowed, debug off
+    public var familyID = [UInt8](repeating: 0, count: 16)
+    public var imageID = [UInt8](repeating: 0, count: 16)
+    public var vmpl: UInt32 = 0
+    public var currentTCB: UInt64 = 0
+    public var platformInfo: UInt64 = 0x1
+    public var signerInfo: UInt32 = 0
+    public var reportData = [UInt8](repeating: 0, count: 64)
+    public var measurement = [UInt8](repeating: 0, count: 48)
+    public var hostData = [UInt8](repeating: 0, count: 32)
+    public var idKeyDigest = [UInt8](repeating: 0, count: 48)
+    public var authorKeyDigest = [UInt8](repeating: 0, count: 48)
+    public var reportID = [UInt8](repeating: 0, count: 32)
+    public var reportIDMigrationAgent = [UInt8](repeating: 0xFF, count: 32)
+    public var reportedTCB: UInt64 = 0
+    public var cpuid = CPUID(family: 0x19, model: 0x01, stepping: 0x01)
+    public var chipID = [UInt8](repeating: 0, count: 64)
+    public var committedTCB: UInt64 = 0
+    public var currentVersion = FirmwareVersion(major: 1, minor: 55, build: 21)
+    public var committedVersion = FirmwareVersion(major: 1, minor: 55, build: 21)
+    public var launchTCB: UInt64 = 0
+
+    public init() {}
+
+    /// The 0x4A0 report bytes with a zero signature, ready to sign over `ReportABI.signedRange`.
+    public func unsignedBytes() -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: ReportABI.size)
+        func put(_ value: UInt64, _ size: Int, _ offset: Int) {
+            for i in 0..<size { b[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        }
+        func put(_ bytes: [UInt8], _ offset: Int) { b.replaceSubrange(offset..<offset + bytes.count, with: bytes) }
+        put(UInt64(version), 4, 0x000)
+        put(UInt64(guestSVN), 4, 0x004)
+        put(policy, 8, 0x008)
+        put(familyID, 0x010)
+        put(imageID, 0x020)
+        put(UInt64(vmpl), 4, 0x030)
+        put(1, 4, 0x034)  // ECDSA P-384 with SHA-384
+        put(currentTCB, 8, 0x038)
+        put(platformInfo, 8, 0x040)
+        put(UInt64(signerInfo), 4, 0x048)
+        put(reportData, 0x050)
+        put(measurement, 0x090)
+        put(hostData, 0x0C0)
+        put(idKeyDigest, 0x0E0)
+        put(authorKeyDigest, 0x110)
+        put(reportID, 0x140)
+        put(reportIDMigrationAgent, 0x160)
+        put(reportedTCB, 8, 0x180)
+        if version >= 3 { put([cpuid.family, cpuid.model, cpuid.stepping], 0x188) }
+        put(chipID, 0x1A0)
+        put(committedTCB, 8, 0x1E0)
+        put([currentVersion.build, currentVersion.minor, currentVersion.major], 0x1E8)
+        put([committedVersion.build, committedVersion.minor, committedVersion.major], 0x1EC)
+        put(launchTCB, 8, 0x1F0)
+        return b
+    }
+
+    /// The report bytes with `r` and `s` (big-endian, as ECDSA libraries return them) written
+    /// little-endian into the 72-byte signature fields.
+    public func signedBytes(r: [UInt8], s: [UInt8]) -> [UInt8] {
+        var b = unsignedBytes()
+        b.replaceSubrange(0x2A0..<0x2A0 + r.count, with: r.reversed())
+        b.replaceSubrange(0x2E8..<0x2E8 + s.count, with: s.reversed())
+        return b
+    }
+}

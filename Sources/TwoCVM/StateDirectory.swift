@@ -21,6 +21,20 @@ public struct StateDirectory: Sendable {
         self.path = path
     }
 
+    /// Where the simulated platform lives.
+    public var simulatorPath: String { "\(path)/sim" }
+
+    /// Forgets the VM this directory belonged to: TEE keys, lock and simulated platform (only
+    /// twocvm's own files are removed).
+    public func reset() throws {
+        for name in [Self.hpkeKeyFile, Self.signingKeyFile, Self.lockFile] {
+            unlink("\(path)/\(name)")
+        }
+        if FileManager.default.fileExists(atPath: simulatorPath) {
+            try FileManager.default.removeItem(atPath: simulatorPath)
+        }
+    }
+
     /// The TEE key pairs, created on first use.
     public func teeKeys() throws -> (hpke: P384.KeyAgreement.PrivateKey, signing: P384.Signing.PrivateKey) {
         try FileIO.makeDirectory(path, mode: 0o700)

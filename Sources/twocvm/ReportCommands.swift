@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evidence
 import Foundation
 import SNP
 import TwoCVM
@@ -57,8 +58,20 @@ struct ReportShowCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let input = try ReportCommand.read(file, limit: ReportCommand.reportFileLimit)
+        var input = try ReportCommand.read(file, limit: EvidenceBundle.maxBytes)
         let hint = try ReportCommand.product(product)
+        // An evidence file (CBOR map) shows the report it carries.
+        if let first = input.first, (0xA0...0xBF).contains(first) {
+            do {
+                let bundle = try EvidenceBundle.decode(input)
+                input = bundle.report
+                Console.progress("\(file): \(bundle.platform == .simulated ? "SIMULATED " : "")evidence (\(bundle.lock.rawValue) lock, \(bundle.tool))")
+            } catch {
+                throw CommandFailure(.badInput, "\(file): \(error)")
+            }
+        } else if input.count > ReportCommand.reportFileLimit {
+            throw CommandFailure(.badInput, "\(file): \(input.count) bytes is too large for a report")
+        }
         let report: AttestationReport
         do {
             report = try AttestationReport(input: input, product: hint)

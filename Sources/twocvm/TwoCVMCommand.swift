@@ -20,6 +20,9 @@ struct TwoCVMCommand: ParsableCommand {
         subcommands: [
             KeygenCommand.self,
             ManifestCommand.self,
+            SimCommand.self,
+            AttestCommand.self,
+            VerifyCommand.self,
             ComposeCommand.self,
             RunCommand.self,
             LaunchMeasureCommand.self,

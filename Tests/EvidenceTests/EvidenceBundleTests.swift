@@ -1,4 +1,5 @@
 import CBOR
+import Crypto
 import XCTest
 @testable import Evidence
 
@@ -16,6 +17,17 @@ final class EvidenceBundleTests: XCTestCase {
         XCTAssertEqual(bundle.certificate("ask"), [4])
     }
 
+    func testSignatureCoversEveryOtherField() throws {
+        let key = P384.Signing.PrivateKey()
+        let signed = try bundle.signed(by: key)
+        XCTAssertTrue(try EvidenceBundle.decode(signed.encoded()).isSigned(by: key.publicKey))
+        XCTAssertFalse(signed.isSigned(by: P384.Signing.PrivateKey().publicKey))
+        let retooled = EvidenceBundle(platform: .simulated, tool: "twocvm 9.9.9", report: signed.report, certificates: signed.certificates,
+                                      manifestCBOR: signed.manifestCBOR, runtimeData: signed.runtimeData, lock: signed.lock,
+                                      signature: signed.signature)
+        XCTAssertFalse(retooled.isSigned(by: key.publicKey))
+    }
+
     func testUnknownFieldsWrongTypesAndNonCanonicalBytesAreRefused() throws {
         var value = try CBORDecoder.decode(bundle.encoded())
         guard case var .map(entries) = value else { return XCTFail() }
@@ -30,8 +42,8 @@ final class EvidenceBundleTests: XCTestCase {
         XCTAssertThrowsError(try EvidenceBundle.decode(wrongPlatform.encoded()))
         // The same map with one length written non-minimally is not accepted.
         let bytes = bundle.encoded()
-        XCTAssertEqual(bytes[0], 0xA9)
-        XCTAssertThrowsError(try EvidenceBundle.decode([0xB9, 0x00, 0x09] + bytes.dropFirst()))
+        XCTAssertEqual(bytes[0], 0xAA)
+        XCTAssertThrowsError(try EvidenceBundle.decode([0xB9, 0x00, 0x0A] + bytes.dropFirst()))
         XCTAssertThrowsError(try EvidenceBundle.decode(Array(bytes.dropLast())))
     }
 }

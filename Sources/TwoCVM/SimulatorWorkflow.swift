@@ -1,0 +1,62 @@
+import Foundation
+import Manifest
+import SNP
+
+/// `twocvm sim launch|root`: a simulated SNP VM in a state directory, for development and CI.
+public enum SimulatorWorkflow {
+    /// Launches a simulated VM in `statePath`: fresh AMD-like keys, the first measurement of
+    /// the reference values, HOST_DATA from the manifest (or zero with `runtimeLock`), the
+    /// reference's guest policy. A new VM starts with new TEE keys and no lock.
+    @discardableResult
+    public static func launch(statePath: String, referencePath: String, manifestPath: String,
+                              runtimeLock: Bool = false) throws -> SimulatedPlatform {
+        let reference = try ReferenceValuesWorkflow.load(referencePath)
+        let digest = try ManifestWorkflow.load(manifestPath).digest
+        guard let first = reference.measurements.first,
+              let measurement = Measurement(bytes: first.measurement.bytes) else {
+            throw SimulatorWorkflowError.noMeasurement(referencePath)
+        }
+        let hostData = runtimeLock ? HostData(uncheckedBytes: [UInt8](repeating: 0, count: 32))
+                                   : HostData(uncheckedBytes: digest.hostData)
+        let platform = try SimulatedPlatform.create(measurement: measurement, hostData: hostData, policy: reference.guestPolicy)
+        let state = StateDirectory(statePath)
+        try state.reset()
+        try FileIO.makeDirectory(state.simulatorPath, mode: 0o700)
+        for (name, bytes) in platform.files {
+            try FileIO.writeAtomically(bytes, to: "\(state.simulatorPath)/\(name)",
+                                       mode: SimulatedPlatform.File.secret.contains(name) ? 0o600 : 0o644)
+        }
+        return platform
+    }
+
+    /// The simulated platform in `statePath`.
+    public static func platform(statePath: String) throws -> SimulatedPlatform {
+        let directory = StateDirectory(statePath).simulatorPath
+        guard FileManager.default.fileExists(atPath: directory) else { throw SimulatorWorkflowError.notLaunched(statePath) }
+        var files: [String: [UInt8]] = [:]
+        for name in [SimulatedPlatform.File.ark, SimulatedPlatform.File.ask, SimulatedPlatform.File.asvk,
+                     SimulatedPlatform.File.vcek, SimulatedPlatform.File.vcekKey, SimulatedPlatform.File.launch] {
+            files[name] = try FileIO.read("\(directory)/\(name)", limit: 1 << 20)
+        }
+        return try SimulatedPlatform(files: files)
+    }
+
+    /// The path of the simulated ARK (PEM) in `statePath`.
+    public static func rootPath(statePath: String) throws -> String {
+        let path = "\(StateDirectory(statePath).simulatorPath)/\(SimulatedPlatform.File.ark)"
+        guard FileManager.default.fileExists(atPath: path) else { throw SimulatorWorkflowError.notLaunched(statePath) }
+        return path
+    }
+}
+
+public enum SimulatorWorkflowError: Error, CustomStringConvertible, Equatable {
+    case notLaunched(String)
+    case noMeasurement(String)
+
+    public var description: String {
+        switch self {
+        case let .notLaunched(state): return "\(state): no simulated VM here (run `twocvm sim launch --state \(state) …` first)"
+        case let .noMeasurement(path): return "\(path): the reference values list no measurement"
+        }
+    }
+}

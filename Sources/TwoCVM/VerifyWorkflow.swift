@@ -1,0 +1,143 @@
+import Evidence
+import Foundation
+import Manifest
+import SNP
+
+/// `twocvm verify`: checks an evidence file offline against the manifest, the reference values
+/// and the nonce (SPEC §6). Every check is reported by name; later checks still run when an
+/// earlier one fails, so a bad evidence file shows everything it breaks.
+public enum VerifyWorkflow {
+    /// One named check.
+    public struct Check: Sendable, Codable, Equatable {
+        public let name: String
+        public let ok: Bool
+        public let detail: String
+    }
+
+    /// The verdict.
+    public struct Verdict: Sendable {
+        public let checks: [Check]
+        public let platform: EvidenceBundle.Platform
+        public let lock: EvidenceBundle.Lock
+        public let report: AttestationReport?
+        public let runtimeData: RuntimeData?
+        public var ok: Bool { !checks.isEmpty && checks.allSatisfy(\.ok) }
+    }
+
+    /// Verifies `evidencePath`. Throws only when an input cannot be read at all.
+    public static func verify(evidencePath: String, manifestPath: String, referencePath: String, nonce: [UInt8],
+                              trustRootPath: String?, options: ValidationOptions) throws -> Verdict {
+        let bundle = try EvidenceBundle.decode(try FileIO.read(evidencePath, limit: EvidenceBundle.maxBytes))
+        let digest = try ManifestWorkflow.load(manifestPath).digest
+        let reference = try ReferenceValuesWorkflow.load(referencePath)
+        let trustRoot = try trustRootPath.map { try FileIO.read($0, limit: 1 << 20) }
+        return verify(bundle, digest: digest, reference: reference, nonce: nonce, trustRoot: trustRoot, options: options)
+    }
+
+    /// Verifies a decoded bundle (the file-free core, used by `seal` as well).
+    public static func verify(_ bundle: EvidenceBundle, digest: ManifestDigest, reference: ReferenceValues, nonce: [UInt8],
+                              trustRoot: [UInt8]?, options baseOptions: ValidationOptions) -> Verdict {
+        var checks: [Check] = []
+        func add(_ name: String, _ ok: Bool, _ detail: String) { checks.append(Check(name: name, ok: ok, detail: detail)) }
+
+        // Which roots: AMD's, or a simulated platform's root the caller named explicitly.
+        var anchors = TrustAnchors.amd
+        switch (bundle.platform, trustRoot) {
+        case (.snp, _):
+            add("platform", true, "AMD SEV-SNP hardware evidence; AMD's embedded roots")
+        case (.simulated, nil):
+            add("platform", false, "SIMULATED evidence: refused unless --trust-root names the simulated ARK")
+        case let (.simulated, root?):
+            if let ask = bundle.certificate("ask"), let simulated = try? SimulatedPlatform.trustAnchors(
+                arkPEM: root, askPEM: pemOrDER(ask), asvkPEM: pemOrDER(ask)) {
+                anchors = simulated
+                add("platform", true, "SIMULATED evidence, trusted only because --trust-root names its ARK")
+            } else {
+                add("platform", false, "SIMULATED evidence, but --trust-root and the evidence's ASK do not form a root set")
+            }
+        }
+
+        // The manifest the evidence carries is the one the caller holds.
+        let carried = ManifestDigest(of: bundle.manifestCBOR)
+        add("manifest", carried == digest, carried == digest ? "evidence carries manifest \(digest)"
+                                                                : "evidence carries manifest \(carried), not \(digest)")
+        let referenceMatches = reference.manifestDigest == digest.description
+        add("reference-values", referenceMatches, referenceMatches ? "reference values are for this manifest"
+            : "reference values were made for manifest \(reference.manifestDigest)")
+
+        // The SNP report: chain, signature and policy checks of SPEC §6.
+        var options = baseOptions
+        if options.minimumTCB == nil, let minimum = reference.minimumTCB {
+            options.minimumTCB = TCBParts(fmc: minimum.fmc, bootloader: minimum.bootloader, tee: minimum.tee,
+                                          snp: minimum.snp, microcode: minimum.microcode)
+        }
+        let endorsement = bundle.certificate("vcek") ?? bundle.certificate("vlek")
+        var report: AttestationReport? = nil
+        if let endorsement {
+            let chain = [bundle.certificate("ask"), bundle.certificate("ark")].compactMap { $0 }.flatMap { pemOrDER($0) }
+            let files = EndorsementFiles(endorsementKey: endorsement, endorsementKeySource: "evidence VCEK/VLEK",
+                                         chain: chain.isEmpty ? nil : chain, chainSource: "evidence certificates")
+            do {
+                let verification = try ReportVerifier(anchors: anchors, cache: nil)
+                    .verify(reportInput: bundle.report, files: files, options: options)
+                for check in verification.checks { add(check.name.rawValue, check.ok, check.detail) }
+                report = verification.report
+            } catch {
+                add("report-parses", false, "\(error)")
+            }
+        } else {
+            add("chain", false, "the evidence holds no VCEK or VLEK certificate")
+        }
+        if report == nil { report = try? AttestationReport(bytes: bundle.report) }
+
+        // Launch values: measurement and policy from the reference, the manifest lock.
+        if let report {
+            let accepted = reference.measurements.contains { $0.measurement.bytes == report.measurement.bytes }
+            add("reference-measurement", accepted, accepted ? "MEASUREMENT \(report.measurement.hex) is a reference value"
+                : "MEASUREMENT \(report.measurement.hex) is not among the \(reference.measurements.count) reference values")
+            let policyOK = report.policy.raw == reference.guestPolicy
+            add("reference-policy", policyOK, "POLICY 0x\(String(report.policy.raw, radix: 16))"
+                + (policyOK ? " as referenced" : ", reference says 0x\(String(reference.guestPolicy, radix: 16))"))
+            switch bundle.lock {
+            case .launch:
+                let ok = report.hostData.bytes == digest.hostData
+                add("manifest-lock", ok, ok ? "launch lock: HOST_DATA \(report.hostData.hex) is the manifest digest prefix"
+                                            : "HOST_DATA \(report.hostData.hex) is not this manifest's \(Hex.encode(digest.hostData))")
+            case .runtime:
+                let ok = report.hostData.isZero
+                add("manifest-lock", ok, ok ? "runtime lock (weaker): HOST_DATA is zero; the VM's create-once lock file holds the manifest"
+                                            : "evidence claims a runtime lock but HOST_DATA is \(report.hostData.hex)")
+            }
+        }
+
+        // REPORT_DATA binds the manifest, the nonce and the two TEE keys.
+        var runtime: RuntimeData? = nil
+        do {
+            let parsed = try RuntimeData.parse(canonicalBytes: bundle.runtimeData)
+            runtime = parsed
+            let bound = report.map { $0.reportData.bytes == parsed.reportData } ?? false
+            let forManifest = parsed.manifest == digest
+            add("report-data", bound && forManifest, bound && forManifest
+                ? "REPORT_DATA = SHA-384(JCS(runtime data)) ‖ 0¹⁶ binds the manifest and both TEE keys"
+                : (bound ? "runtime data names manifest \(parsed.manifest)" : "REPORT_DATA does not match the runtime data"))
+            let fresh = parsed.nonce == nonce
+            add("nonce", fresh, fresh ? "nonce \(Hex.encode(nonce)) is bound" : "evidence was made for nonce \(Hex.encode(parsed.nonce))")
+            let signed = bundle.isSigned(by: parsed.teeSigningKey)
+            add("evidence-signature", signed, signed ? "the TEE signing key bound in REPORT_DATA signed the whole evidence file"
+                                                     : "the evidence file is not signed by the TEE signing key it binds")
+        } catch {
+            add("report-data", false, "\(error)")
+            add("evidence-signature", false, "no TEE signing key: the runtime data does not parse")
+        }
+        return Verdict(checks: checks, platform: bundle.platform, lock: bundle.lock, report: report, runtimeData: runtime)
+    }
+
+    /// Certificates in evidence are DER; the SNP loader takes PEM or DER.
+    private static func pemOrDER(_ bytes: [UInt8]) -> [UInt8] {
+        if bytes.first == 0x30 {
+            let base64 = Data(bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+            return Array("-----BEGIN CERTIFICATE-----\n\(base64)\n-----END CERTIFICATE-----\n".utf8)
+        }
+        return bytes
+    }
+}
