@@ -23,7 +23,7 @@ BIN          = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)/twocvm
 # Wasm examples and the dev-mode demo (clang + wasi-libc recipes live in Examples/examples.mk).
 -include Examples/examples.mk
 
-.PHONY: help deps deps-apt deps-python build test test-fast install demo demo-dev examples fuzz bench clean
+.PHONY: help deps deps-apt deps-python build test fuzz-replay install demo demo-dev examples fuzz bench docs clean
 
 help:
 	@echo "make deps     install missing system packages and the Python venv (.venv)"
@@ -95,6 +95,10 @@ install:
 # The two-party story on the simulated SNP platform (README's main command).
 demo: deps build
 	scripts/demo.sh $(BIN)
+
+# Regenerates Docs/cli.md from the binary's --help.
+docs: build
+	scripts/cli-doc.sh $(BIN)
 
 # Benchmarks: writes Docs/performance.md (never part of `make test`).
 bench: deps
