@@ -112,6 +112,10 @@ public struct ManifestDocument: Sendable {
             sink.report(.tomlSyntax, at: position, path: ManifestPath(),
                         message: "TOML syntax: a table header must start with a key", hint: "write [name] or [[name]]")
             return nil
+        case let .dateOrTime(position)?:
+            sink.report(.dateValue, at: position, path: ManifestPath(),
+                        message: "a TOML date or time value; manifests do not allow them", hint: "write it as a string if you need it")
+            return nil
         case let .mismatchedBracket(position)?:
             sink.report(.tomlSyntax, at: position, path: ManifestPath(),
                         message: "TOML syntax: this bracket does not close the array or inline table opened before it",

@@ -54,6 +54,10 @@ struct SourceLocator {
         case malformedHeader(Position)
         /// A `]` closing a `{`, or a `}` closing a `[` (`a=[}`: another toml++ assertion).
         case mismatchedBracket(Position)
+        /// A value that starts like a TOML date or time (`2026-11-21`, `07:30`). Manifests allow
+        /// none, and toml++'s date parser asserts on malformed ones (`x=2026-11-21T:`), so the
+        /// text never reaches it.
+        case dateOrTime(Position)
     }
 
     /// Scans outside strings and comments for nesting beyond `limit` and malformed table
@@ -251,6 +255,7 @@ struct SourceLocator {
         var containers: [UInt8] = []
         var inKey = true, inHeader = false
         var keyDots = 0
+        var atTokenStart = true
         while let byte = peek() {
             switch byte {
             case UInt8(ascii: "#"):
@@ -298,12 +303,23 @@ struct SourceLocator {
                 }
             case UInt8(ascii: "."):
                 if inKey { keyDots += 1 }
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if !inKey && !inHeader && atTokenStart && startsDateOrTime() { return .dateOrTime(here) }
             default: break
             }
+            atTokenStart = [UInt8(ascii: "="), UInt8(ascii: "["), UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "\t"),
+                            UInt8(ascii: "\n"), UInt8(ascii: "{")].contains(byte)
             if containers.count + keyDots > limit { return .tooDeep(here) }
             advance(1)
         }
         return nil
+    }
+
+    /// At a digit: does a date (`dddd-`) or a time (`dd:`) start here?
+    private func startsDateOrTime() -> Bool {
+        func digit(_ ahead: Int) -> Bool { peek(ahead).map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false }
+        if digit(0) && digit(1) && peek(2) == UInt8(ascii: ":") { return true }
+        return digit(0) && digit(1) && digit(2) && digit(3) && peek(4) == UInt8(ascii: "-")
     }
 
     // MARK: - Low-level reading

@@ -4,6 +4,9 @@
 ///
 /// The raw bytes are kept: the signature covers them exactly as they arrived, never a re-encoding.
 public struct AttestationReport: Hashable, Sendable {
+    /// The size of every supported report version, in bytes (0x4A0).
+    public static let byteCount = ReportABI.size
+
     /// The 1184 bytes of the report, exactly as read.
     public let bytes: [UInt8]
 

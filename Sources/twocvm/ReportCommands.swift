@@ -60,23 +60,26 @@ struct ReportShowCommand: ParsableCommand {
     func run() throws {
         var input = try ReportCommand.read(file, limit: EvidenceBundle.maxBytes)
         let hint = try ReportCommand.product(product)
-        // An evidence file (CBOR map) shows the report it carries.
-        if let first = input.first, (0xA0...0xBF).contains(first) {
+        // An evidence file (a CBOR map) shows the report it carries.
+        var evidenceError: String? = nil
+        if let first = input.first, (0xA0...0xBF).contains(first), input.count != AttestationReport.byteCount {
             do {
                 let bundle = try EvidenceBundle.decode(input)
                 input = bundle.report
                 Console.progress("\(file): \(bundle.platform == .simulated ? "SIMULATED " : "")evidence (\(bundle.lock.rawValue) lock, \(bundle.tool))")
             } catch {
-                throw CommandFailure(.badInput, "\(file): \(error)")
+                evidenceError = "\(error)"
             }
-        } else if input.count > ReportCommand.reportFileLimit {
-            throw CommandFailure(.badInput, "\(file): \(input.count) bytes is too large for a report")
+        }
+        guard input.count <= ReportCommand.reportFileLimit else {
+            throw CommandFailure(.badInput, "\(file): \(input.count) bytes is over the limit of \(ReportCommand.reportFileLimit) bytes for a report")
         }
         let report: AttestationReport
         do {
             report = try AttestationReport(input: input, product: hint)
         } catch {
-            throw CommandFailure(.badInput, "\(file): \(error)")
+            let asEvidence = evidenceError.map { "; read as an evidence file: \($0)" } ?? ""
+            throw CommandFailure(.badInput, "\(file): \(error)\(asEvidence)")
         }
         if json {
             try Console.json(report)

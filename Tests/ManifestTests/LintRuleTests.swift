@@ -149,6 +149,14 @@ final class LintRuleTests: XCTestCase {
     func testDateValue() {
         let text = fixture.replacing("display_name = \"Fab Research Lab\"", with: "display_name = 2026-11-21")
         assertFindings(text, [.dateValue], atLineOf: "2026-11-21")
+        XCTAssertEqual(lint(text).diagnostics.first?.column, 16)
+        // Dates and times never reach the TOML parser (toml++ asserts on "x=2026-11-21T:",
+        // found by `make fuzz`); integers and strings that merely contain digits are untouched.
+        for date in ["x=2026-11-21T:", "x = 07:30:00", "x = [1, 2026-01-01]", "x = {a = 1979-05-27T07:32:00Z}"] {
+            XCTAssertEqual(lint(date).diagnostics.map(\.code), ["date-value"], date)
+        }
+        XCTAssertFalse(lint(fixture.text.replacingOccurrences(of: "timeout_s = 120", with: "timeout_s = 1200")).hasErrors)
+        XCTAssertFalse(lint(fixture.replacing("Fab Research Lab", with: "Fab 2026-11-21 07:30")).hasErrors)
     }
 
     func testLimitOutOfRange() {
