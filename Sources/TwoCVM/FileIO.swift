@@ -85,6 +85,12 @@ public enum FileIO {
         }
         guard rename(tempPath, path) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
         committed = true
+        // Make the rename itself durable.
+        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            fsync(directoryFD)
+            close(directoryFD)
+        }
     }
 
     /// Creates `path` as a directory (and parents) with the given mode if it does not exist.
