@@ -28,7 +28,7 @@ BIN          = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)/twocvm
 help:
 	@echo "make deps     install missing system packages and the Python venv (.venv)"
 	@echo "make build    build twocvm (CONFIG=debug|release)"
-	@echo "make test     deps + all unit, CLI and cross-check tests + fuzz corpus replay"
+	@echo "make test     deps + all unit, CLI and cross-check tests + fuzz corpus replay + 10 s of libFuzzer per parser"
 	@echo "make demo     deps + the two-party demo on the simulated SNP platform"
 	@echo "make install  install twocvm to PREFIX (default /usr/local)"
 	@echo "make fuzz     build the libFuzzer targets and run each briefly"
@@ -56,9 +56,12 @@ $(VENV)/.installed: Makefile
 build:
 	$(SWIFT) build -c $(CONFIG)
 
+# The unit tests print the closing line, so the fuzzers (libFuzzer, a short seeded budget per
+# parser) run first.
 test: deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory fuzz-replay
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 FUZZ_FLAGS=-seed=1
 	@status=0; $(SWIFT) test --skip-build --parallel --num-workers 2 --xunit-output .build/xunit.xml || status=$$?; \
 	python3 scripts/test-summary.py .build/xunit.xml && exit $$status
 
@@ -72,15 +75,17 @@ fuzz-replay:
 
 # libFuzzer: a separate scratch path, since every Swift module is instrumented.
 FUZZ_SECONDS ?= 20
+FUZZ_TARGETS ?= $(notdir $(wildcard Fuzz/corpus/*))
+FUZZ_FLAGS   ?=
 fuzz:
 	$(SWIFT) build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING \
 	  -Xswiftc -parse-as-library --product twocvm-fuzz
-	@for dir in Fuzz/corpus/*/; do \
-	  target=$$(basename $$dir); mkdir -p .build-fuzz/corpus/$$target; \
+	@for target in $(FUZZ_TARGETS); do \
+	  dir=Fuzz/corpus/$$target; mkdir -p .build-fuzz/corpus/$$target; \
 	  if SWIFT_BACKTRACE=enable=no TWOCVM_FUZZ_TARGET=$$target .build-fuzz/debug/twocvm-fuzz -max_total_time=$(FUZZ_SECONDS) \
-	      -max_len=65536 -rss_limit_mb=2048 -artifact_prefix=.build-fuzz/crash-$$target- \
+	      -max_len=65536 -rss_limit_mb=2048 -artifact_prefix=.build-fuzz/crash-$$target- $(FUZZ_FLAGS) \
 	      .build-fuzz/corpus/$$target $$dir > .build-fuzz/$$target.log 2>&1; then \
-	    echo "fuzz $$target: $$(grep -E '^#[0-9]+ +DONE' .build-fuzz/$$target.log | tail -1)"; \
+	    echo "fuzz $$target: $$(grep -E '^#[0-9]+[[:space:]]+DONE' .build-fuzz/$$target.log | tail -1)"; \
 	  else \
 	    tail -40 .build-fuzz/$$target.log; echo "fuzz $$target: FAILED (input saved as .build-fuzz/crash-$$target-*)"; exit 1; \
 	  fi; \
