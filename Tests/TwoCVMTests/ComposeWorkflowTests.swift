@@ -5,40 +5,19 @@ import XCTest
 
 /// `compose`: approvals, digests, imports, memory, format, and the plan file it writes.
 final class ComposeWorkflowTests: XCTestCase {
-    private let pipeline = """
-
-        [[data]]
-        id = "notes"
-        owner = "lab"
-
-        [[channels]]
-        from = "data.notes"
-        to = "first"
-
-        [[channels]]
-        from = "first.mid"
-        to = "second"
-
-        [[outputs]]
-        id = "report"
-        from = "second"
-        to = ["lab"]
-        max_bytes = 4096
-
-        """
 
     private func fixture(first: String = Components.copy("notes", to: "mid"), firstExtra: String = Components.limits,
                          approve: [String]? = nil) throws -> PlanFixture {
         try PlanFixture(self, components: [("first", first, firstExtra),
                                            ("second", Components.copy("mid", to: "report"), Components.limits)],
-                        body: pipeline, approve: approve)
+                        body: PlanFixture.twoStagePipeline, approve: approve)
     }
 
     func testComposesInChannelOrderAndThePlanRoundTrips() throws {
         // Listed second-first in the manifest: the order still follows the channel.
         let project = try PlanFixture(self, components: [("second", Components.copy("mid", to: "report"), Components.limits),
                                                          ("first", Components.copy("notes", to: "mid"), Components.limits)],
-                                      body: pipeline)
+                                      body: PlanFixture.twoStagePipeline)
         let plan = try project.compose()
         XCTAssertEqual(plan.order, ["first", "second"])
         XCTAssertEqual(plan.steps[0].outputs, [PlanStepOutput(name: "mid", maxBytes: 1 << 20, released: false)])
@@ -52,7 +31,7 @@ final class ComposeWorkflowTests: XCTestCase {
         let project = try PlanFixture(self, participants: ["lab", "partner"],
                                       components: [("first", Components.copy("notes", to: "mid"), Components.limits),
                                                    ("second", Components.copy("mid", to: "report"), Components.limits)],
-                                      body: pipeline, approve: ["lab"])
+                                      body: PlanFixture.twoStagePipeline, approve: ["lab"])
         XCTAssertThrowsError(try project.compose()) { error in
             guard case let .approvalsIncomplete(missing, _)? = error as? ComposeError else { return XCTFail("\(error)") }
             XCTAssertEqual(missing, ["partner"])

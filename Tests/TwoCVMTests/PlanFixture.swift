@@ -6,6 +6,29 @@ import XCTest
 /// A scratch project: participants with fresh keys, a manifest over `.wat` components written
 /// here, every participant's approval, and the paths `compose` reads.
 struct PlanFixture {
+    /// data.notes → first → (first.mid) → second → report, for the lab participant.
+    static let twoStagePipeline = """
+
+        [[data]]
+        id = "notes"
+        owner = "lab"
+
+        [[channels]]
+        from = "data.notes"
+        to = "first"
+
+        [[channels]]
+        from = "first.mid"
+        to = "second"
+
+        [[outputs]]
+        id = "report"
+        from = "second"
+        to = ["lab"]
+        max_bytes = 4096
+
+        """
+
     let root: URL
     var manifest: String { root.appendingPathComponent("manifest.toml").path }
     var components: String { root.appendingPathComponent("components").path }

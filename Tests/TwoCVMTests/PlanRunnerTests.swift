@@ -10,27 +10,7 @@ final class PlanRunnerTests: XCTestCase {
                          timeout: Int = 30) throws -> ExecutionPlan {
         let limits = "limits = { fuel = 10_000_000, memory_mib = 1, timeout_s = \(timeout) }"
         return try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid", suffix: "+1"), limits),
-                                                  ("second", second, limits)], body: """
-
-            [[data]]
-            id = "notes"
-            owner = "lab"
-
-            [[channels]]
-            from = "data.notes"
-            to = "first"
-
-            [[channels]]
-            from = "first.mid"
-            to = "second"
-
-            [[outputs]]
-            id = "report"
-            from = "second"
-            to = ["lab"]
-            max_bytes = 4096
-
-            """).compose()
+                                                  ("second", second, limits)], body: PlanFixture.twoStagePipeline).compose()
     }
 
     func testDataMovesOnlyAlongChannels() throws {
