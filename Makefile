@@ -13,7 +13,7 @@ export TWOCVM_PYTHON := $(PYTHON)
 
 # Debian packages: C libraries we link, firmware for launch-measure tests, the wasm32-wasi C
 # toolchain pieces for the examples, and timing tools for the benchmarks.
-APT_PACKAGES := libssl-dev libcbor-dev pkg-config ovmf wasi-libc libclang-rt-dev-wasm32 wabt hyperfine time
+APT_PACKAGES := libssl-dev libcbor-dev pkg-config python3 python3-venv gcc ovmf wasi-libc libclang-rt-dev-wasm32 wabt hyperfine time
 # Python cross-check tools (independent implementations the tests compare against).
 # cbor2 stays below 6 because pycose 1.1 needs it.
 PY_PACKAGES  := "cbor2<6" "pycose==1.1.0" "pyhpke" "rfc8785" "sev-snp-measure==0.0.13" "cryptography"
