@@ -1,0 +1,144 @@
+import Crypto
+import Foundation
+import Manifest
+
+/// Sealed inputs and outputs (SPEC §8): HPKE (RFC 9180, DHKEM(P-384, HKDF-SHA384), HKDF-SHA384,
+/// AES-256-GCM) to the recipient's key, the manifest digest, purpose, id and recipient bound in
+/// the HPKE info, each chunk bound to the header, its index and finality in the AEAD associated
+/// data, and the whole file signed (ES384) by the sender. Docs/formats.md gives the bytes.
+public enum SealedFile {
+    /// What the opener requires of a sealed file; every field is checked against the header.
+    public struct Expectation: Sendable {
+        public var manifest: ManifestDigest
+        public var purpose: SealPurpose
+        public var id: String
+        /// The opener's own name (`tee` for inputs, the participant id for outputs).
+        public var recipient: String
+        /// The participant id (or `tee`) that must have signed the file.
+        public var sender: String
+        /// The sender's ES384 signing key.
+        public var senderKey: P384.Signing.PublicKey
+
+        public init(manifest: ManifestDigest, purpose: SealPurpose, id: String, recipient: String,
+                    sender: String, senderKey: P384.Signing.PublicKey) {
+            self.manifest = manifest
+            self.purpose = purpose
+            self.id = id
+            self.recipient = recipient
+            self.sender = sender
+            self.senderKey = senderKey
+        }
+    }
+
+    /// Seals `plaintext` in memory; see `SealedFileWriter` for files too large to hold.
+    public static func seal(
+        _ plaintext: [UInt8], manifest: ManifestDigest, purpose: SealPurpose, id: String,
+        recipientName: String, recipientKey: P384.KeyAgreement.PublicKey,
+        sender: String, senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20
+    ) throws(SealError) -> [UInt8] {
+        var writer = try SealedFileWriter(
+            manifest: manifest, purpose: purpose, id: id, recipientName: recipientName, recipientKey: recipientKey,
+            sender: sender, senderKey: senderKey, length: UInt64(plaintext.count),
+            sha256: Array(SHA256.hash(data: plaintext)), chunkSize: chunkSize)
+        var out = writer.headerItem
+        out.reserveCapacity(plaintext.count + writer.header.chunkCount * 21 + out.count + 100)
+        for index in 0..<writer.header.chunkCount {
+            let start = index * chunkSize
+            out += try writer.sealChunk(plaintext[start..<(start + writer.header.plaintextSize(ofChunk: index))])
+        }
+        out += try writer.finish()
+        return out
+    }
+
+    /// Opens a sealed file in memory: checks the framing, the header against `expect`, the
+    /// sender's signature, every chunk's tag, and the plaintext's length and SHA-256. No plaintext
+    /// is returned unless all of these pass.
+    public static func open(
+        _ bytes: [UInt8], recipientKey: P384.KeyAgreement.PrivateKey, expect: Expectation
+    ) throws(SealError) -> [UInt8] {
+        var plaintext: [UInt8] = []
+        try open(streaming: { reader(over: bytes) }, recipientKey: recipientKey, expect: expect) { plaintext += $0 }
+        return plaintext
+    }
+
+    /// A sequential reader over `bytes` (a fresh one per pass).
+    static func reader(over bytes: [UInt8]) -> (Int) -> [UInt8] {
+        var offset = 0
+        return { count in
+            let end = offset + min(count, bytes.count - offset)
+            defer { offset = end }
+            return Array(bytes[offset..<end])
+        }
+    }
+}
+
+/// Writes a sealed file chunk by chunk with bounded memory: the caller knows the plaintext's
+/// length and SHA-256 up front (a first pass over the file), writes `headerItem`, then the
+/// result of `sealChunk` for each chunk in order, then `finish()`.
+public struct SealedFileWriter {
+    /// The header as it is written and signed.
+    public let header: SealedFileHeader
+    /// The framed header (CBOR byte string holding the header map): the first bytes of the file.
+    public let headerItem: [UInt8]
+    private let headerDigest: [UInt8]
+    private let senderKey: P384.Signing.PrivateKey
+    private var context: HPKE.Sender
+    private var signed = SHA384()
+    private var next = 0
+
+    /// Sets up HPKE to `recipientKey` and builds the header.
+    public init(
+        manifest: ManifestDigest, purpose: SealPurpose, id: String, recipientName: String,
+        recipientKey: P384.KeyAgreement.PublicKey, sender: String, senderKey: P384.Signing.PrivateKey,
+        length: UInt64, sha256: [UInt8], chunkSize: Int = 1 << 20
+    ) throws(SealError) {
+        guard SealedFileFormat.chunkSizes.contains(chunkSize) else { throw .sealing("chunk size \(chunkSize) outside \(SealedFileFormat.chunkSizes)") }
+        guard sha256.count == 32 else { throw .sealing("SHA-256 must be 32 bytes") }
+        for (name, value) in [("id", id), ("recipient", recipientName), ("sender", sender)]
+        where value.isEmpty || value.utf8.count > SealedFileFormat.maxNameBytes {
+            throw .sealing("\(name) must be 1 to \(SealedFileFormat.maxNameBytes) bytes")
+        }
+        let info = SealedFileFormat.info(manifest: manifest, purpose: purpose, id: id, recipient: recipientName)
+        do {
+            context = try HPKE.Sender(recipientKey: recipientKey, ciphersuite: SealedFileFormat.ciphersuite, info: Data(info))
+        } catch { throw .sealing("HPKE setup failed (\(error))") }
+        header = SealedFileHeader(
+            manifest: manifest, purpose: purpose, id: id, recipient: recipientName, sender: sender,
+            encapsulatedKey: Array(context.encapsulatedKey), chunkSize: chunkSize, length: length, sha256: sha256)
+        let headerBytes = SealedFileFormat.encode(header)
+        var item: [UInt8] = []
+        SealedFileFormat.appendByteStringHead(headerBytes.count, to: &item)
+        headerItem = item + headerBytes
+        headerDigest = Array(SHA384.hash(data: headerBytes))
+        signed.update(data: headerBytes)
+        self.senderKey = senderKey
+    }
+
+    /// Seals the next chunk (exactly `header.plaintextSize(ofChunk:)` bytes) and returns its framed ciphertext.
+    public mutating func sealChunk(_ plaintext: some DataProtocol) throws(SealError) -> [UInt8] {
+        guard next < header.chunkCount else { throw .sealing("more chunks than the declared length") }
+        guard plaintext.count == header.plaintextSize(ofChunk: next) else {
+            throw .sealing("chunk \(next) is \(plaintext.count) bytes, expected \(header.plaintextSize(ofChunk: next))")
+        }
+        let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: next, final: next == header.chunkCount - 1)
+        let ciphertext: Data
+        do { ciphertext = try context.seal(plaintext, authenticating: aad) } catch { throw .sealing("AEAD failed (\(error))") }
+        signed.update(data: ciphertext)
+        next += 1
+        var out: [UInt8] = []
+        out.reserveCapacity(ciphertext.count + 9)
+        SealedFileFormat.appendByteStringHead(ciphertext.count, to: &out)
+        out += ciphertext
+        return out
+    }
+
+    /// Signs the header and all chunk ciphertexts; returns the framed signature, the file's last bytes.
+    public func finish() throws(SealError) -> [UInt8] {
+        guard next == header.chunkCount else { throw .sealing("\(next) of \(header.chunkCount) chunks written") }
+        let signature: P384.Signing.ECDSASignature
+        do { signature = try senderKey.signature(for: signed.finalize()) } catch { throw .sealing("signing failed (\(error))") }
+        var out: [UInt8] = []
+        SealedFileFormat.appendByteStringHead(SealedFileFormat.signatureBytes, to: &out)
+        return out + Array(signature.rawRepresentation)
+    }
+}
