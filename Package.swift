@@ -97,6 +97,9 @@ let package = Package(
             name: "twocvm-bench",
             dependencies: ["CBOR", "Manifest", "SNP", "TwoCVM"]),
 
+        // Helpers shared by the test targets (the Python cross-check runner, test paths).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         .testTarget(name: "CBORTests", dependencies: ["CBOR"]),
         .testTarget(
             name: "COSETests",
@@ -104,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "ManifestTests",
             dependencies: [
-                "Manifest", "CBOR", "COSE",
+                "Manifest", "CBOR", "COSE", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
@@ -112,13 +115,13 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(
             name: "EvidenceTests",
-            dependencies: ["Evidence", "CBOR", "Manifest", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["Evidence", "CBOR", "Manifest", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "TwoCVMTests",
             dependencies: [
                 "TwoCVM", "Manifest", "Sandbox", "CBOR", "SNP", "Evidence",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .testTarget(name: "CLITests", dependencies: ["twocvm", "twocvm-fuzz"]),
+        .testTarget(name: "CLITests", dependencies: ["twocvm", "twocvm-fuzz", "TestSupport"]),
     ]
 )

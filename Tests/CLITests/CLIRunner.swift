@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@_exported import TestSupport
 
 /// Runs the built `twocvm` executable (and `twocvm-fuzz`) as a user would, capturing output.
 struct CLIResult {
@@ -49,34 +50,5 @@ enum CLI {
         return CLIResult(status: process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
-    }
-}
-
-/// Paths shared by the tests: the repository root, `../shared/testdata`, and a fresh temp dir.
-enum TestPaths {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// `../shared/testdata` beside the repository (override with TWOCVM_TESTDATA).
-    static var sharedTestdata: URL {
-        if let path = ProcessInfo.processInfo.environment["TWOCVM_TESTDATA"] {
-            return URL(fileURLWithPath: path)
-        }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
-    }
-
-    /// The project venv's Python (for cross-checks against independent implementations).
-    static var python: String {
-        if let path = ProcessInfo.processInfo.environment["TWOCVM_PYTHON"] { return path }
-        return repositoryRoot.appendingPathComponent(".venv/bin/python").path
-    }
-
-    /// Makes a new empty temporary directory, removed when the test case ends.
-    static func temporaryDirectory(_ testCase: XCTestCase) throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("twocvm-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        testCase.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Manifest
+import TestSupport
 import XCTest
 @testable import Evidence
 
@@ -11,26 +12,6 @@ final class RuntimeDataTests: XCTestCase {
     private let signing = P384.Signing.PrivateKey()
     private let digest = ManifestDigest(of: Array("manifest".utf8))
     private let nonce = (0..<32).map { UInt8($0) }
-
-    private var python: String {
-        ProcessInfo.processInfo.environment["TWOCVM_PYTHON"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
-    }
-
-    private func runPython(_ script: String, _ arguments: [String]) throws -> String {
-        guard FileManager.default.isExecutableFile(atPath: python) else { throw XCTSkip("no venv: run make deps") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 
     func testReportDataIsReproducedByRFC8785AndHashlib() throws {
         let runtime = try RuntimeData(manifest: digest, nonce: nonce, teePublicKey: hpke.publicKey, teeSigningKey: signing.publicKey)
@@ -46,7 +27,7 @@ final class RuntimeDataTests: XCTestCase {
             print(canonical.hex())
             print((hashlib.sha384(canonical).digest() + bytes(16)).hex())
             """
-        let output = try runPython(script, [digest.description, Hex.encode(nonce),
+        let output = try PythonReference.run(script, [digest.description, Hex.encode(nonce),
                                             Hex.encode(hpke.publicKey.rawRepresentation), Hex.encode(signing.publicKey.rawRepresentation)])
         let lines = output.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, Hex.encode(runtime.canonicalBytes))
@@ -67,7 +48,7 @@ final class RuntimeDataTests: XCTestCase {
             "a": [-42, 9_007_199_254_740_991, true, NSNull()], "\u{20AC}": "euro", "\u{1F600}": "emoji key sorts by UTF-16",
             "aa": [String: String](),
         ] as [String: Any]), as: UTF8.self)
-        XCTAssertEqual(Hex.encode(value.canonicalBytes()), try runPython(script, [json]))
+        XCTAssertEqual(Hex.encode(value.canonicalBytes()), try PythonReference.run(script, [json]))
     }
 
     func testRuntimeDataParsesOnlyItsCanonicalForm() throws {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Manifest
+import TestSupport
 import XCTest
 @testable import Evidence
 
@@ -47,7 +48,7 @@ final class SealedFilePythonTests: XCTestCase {
             print(h["purpose"], h["id"], h["recipient"], h["sender"], len(chunks))
             print(out.hex())
             """
-        let output = try runPython(script, [hex(sealed), hex(Array(bob.rawRepresentation)), hex(Array(tee.publicKey.x963Representation))])
+        let output = try PythonReference.run(script, [hex(sealed), hex(Array(bob.rawRepresentation)), hex(Array(tee.publicKey.x963Representation))])
         XCTAssertEqual(output, "output result bob tee 3\n" + hex(plaintext))
     }
 
@@ -79,7 +80,7 @@ final class SealedFilePythonTests: XCTestCase {
             sig = r.to_bytes(48, "big") + s.to_bytes(48, "big")
             print(b"".join(cbor2.dumps(item) for item in [header, *chunks, sig]).hex())
             """
-        let output = try runPython(script, [hex(plaintext), hex(Array(teeHPKE.publicKey.x963Representation)),
+        let output = try PythonReference.run(script, [hex(plaintext), hex(Array(teeHPKE.publicKey.x963Representation)),
                                             hex(Array(owner.rawRepresentation)), hex(manifest.bytes)])
         let sealed = try XCTUnwrap(Hex.decode(output))
         let expect = SealedFile.Expectation(manifest: manifest, purpose: .input, id: "genomes", recipient: "tee",
@@ -87,27 +88,5 @@ final class SealedFilePythonTests: XCTestCase {
         XCTAssertEqual(try SealedFile.open(sealed, recipientKey: teeHPKE, expect: expect), plaintext)
     }
 
-    // MARK: - Python
-
-    private var python: String {
-        ProcessInfo.processInfo.environment["TWOCVM_PYTHON"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
-    }
-
     private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
-    private func runPython(_ script: String, _ arguments: [String]) throws -> String {
-        guard FileManager.default.isExecutableFile(atPath: python) else { throw XCTSkip("no venv: run make deps") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }

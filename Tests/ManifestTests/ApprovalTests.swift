@@ -1,6 +1,7 @@
 import COSE
 import Crypto
 import Foundation
+import TestSupport
 import XCTest
 @testable import Manifest
 

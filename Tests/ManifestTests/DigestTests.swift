@@ -1,6 +1,7 @@
 import CBOR
 import Foundation
 import TOMLKit
+import TestSupport
 import XCTest
 @testable import Manifest
 
@@ -39,7 +40,7 @@ final class DigestTests: XCTestCase {
     }
 
     func testExampleManifestDigestEqualsThePythonReference() throws {
-        let example = PythonReference.repositoryRoot.appendingPathComponent("Examples/two-party/manifest.toml")
+        let example = TestPaths.repositoryRoot.appendingPathComponent("Examples/two-party/manifest.toml")
         guard let bytes = FileManager.default.contents(atPath: example.path) else {
             return XCTFail("Examples/two-party/manifest.toml is missing")
         }
