@@ -12,7 +12,7 @@ twocvm=${1:-twocvm}
 example=$root/Examples/two-party
 work=$root/Examples/two-party/work/demo
 rm -rf "$work"
-mkdir -p "$work"/{keys,approvals,inputs,out}
+mkdir -p "$work"/{keys,approvals,inputs,out,sealed}
 proved=()
 step() { printf '\n== %s\n' "$*" >&2; }
 run() { "$twocvm" "$@" >&2; }
@@ -52,11 +52,17 @@ run verify "$work/evidence.cbor" --manifest "$work/manifest.toml" --reference "$
     --nonce "$nonce" --trust-root "$root_pem"
 proved+=("evidence: (simulated) AMD chain, signed report, expected measurement, manifest locked in HOST_DATA, fresh nonce, TEE keys bound")
 
-step "8. compose: approvals, component digests, imports and channels checked; plan written"
+step "8. the fab seals its wafer maps to the TEE key of the VM it just verified"
+run seal "$work/evidence.cbor" --manifest "$work/manifest.toml" --reference "$work/reference.json" --nonce "$nonce" \
+    --trust-root "$root_pem" --data wafer-maps --in "$example/data/wafer-maps.csv" --key "$work/keys/fab" \
+    -o "$work/sealed/wafer-maps.sealed"
+proved+=("seal: the wafer maps are encrypted to the verified TEE key only, signed by their owner")
+
+step "9. compose: approvals, component digests, imports and channels checked; plan written"
 run compose "$work/manifest.toml" --components "$example/components" --approvals "$work/approvals" -o "$work/plan.cbor"
 proved+=("plan: only the approved binaries, each importing only what its manifest entry allows")
 
-step "9. run: each component in its own sandboxed process, data only along channels"
+step "10. run: each component in its own sandboxed process, data only along channels"
 cp "$example/data/wafer-maps.csv" "$work/inputs/wafer-maps"
 run run "$work/plan.cbor" --inputs "$work/inputs" --out "$work/out" --dev
 proved+=("run: the yield report produced in the sandbox (dev mode: plaintext in and out)")
@@ -64,4 +70,4 @@ proved+=("run: the yield report produced in the sandbox (dev mode: plaintext in 
 echo "twocvm demo: what each step proved"
 for line in "${proved[@]}"; do echo "  - $line"; done
 echo "  yield report: $work/out/yield-report"
-echo "  (sealed inputs, sealed outputs and the signed receipt come with seal/run/open)"
+echo "  (a sealed run, sealed outputs, the signed receipt and open come next; run --dev uses plaintext)"

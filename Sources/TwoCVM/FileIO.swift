@@ -93,6 +93,53 @@ public enum FileIO {
         }
     }
 
+    /// Streams content into `path` atomically: `produce` receives a writer, and the file appears
+    /// (fsync, rename) only if `produce` returns; on any error nothing is left behind.
+    public static func writeAtomically(to path: String, mode: mode_t = 0o644,
+                                       _ produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+        let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var committed = false
+        defer { if !committed { unlink(tempPath) } }
+        do {
+            defer { close(fd) }
+            guard fchmod(fd, mode) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+            try produce { bytes in
+                var written = 0
+                while written < bytes.count {
+                    let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+                    written += n
+                }
+            }
+            guard fsync(fd) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+        }
+        guard rename(tempPath, path) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+        committed = true
+    }
+
+    /// A reader factory over the file at `path` for the streaming seal/open APIs: each call
+    /// opens the file afresh; each read returns up to the count asked for, empty at the end.
+    public static func chunkReader(_ path: String) -> () throws -> (Int) throws -> [UInt8] {
+        {
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw FileIOError.unreadable(path: path, reason: "cannot open")
+            }
+            return { count in
+                do {
+                    return Array(try handle.read(upToCount: count) ?? Data())
+                } catch {
+                    throw FileIOError.unreadable(path: path, reason: "\(error)")
+                }
+            }
+        }
+    }
+
     /// Creates `path` as a directory (and parents) with the given mode if it does not exist.
     public static func makeDirectory(_ path: String, mode: Int = 0o755) throws {
         do {

@@ -23,6 +23,7 @@ struct TwoCVMCommand: ParsableCommand {
             SimCommand.self,
             AttestCommand.self,
             VerifyCommand.self,
+            SealCommand.self,
             ComposeCommand.self,
             RunCommand.self,
             LaunchMeasureCommand.self,

@@ -1,0 +1,71 @@
+import Crypto
+import Evidence
+import Foundation
+import Manifest
+import SNP
+
+/// `twocvm seal`: a data owner seals an input to the TEE key of a VM it has just verified
+/// (SPEC §5): the evidence is verified first, with every `verify` check, and only a key bound in
+/// verified evidence is ever sealed to.
+public enum SealWorkflow {
+    /// What `seal` produced.
+    public struct Outcome: Sendable {
+        public let verdict: VerifyWorkflow.Verdict
+        public let header: SealedFileHeader
+        public let owner: String
+    }
+
+    /// Verifies `evidencePath`, then seals `inputPath` as data item `dataID` with the owner's
+    /// key from `keyDirectory`, writing `output` atomically.
+    public static func seal(evidencePath: String, manifestPath: String, referencePath: String, nonce: [UInt8],
+                            dataID: String, inputPath: String, keyDirectory: String, output: String,
+                            trustRootPath: String?, options: ValidationOptions) throws -> Outcome {
+        let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, manifestPath: manifestPath, referencePath: referencePath,
+                                                nonce: nonce, trustRootPath: trustRootPath, options: options)
+        guard verdict.ok, let runtime = verdict.runtimeData else {
+            throw SealWorkflowError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name))
+        }
+        let (manifest, digest, _) = try ManifestWorkflow.load(manifestPath)
+        guard let item = manifest.dataItem(dataID) else {
+            throw SealWorkflowError.unknownData(id: dataID, known: manifest.data.map(\.id))
+        }
+        guard let owner = manifest.participant(item.owner) else { throw SealWorkflowError.unknownData(id: dataID, known: []) }
+        let key = try ParticipantKeys.loadSigningKey(from: keyDirectory)
+        guard key.publicKey.rawRepresentation == owner.signingKey.rawRepresentation else {
+            throw SealWorkflowError.notTheOwner(dataID: dataID, owner: owner.id, keyDirectory: keyDirectory)
+        }
+        var header: SealedFileHeader? = nil
+        try FileIO.writeAtomically(to: output, mode: 0o644) { write in
+            let written = try SealedFile.seal(streaming: FileIO.chunkReader(inputPath), manifest: digest, purpose: .input, id: dataID,
+                                              recipientName: "tee", recipientKey: runtime.teePublicKey, sender: owner.id,
+                                              senderKey: key, write: write)
+            if let pinned = item.digest, pinned.bytes != written.sha256 {
+                throw SealWorkflowError.digestMismatch(dataID: dataID, pinned: pinned.description,
+                                                       found: "sha256:" + Hex.encode(written.sha256))
+            }
+            header = written
+        }
+        return Outcome(verdict: verdict, header: header!, owner: owner.id)
+    }
+}
+
+/// Why `seal` refused.
+public enum SealWorkflowError: Error, CustomStringConvertible, Equatable {
+    case evidenceNotVerified(failed: [String])
+    case unknownData(id: String, known: [String])
+    case notTheOwner(dataID: String, owner: String, keyDirectory: String)
+    case digestMismatch(dataID: String, pinned: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .evidenceNotVerified(failed):
+            return "refusing to seal: the evidence does not verify (failed: \(failed.joined(separator: ", "))); run `twocvm verify` for details"
+        case let .unknownData(id, known):
+            return "the manifest has no data item '\(id)' (data: \(known.joined(separator: ", ")))"
+        case let .notTheOwner(dataID, owner, directory):
+            return "\(directory)/\(ParticipantKeys.signingKeyFile) is not the signing key of '\(owner)', who owns '\(dataID)'"
+        case let .digestMismatch(dataID, pinned, found):
+            return "the input is not the '\(dataID)' the manifest pins (\(pinned)); it is \(found)"
+        }
+    }
+}
