@@ -61,6 +61,10 @@ public enum AttestWorkflow {
             return (try SimulatorWorkflow.platform(statePath: statePath), .simulated)
         case .auto:
             if let device = try? GuestDevices.detect() { return (device, .snp) }
+            // Neither a guest device nor a simulated VM: the environment lacks a platform (exit 3).
+            guard FileManager.default.fileExists(atPath: StateDirectory(statePath).simulatorPath) else {
+                throw GuestDeviceError.notPresent
+            }
             return (try SimulatorWorkflow.platform(statePath: statePath), .simulated)
         }
     }

@@ -63,5 +63,8 @@ final class AttestVerifyCLITests: XCTestCase {
         XCTAssertEqual(result.status, 3, result.stderr)
         XCTAssertTrue(result.stderr.contains("no SEV-SNP guest device"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/e"))
+        let auto = try CLI.run(["attest", manifest, "--nonce", String(repeating: "11", count: 16), "-o", "\(directory)/e",
+                                "--state", "\(directory)/vm"])
+        XCTAssertEqual(auto.status, 3, "auto without a device or a simulated VM: \(auto.stderr)")
     }
 }
