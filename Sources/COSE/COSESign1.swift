@@ -31,18 +31,21 @@ public struct COSESign1: Sendable, Equatable {
     public let signature: [UInt8]
 
     /// Signs `payload` with `key`, protecting the algorithm and content type; `keyID` goes in the
-    /// unprotected header.
+    /// unprotected header, or in the protected one (then covered by the signature) with
+    /// `protectKeyID`.
     public static func sign(payload: [UInt8], contentType: String, keyID: [UInt8],
-                            key: P384.Signing.PrivateKey) throws -> COSESign1 {
-        let protected = CBOR.map([
+                            key: P384.Signing.PrivateKey, protectKeyID: Bool = false) throws -> COSESign1 {
+        var protectedEntries: [CBOR.Entry] = [
             .init(.int(HeaderLabel.algorithm), .int(es384)),
             .init(.int(HeaderLabel.contentType), .text(contentType)),
-        ])
+        ]
+        if protectKeyID { protectedEntries.append(.init(.int(HeaderLabel.keyID), .bytes(keyID))) }
+        let protected = CBOR.map(protectedEntries)
         let protectedBytes = protected.encoded()
         let toBeSigned = signatureStructure(protectedHeaderBytes: protectedBytes, payload: payload)
         let signature = try key.signature(for: toBeSigned)
         return COSESign1(protectedHeaderBytes: protectedBytes, protectedHeader: protected,
-                         unprotectedHeader: .map([.init(.int(HeaderLabel.keyID), .bytes(keyID))]),
+                         unprotectedHeader: protectKeyID ? .map([]) : .map([.init(.int(HeaderLabel.keyID), .bytes(keyID))]),
                          payload: payload, signature: Array(signature.rawRepresentation))
     }
 
