@@ -59,42 +59,12 @@ public enum FileIO {
             FileHandle.standardOutput.write(Data(bytes))
             return
         }
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
-        let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var committed = false
-        defer {
-            if !committed { unlink(tempPath) }
-        }
-        do {
-            defer { close(fd) }
-            guard fchmod(fd, mode) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
-            var written = 0
-            while written < bytes.count {
-                let n = bytes.withUnsafeBytes { buffer in
-                    write(fd, buffer.baseAddress! + written, bytes.count - written)
-                }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
-                written += n
-            }
-            guard fsync(fd) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
-        }
-        guard rename(tempPath, path) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
-        committed = true
-        // Make the rename itself durable.
-        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            fsync(directoryFD)
-            close(directoryFD)
-        }
+        try writeAtomically(to: path, mode: mode) { write in try write(bytes) }
     }
 
     /// Streams content into `path` atomically: `produce` receives a writer, and the file appears
-    /// (fsync, rename) only if `produce` returns; on any error nothing is left behind.
+    /// (temp file in the same directory, fsync, rename, fsync of the directory) only if `produce`
+    /// returns; on any error nothing is left behind.
     public static func writeAtomically(to path: String, mode: mode_t = 0o644,
                                        _ produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
@@ -121,6 +91,12 @@ public enum FileIO {
         }
         guard rename(tempPath, path) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
         committed = true
+        // Make the rename itself durable.
+        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            fsync(directoryFD)
+            close(directoryFD)
+        }
     }
 
     /// A reader factory over the file at `path` for the streaming seal/open APIs: each call
