@@ -97,6 +97,13 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         return certificates
     }
 
+    /// One PEM `CERTIFICATE` block for `der`: the form in which several certificates can be
+    /// concatenated into one chain file that `load` reads back.
+    public static func pem(der: [UInt8]) -> [UInt8] {
+        let base64 = Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        return Array("-----BEGIN CERTIFICATE-----\n\(base64)\n-----END CERTIFICATE-----\n".utf8)
+    }
+
     /// True if the subject and issuer names are equal (a root).
     public var isSelfIssued: Bool {
         X509_NAME_cmp(X509_get_subject_name(x509), X509_get_issuer_name(x509)) == 0

@@ -80,7 +80,7 @@ public struct SimulatedPlatform: GuestDevice {
                 (arc + "4", chipID),
             ],
             validFrom: start, validDays: 7 * 365)
-        return SimulatedPlatform(launch: launch, arkPEM: pem(ark), askPEM: pem(ask), asvkPEM: pem(asvk),
+        return SimulatedPlatform(launch: launch, arkPEM: Certificate.pem(der: ark), askPEM: Certificate.pem(der: ask), asvkPEM: Certificate.pem(der: asvk),
                                  vcekDER: vcek, vcekKey: vcekKey)
     }
 
@@ -142,21 +142,17 @@ public struct SimulatedPlatform: GuestDevice {
         return GuestReport(report: contents.signedBytes(r: Array(raw.prefix(48)), s: Array(raw.suffix(48))), certificates: table)
     }
 
-    /// Trust anchors holding this platform's root, for a verifier told to trust it.
-    public static func trustAnchors(arkPEM: [UInt8], askPEM: [UInt8], asvkPEM: [UInt8], product: Product = .milan)
-        throws(SimulatorError) -> TrustAnchors {
-        guard let ark = try? Certificate.load(arkPEM, source: "simulated ARK").first,
-              let ask = try? Certificate.load(askPEM, source: "simulated ASK").first,
-              let asvk = try? Certificate.load(asvkPEM, source: "simulated ASVK").first,
+    /// Trust anchors holding this platform's root (certificates as PEM or DER), for a verifier
+    /// told to trust it.
+    public static func trustAnchors(ark arkBytes: [UInt8], ask askBytes: [UInt8], asvk asvkBytes: [UInt8],
+                                    product: Product = .milan) throws(SimulatorError) -> TrustAnchors {
+        guard let ark = try? Certificate.load(arkBytes, source: "simulated ARK").first,
+              let ask = try? Certificate.load(askBytes, source: "simulated ASK").first,
+              let asvk = try? Certificate.load(asvkBytes, source: "simulated ASVK").first,
               let roots = TrustAnchors.checkedRoots(ark: ark, ask: ask, asvk: asvk, pinnedFingerprint: ark.fingerprintHex) else {
             throw .incomplete("the simulated ARK/ASK/ASVK do not form a valid root set")
         }
         return TrustAnchors(roots: [product: roots])
-    }
-
-    private static func pem(_ der: [UInt8]) -> [UInt8] {
-        let base64 = Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
-        return Array("-----BEGIN CERTIFICATE-----\n\(base64)\n-----END CERTIFICATE-----\n".utf8)
     }
 
     static func der(_ pem: [UInt8]) -> [UInt8] {

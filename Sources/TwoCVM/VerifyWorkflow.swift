@@ -49,7 +49,7 @@ public enum VerifyWorkflow {
             add("platform", false, "SIMULATED evidence: refused unless --trust-root names the simulated ARK")
         case let (.simulated, root?):
             if let ask = bundle.certificate("ask"), let simulated = try? SimulatedPlatform.trustAnchors(
-                arkPEM: root, askPEM: pemOrDER(ask), asvkPEM: pemOrDER(ask)) {
+                ark: root, ask: ask, asvk: ask) {
                 anchors = simulated
                 add("platform", true, "SIMULATED evidence, trusted only because --trust-root names its ARK")
             } else {
@@ -74,7 +74,7 @@ public enum VerifyWorkflow {
         let endorsement = bundle.certificate("vcek") ?? bundle.certificate("vlek")
         var report: AttestationReport? = nil
         if let endorsement {
-            let chain = [bundle.certificate("ask"), bundle.certificate("ark")].compactMap { $0 }.flatMap { pemOrDER($0) }
+            let chain = [bundle.certificate("ask"), bundle.certificate("ark")].compactMap { $0 }.flatMap { Certificate.pem(der: $0) }
             let files = EndorsementFiles(endorsementKey: endorsement, endorsementKeySource: "evidence VCEK/VLEK",
                                          chain: chain.isEmpty ? nil : chain, chainSource: "evidence certificates")
             do {
@@ -130,14 +130,5 @@ public enum VerifyWorkflow {
             add("evidence-signature", false, "no TEE signing key: the runtime data does not parse")
         }
         return Verdict(checks: checks, platform: bundle.platform, lock: bundle.lock, report: report, runtimeData: runtime)
-    }
-
-    /// Certificates in evidence are DER; the SNP loader takes PEM or DER.
-    private static func pemOrDER(_ bytes: [UInt8]) -> [UInt8] {
-        if bytes.first == 0x30 {
-            let base64 = Data(bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
-            return Array("-----BEGIN CERTIFICATE-----\n\(base64)\n-----END CERTIFICATE-----\n".utf8)
-        }
-        return bytes
     }
 }
