@@ -67,8 +67,8 @@ public struct CertificateTable: Sendable, Equatable {
                 throw .malformedCertificateTable("entry \(entries.count) runs past the end of the table")
             }
             let guid = Array(bytes[position..<position + 16])
-            let offset = Int(littleEndian32(bytes, at: position + 16))
-            let length = Int(littleEndian32(bytes, at: position + 20))
+            let offset = Int(LittleEndian.read(bytes, at: position + 16, size: 4))
+            let length = Int(LittleEndian.read(bytes, at: position + 20, size: 4))
             if guid.allSatisfy({ $0 == 0 }) {
                 guard offset == 0 && length == 0 else {
                     throw .malformedCertificateTable("terminating entry has a non-zero offset or length")
@@ -91,18 +91,10 @@ public struct CertificateTable: Sendable, Equatable {
         let start = (entries.count + 1) * Self.entrySize
         for entry in entries {
             headers += entry.guid
-            headers += Self.littleEndianBytes(UInt32(start + body.count))
-            headers += Self.littleEndianBytes(UInt32(entry.bytes.count))
+            headers += LittleEndian.bytes(UInt64(start + body.count), size: 4)
+            headers += LittleEndian.bytes(UInt64(entry.bytes.count), size: 4)
             body += entry.bytes
         }
         return headers + [UInt8](repeating: 0, count: Self.entrySize) + body
-    }
-
-    private static func littleEndian32(_ bytes: [UInt8], at index: Int) -> UInt32 {
-        (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[index + $1]) << (8 * UInt32($1)) }
-    }
-
-    private static func littleEndianBytes(_ value: UInt32) -> [UInt8] {
-        (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) }
     }
 }

@@ -180,9 +180,7 @@ public struct ReportContents: Sendable {
     /// The 0x4A0 report bytes with a zero signature, ready to sign over `ReportABI.signedRange`.
     public func unsignedBytes() -> [UInt8] {
         var b = [UInt8](repeating: 0, count: ReportABI.size)
-        func put(_ value: UInt64, _ size: Int, _ offset: Int) {
-            for i in 0..<size { b[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
-        }
+        func put(_ value: UInt64, _ size: Int, _ offset: Int) { LittleEndian.write(value, size: size, at: offset, into: &b) }
         func put(_ bytes: [UInt8], _ offset: Int) { b.replaceSubrange(offset..<offset + bytes.count, with: bytes) }
         put(UInt64(version), 4, 0x000)
         put(UInt64(guestSVN), 4, 0x004)

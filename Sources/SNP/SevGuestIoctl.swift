@@ -177,10 +177,10 @@ enum UAPI {
     }
 
     static func put(_ value: UInt64, size: Int, at offset: Int, in bytes: inout [UInt8]) {
-        for i in 0..<size { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        LittleEndian.write(value, size: size, at: offset, into: &bytes)
     }
 
     static func get(_ bytes: [UInt8], size: Int, at offset: Int) -> UInt64 {
-        (0..<size).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
+        LittleEndian.read(bytes, at: offset, size: size)
     }
 }
