@@ -3,7 +3,11 @@
 #
 # A fab lab and a chip designer create keys, agree on one Commitment Manifest, pin the launch
 # measurement of the VM image, and check, from the evidence file alone, that the VM runs
-# exactly that manifest before the computation runs in per-component sandboxes.
+# exactly that manifest. Each seals its confidential input (the fab's wafer maps, the
+# designer's product spec) to the VM's attested TEE key; the VM runs the two components in
+# per-component sandboxes and seals the yield report to each of them with a signed receipt;
+# each opens its own copy, an auditor replays the receipt, and the opened report is checked
+# against the same plan run in dev mode on the plaintext.
 #
 #   scripts/demo.sh [TWOCVM]          (progress on stderr, a summary on stdout)
 set -euo pipefail
@@ -12,7 +16,7 @@ twocvm=${1:-twocvm}
 example=$root/Examples/two-party
 work=$root/Examples/two-party/work/demo
 rm -rf "$work"
-mkdir -p "$work"/{keys,approvals,inputs,out,sealed}
+mkdir -p "$work"/{keys,approvals,plain,dev-out,sealed,opened}
 proved=()
 step() { printf '\n== %s\n' "$*" >&2; }
 run() { "$twocvm" "$@" >&2; }
@@ -46,28 +50,61 @@ step "6. a participant sends a nonce; the VM attests"
 nonce=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 run attest "$work/manifest.toml" --nonce "$nonce" -o "$work/evidence.cbor" --platform simulated --state "$work/vm"
 
-step "7. each participant verifies the evidence offline"
+step "7. each participant verifies the evidence offline (simulated ARK named explicitly)"
 root_pem=$("$twocvm" sim root --state "$work/vm")
-run verify "$work/evidence.cbor" --manifest "$work/manifest.toml" --reference "$work/reference.json" \
-    --nonce "$nonce" --trust-root "$root_pem"
+for who in fab designer; do
+  run verify "$work/evidence.cbor" --manifest "$work/manifest.toml" --reference "$work/reference.json" \
+      --nonce "$nonce" --trust-root "$root_pem"
+done
 proved+=("evidence: (simulated) AMD chain, signed report, expected measurement, manifest locked in HOST_DATA, fresh nonce, TEE keys bound")
 
-step "8. the fab seals its wafer maps to the TEE key of the VM it just verified"
+step "8. each owner seals its input to the TEE key of the VM it just verified"
 run seal "$work/evidence.cbor" --manifest "$work/manifest.toml" --reference "$work/reference.json" --nonce "$nonce" \
     --trust-root "$root_pem" --data wafer-maps --in "$example/data/wafer-maps.csv" --key "$work/keys/fab" \
     -o "$work/sealed/wafer-maps.sealed"
-proved+=("seal: the wafer maps are encrypted to the verified TEE key only, signed by their owner")
+run seal "$work/evidence.cbor" --manifest "$work/manifest.toml" --reference "$work/reference.json" --nonce "$nonce" \
+    --trust-root "$root_pem" --data product-spec --in "$example/data/product-spec.txt" --key "$work/keys/designer" \
+    -o "$work/sealed/product-spec.sealed"
+proved+=("seal: wafer maps and product spec encrypted to the verified TEE key only (HPKE P-384), each signed by its owner")
 
 step "9. compose: approvals, component digests, imports and channels checked; plan written"
 run compose "$work/manifest.toml" --components "$example/components" --approvals "$work/approvals" -o "$work/plan.cbor"
 proved+=("plan: only the approved binaries, each importing only what its manifest entry allows")
 
-step "10. run: each component in its own sandboxed process, data only along channels"
-cp "$example/data/wafer-maps.csv" "$work/inputs/wafer-maps"
-run run "$work/plan.cbor" --inputs "$work/inputs" --out "$work/out" --dev
-proved+=("run: the yield report produced in the sandbox (dev mode: plaintext in and out)")
+step "10. inside the VM: sealed run (lock checked, inputs opened before any component, outputs sealed, receipt signed)"
+run run "$work/plan.cbor" --inputs "$work/sealed" --out "$work/results" --state "$work/vm"
+proved+=("run: HOST_DATA lock held; both inputs opened and checked before any component ran; each component in its own sandboxed process")
+proved+=("outputs: the yield report sealed separately to fab and designer; receipt signed by the TEE signing key")
+
+step "11. each recipient opens its own copy (evidence, receipt signature, receipt listing, then decryption)"
+for who in fab designer; do
+  run open "$work/results/yield-report.$who.sealed" --key "$work/keys/$who" --receipt "$work/results/receipt.cose" \
+      --evidence "$work/evidence.cbor" --manifest "$work/manifest.toml" --reference "$work/reference.json" \
+      --trust-root "$root_pem" -o "$work/opened/yield-report.$who.csv"
+done
+if "$twocvm" open "$work/results/yield-report.designer.sealed" --key "$work/keys/fab" --receipt "$work/results/receipt.cose" \
+    --evidence "$work/evidence.cbor" --trust-root "$root_pem" -o "$work/opened/should-not-exist" 2> /dev/null; then
+  echo "demo: FAILED: the fab opened the designer's copy" >&2; exit 1
+fi
+proved+=("open: each recipient opened only its own copy; the fab's key cannot open the designer's")
+
+step "12. an auditor replays the receipt from files: evidence, plan, sealed inputs and outputs"
+run receipt verify "$work/results/receipt.cose" --evidence "$work/evidence.cbor" --manifest "$work/manifest.toml" \
+    --reference "$work/reference.json" --trust-root "$root_pem" \
+    "$work/plan.cbor" "$work/sealed/"*.sealed "$work/results/"*.sealed
+proved+=("receipt: plan, component digests, every sealed input and output listed and signed by the attested TEE key")
+
+step "13. the same plan in dev mode on the plaintext: the opened reports must be identical"
+cp "$example/data/wafer-maps.csv" "$work/plain/wafer-maps"
+cp "$example/data/product-spec.txt" "$work/plain/product-spec"
+run run "$work/plan.cbor" --inputs "$work/plain" --out "$work/dev-out" --dev
+for who in fab designer; do
+  cmp "$work/dev-out/yield-report" "$work/opened/yield-report.$who.csv" \
+    || { echo "demo: FAILED: the report opened by $who differs from the dev-mode run" >&2; exit 1; }
+done
+proved+=("check: the reports opened by fab and designer are byte-identical to run --dev on the plaintext")
 
 echo "twocvm demo: what each step proved"
 for line in "${proved[@]}"; do echo "  - $line"; done
-echo "  yield report: $work/out/yield-report"
-echo "  (a sealed run, sealed outputs, the signed receipt and open come next; run --dev uses plaintext)"
+echo "  yield report (as opened by the designer): $work/opened/yield-report.designer.csv"
+column -s, -t < "$work/opened/yield-report.designer.csv" | cut -c1-150

@@ -31,13 +31,14 @@ step "compose"
 
 step "run --dev (each component in its own sandboxed process)"
 cp "$here/data/wafer-maps.csv" "$work/inputs/wafer-maps"
+cp "$here/data/product-spec.txt" "$work/inputs/product-spec"
 "$twocvm" run "$work/plan.cbor" --inputs "$work/inputs" --out "$work/out" --dev
 
 step "the same C programs, compiled natively"
 "$cc" -O2 -o "$work/native/wafer-parser" "$here/components/wafer-parser.c" -lm
 "$cc" -O2 -o "$work/native/yield-model" "$here/components/yield-model.c" -lm
 "$work/native/wafer-parser" "$here/data/wafer-maps.csv" "$work/native/die-features"
-"$work/native/yield-model" "$work/native/die-features" "$work/native/yield-report"
+"$work/native/yield-model" "$work/native/die-features" "$here/data/product-spec.txt" "$work/native/yield-report"
 
 step "yield report"
 column -s, -t < "$work/out/yield-report"

@@ -100,6 +100,13 @@ extension SealedFile {
         return header
     }
 
+    /// Reads only the header of a sealed stream (no signature check, no decryption): what a
+    /// sealed file claims to be, so a caller can pick the expectation to open it with.
+    public static func readHeader(streaming makeReader: () throws -> (Int) throws -> [UInt8]) throws(SealError) -> SealedFileHeader {
+        var reader = try SealItemReader(makeReader)
+        return try SealedFileFormat.decodeHeader(try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header"))
+    }
+
     static func check(_ field: String, _ expected: String, _ found: String) throws(SealError) {
         guard expected == found else { throw .mismatch(field: field, expected: expected, found: found) }
     }

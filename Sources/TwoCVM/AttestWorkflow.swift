@@ -27,22 +27,13 @@ public enum AttestWorkflow {
                               statePath: String) throws -> Outcome {
         let (_, digest, document) = try ManifestWorkflow.load(manifestPath)
         let state = StateDirectory(statePath)
-        let (device, kind) = try chooseDevice(platform, statePath: statePath)
+        let (device, kind) = try VMLock.device(platform, statePath: statePath)
         let keys = try state.teeKeys()
         let runtime = try RuntimeData(manifest: digest, nonce: nonce, teePublicKey: keys.hpke.publicKey,
                                       teeSigningKey: keys.signing.publicKey)
         let guest = try device.report(reportData: runtime.reportData, vmpl: nil)
         let report = try AttestationReport(bytes: guest.report)
-        let lock: EvidenceBundle.Lock
-        if report.hostData.isZero {
-            try state.takeRuntimeLock(digest)
-            lock = .runtime
-        } else {
-            guard report.hostData.bytes == digest.hostData else {
-                throw StateError.hostDataMismatch(reported: report.hostData.hex, manifestPrefix: Hex.encode(digest.hostData))
-            }
-            lock = .launch
-        }
+        let lock = try VMLock.check(report, digest: digest, state: state)
         let certificates = guest.certificates.entries.map {
             EvidenceBundle.Certificate(kind: $0.kind?.rawValue ?? Hex.encode($0.guid), der: $0.bytes)
         }
@@ -51,21 +42,5 @@ public enum AttestWorkflow {
                                     runtimeData: runtime.canonicalBytes, lock: lock).signed(by: keys.signing)
         try FileIO.writeAtomically(bundle.encoded(), to: output)
         return Outcome(bundle: bundle, digest: digest, deviceName: device.name)
-    }
-
-    private static func chooseDevice(_ platform: Platform, statePath: String) throws -> (any GuestDevice, EvidenceBundle.Platform) {
-        switch platform {
-        case .snp:
-            return (try GuestDevices.detect(), .snp)
-        case .simulated:
-            return (try SimulatorWorkflow.platform(statePath: statePath), .simulated)
-        case .auto:
-            if let device = try? GuestDevices.detect() { return (device, .snp) }
-            // Neither a guest device nor a simulated VM: the environment lacks a platform (exit 3).
-            guard FileManager.default.fileExists(atPath: StateDirectory(statePath).simulatorPath) else {
-                throw GuestDeviceError.notPresent
-            }
-            return (try SimulatorWorkflow.platform(statePath: statePath), .simulated)
-        }
     }
 }

@@ -35,8 +35,14 @@ public struct StateDirectory: Sendable {
         }
     }
 
-    /// The TEE key pairs, created on first use.
-    public func teeKeys() throws -> (hpke: P384.KeyAgreement.PrivateKey, signing: P384.Signing.PrivateKey) {
+    /// The TEE key pairs, created on first use (by `attest`). With `create: false` (sealed
+    /// `run`) keys that do not exist yet are an error: nothing can have been sealed to them.
+    public func teeKeys(create: Bool = true) throws -> (hpke: P384.KeyAgreement.PrivateKey, signing: P384.Signing.PrivateKey) {
+        if !create {
+            for name in [Self.hpkeKeyFile, Self.signingKeyFile] where !FileManager.default.fileExists(atPath: "\(path)/\(name)") {
+                throw StateError.noTEEKeys(state: path)
+            }
+        }
         try FileIO.makeDirectory(path, mode: 0o700)
         let hpke: P384.KeyAgreement.PrivateKey = try loadOrCreate(Self.hpkeKeyFile,
             create: { P384.KeyAgreement.PrivateKey() }, pem: \.pemRepresentation,
@@ -98,6 +104,7 @@ public struct StateDirectory: Sendable {
 public enum StateError: Error, CustomStringConvertible, Equatable {
     case lockedToAnotherManifest(lockFile: String, held: String, requested: String)
     case hostDataMismatch(reported: String, manifestPrefix: String)
+    case noTEEKeys(state: String)
 
     public var description: String {
         switch self {
@@ -105,6 +112,8 @@ public enum StateError: Error, CustomStringConvertible, Equatable {
             return "this VM is locked to manifest \(held) (\(lockFile)); refusing \(requested)"
         case let .hostDataMismatch(reported, prefix):
             return "the VM was launched with HOST_DATA \(reported), which is not this manifest (expected \(prefix)); refusing"
+        case let .noTEEKeys(state):
+            return "\(state) holds no TEE keys: nothing can have been sealed to this VM yet (run `twocvm attest` first)"
         }
     }
 }

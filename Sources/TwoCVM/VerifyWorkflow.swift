@@ -21,6 +21,9 @@ public enum VerifyWorkflow {
         public let lock: EvidenceBundle.Lock
         public let report: AttestationReport?
         public let runtimeData: RuntimeData?
+        /// What was not checked because the caller gave no manifest, reference values or nonce
+        /// (`open` checks evidence it verified earlier without them).
+        public let notChecked: [String]
         public var ok: Bool { !checks.isEmpty && checks.allSatisfy(\.ok) }
     }
 
@@ -34,10 +37,13 @@ public enum VerifyWorkflow {
         return verify(bundle, digest: digest, reference: reference, nonce: nonce, trustRoot: trustRoot, options: options)
     }
 
-    /// Verifies a decoded bundle (the file-free core, used by `seal` as well).
-    public static func verify(_ bundle: EvidenceBundle, digest: ManifestDigest, reference: ReferenceValues, nonce: [UInt8],
-                              trustRoot: [UInt8]?, options baseOptions: ValidationOptions) -> Verdict {
+    /// Verifies a decoded bundle (the file-free core, used by `seal` and `open` as well). A nil
+    /// `digest`, `reference` or `nonce` leaves out the checks that need it (listed in
+    /// `notChecked`); the manifest is then the one the evidence carries.
+    public static func verify(_ bundle: EvidenceBundle, digest pinnedDigest: ManifestDigest?, reference: ReferenceValues?,
+                              nonce: [UInt8]?, trustRoot: [UInt8]?, options baseOptions: ValidationOptions) -> Verdict {
         var checks: [Check] = []
+        var notChecked: [String] = []
         func add(_ name: String, _ ok: Bool, _ detail: String) { checks.append(Check(name: name, ok: ok, detail: detail)) }
 
         // Which roots: AMD's, or a simulated platform's root the caller named explicitly.
@@ -59,15 +65,24 @@ public enum VerifyWorkflow {
 
         // The manifest the evidence carries is the one the caller holds.
         let carried = ManifestDigest(of: bundle.manifestCBOR)
-        add("manifest", carried == digest, carried == digest ? "evidence carries manifest \(digest)"
-                                                                : "evidence carries manifest \(carried), not \(digest)")
-        let referenceMatches = reference.manifestDigest == digest.description
-        add("reference-values", referenceMatches, referenceMatches ? "reference values are for this manifest"
-            : "reference values were made for manifest \(reference.manifestDigest)")
+        let digest = pinnedDigest ?? carried
+        if pinnedDigest != nil {
+            add("manifest", carried == digest, carried == digest ? "evidence carries manifest \(digest)"
+                                                                    : "evidence carries manifest \(carried), not \(digest)")
+        } else {
+            notChecked.append("manifest")
+        }
+        if let reference {
+            let referenceMatches = reference.manifestDigest == digest.description
+            add("reference-values", referenceMatches, referenceMatches ? "reference values are for this manifest"
+                : "reference values were made for manifest \(reference.manifestDigest)")
+        } else {
+            notChecked += ["reference-values", "reference-measurement", "reference-policy"]
+        }
 
         // The SNP report: chain, signature and policy checks of SPEC §6.
         var options = baseOptions
-        if options.minimumTCB == nil, let minimum = reference.minimumTCB {
+        if options.minimumTCB == nil, let minimum = reference?.minimumTCB {
             options.minimumTCB = TCBParts(fmc: minimum.fmc, bootloader: minimum.bootloader, tee: minimum.tee,
                                           snp: minimum.snp, microcode: minimum.microcode)
         }
@@ -91,13 +106,15 @@ public enum VerifyWorkflow {
         if report == nil { report = try? AttestationReport(bytes: bundle.report) }
 
         // Launch values: measurement and policy from the reference, the manifest lock.
-        if let report {
+        if let report, let reference {
             let accepted = reference.measurements.contains { $0.measurement.bytes == report.measurement.bytes }
             add("reference-measurement", accepted, accepted ? "MEASUREMENT \(report.measurement.hex) is a reference value"
                 : "MEASUREMENT \(report.measurement.hex) is not among the \(reference.measurements.count) reference values")
             let policyOK = report.policy.raw == reference.guestPolicy
             add("reference-policy", policyOK, "POLICY 0x\(String(report.policy.raw, radix: 16))"
                 + (policyOK ? " as referenced" : ", reference says 0x\(String(reference.guestPolicy, radix: 16))"))
+        }
+        if let report {
             switch bundle.lock {
             case .launch:
                 let ok = report.hostData.bytes == digest.hostData
@@ -120,8 +137,12 @@ public enum VerifyWorkflow {
             add("report-data", bound && forManifest, bound && forManifest
                 ? "REPORT_DATA = SHA-384(JCS(runtime data)) ‖ 0¹⁶ binds the manifest and both TEE keys"
                 : (bound ? "runtime data names manifest \(parsed.manifest)" : "REPORT_DATA does not match the runtime data"))
-            let fresh = parsed.nonce == nonce
-            add("nonce", fresh, fresh ? "nonce \(Hex.encode(nonce)) is bound" : "evidence was made for nonce \(Hex.encode(parsed.nonce))")
+            if let nonce {
+                let fresh = parsed.nonce == nonce
+                add("nonce", fresh, fresh ? "nonce \(Hex.encode(nonce)) is bound" : "evidence was made for nonce \(Hex.encode(parsed.nonce))")
+            } else {
+                notChecked.append("nonce")
+            }
             let signed = bundle.isSigned(by: parsed.teeSigningKey)
             add("evidence-signature", signed, signed ? "the TEE signing key bound in REPORT_DATA signed the whole evidence file"
                                                      : "the evidence file is not signed by the TEE signing key it binds")
@@ -129,6 +150,7 @@ public enum VerifyWorkflow {
             add("report-data", false, "\(error)")
             add("evidence-signature", false, "no TEE signing key: the runtime data does not parse")
         }
-        return Verdict(checks: checks, platform: bundle.platform, lock: bundle.lock, report: report, runtimeData: runtime)
+        return Verdict(checks: checks, platform: bundle.platform, lock: bundle.lock, report: report, runtimeData: runtime,
+                       notChecked: notChecked)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Manifest
+import SNP
 import TwoCVM
 
 /// `twocvm run PLAN --inputs DIR --out DIR [--dev]`
@@ -13,12 +14,19 @@ struct RunCommand: ParsableCommand {
             inputs its channels bring, its fuel, memory and wall-clock limits. A failing
             component stops the run and nothing is written to --out.
 
+            Sealed run (inside the confidential VM): checks that the VM is locked to the plan's
+            manifest (HOST_DATA, or the runtime lock in --state), opens every
+            DIR/<data-id>.sealed with the TEE key (sealed to this VM, for this manifest and data
+            id, signed by the data's owner, the pinned digest) before any component starts,
+            then seals each output to each recipient as OUT/<output-id>.<recipient>.sealed and
+            writes OUT/receipt.cose, signed by the TEE signing key. Plaintext never leaves memory.
+
             --dev is local development mode: plaintext inputs DIR/<data-id>, plaintext outputs
             DIR/<output-id>, the same isolation and limits, and per-component fuel, time and
-            memory. Never use it for production data. Sealed runs (inputs DIR/<data-id>.sealed,
-            sealed outputs and a signed receipt) need attestation and sealing.
+            memory. Never use it for production data.
 
-            Example:
+            Examples:
+              twocvm run plan.cbor --inputs sealed/ --out results/ --state /run/twocvm
               twocvm run plan.cbor --inputs data/ --out results/ --dev
             """)
 
@@ -32,7 +40,10 @@ struct RunCommand: ParsableCommand {
     var out: String
 
     @Option(name: .long, help: ArgumentHelp("State directory of the confidential VM (sealed runs).", valueName: "DIR"))
-    var state: String?
+    var state: String = StateDirectory.defaultPath
+
+    @Option(name: .long, help: ArgumentHelp("Sealed runs: where reports come from: auto, snp or simulated.", valueName: "PLATFORM"))
+    var platform: String = "auto"
 
     @Flag(name: .long, help: "Development mode: plaintext inputs and outputs, no keys.")
     var dev = false
@@ -44,12 +55,7 @@ struct RunCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard dev else {
-            throw CommandFailure(.badInput, """
-                sealed runs need the end-to-end work (attest/seal), which this build does not have yet; \
-                for local development with plaintext data use: twocvm run \(plan) --inputs \(inputs) --out \(out) --dev
-                """)
-        }
+        guard dev else { return try runSealed() }
         let loaded: ExecutionPlan
         do {
             loaded = try PlanCoding.load(plan)
@@ -104,6 +110,53 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    private func runSealed() throws {
+        guard let kind = AttestWorkflow.Platform(rawValue: platform) else {
+            throw CommandFailure(.badInput, "--platform must be auto, snp or simulated; got \(platform)")
+        }
+        let outcome: SealedRunWorkflow.Outcome
+        do {
+            outcome = try SealedRunWorkflow.run(planPath: plan, inputsDirectory: inputs, outputDirectory: out, statePath: state,
+                                                platform: kind, launcher: ChildProcessLauncher.currentExecutable()) { stats in
+                if !json { Console.progress(Self.line(stats)) }
+            }
+        } catch let error as PlanError {
+            throw CommandFailure(.badInput, error.description)
+        } catch let error as SealedRunError {
+            switch error {
+            case .missingInput, .unknownOwner, .unknownRecipient: throw CommandFailure(.badInput, error.description)
+            case let .run(runError) where runError.isBadInput: throw CommandFailure(.badInput, "run failed, nothing written to \(out): \(error)")
+            case .run: throw CommandFailure(.checkFailed, "run failed, nothing written to \(out): \(error)")
+            default: throw CommandFailure(.checkFailed, error.description)
+            }
+        } catch let error as StateError {
+            if case .noTEEKeys = error { throw CommandFailure(.environment, error.description) }
+            throw CommandFailure(.checkFailed, error.description)
+        } catch let error as GuestDeviceError {
+            throw CommandFailure(.environment, "sealed runs happen inside the confidential VM: \(error)")
+        } catch let error as SimulatorWorkflowError {
+            throw CommandFailure(.environment, error.description)
+        }
+        let label = outcome.platform == .simulated ? " (SIMULATED platform)" : ""
+        if json {
+            try Console.json(SealedReport(
+                ok: true, platform: outcome.platform.rawValue, lock: outcome.lock.rawValue, receipt: outcome.receiptPath,
+                components: outcome.statistics.map {
+                    .init(id: $0.component, outcome: "\($0.outcome)", fuel: $0.fuelUsed, seconds: $0.seconds,
+                          memoryBytes: $0.peakMemoryBytes, residentBytes: $0.peakResidentBytes)
+                },
+                inputs: outcome.receipt.inputs.map { .init(id: $0.id, recipient: nil, path: nil, sha256: "sha256:" + Hex.encode($0.sha256)) },
+                outputs: outcome.outputs.map { .init(id: $0.id, recipient: $0.recipient, path: $0.path, sha256: "sha256:" + Hex.encode($0.sha256)) }))
+        } else {
+            Console.out("\(outcome.lock.rawValue) lock holds for manifest \(outcome.receipt.manifest)\(label); "
+                + "opened \(outcome.receipt.inputs.count) sealed input(s) before any component ran")
+            for output in outcome.outputs {
+                Console.out("wrote \(output.path) (\(output.length) bytes for \(output.recipient), sealed sha256:\(Hex.encode(output.sha256)))")
+            }
+            Console.out("wrote \(outcome.receiptPath) (signed by the TEE signing key)")
+        }
+    }
+
     static func line(_ stats: ComponentStatistics) -> String {
         let rss = stats.peakResidentBytes.map { ", process peak RSS \(mib($0))" } ?? ""
         return "\(stats.component): \(stats.outcome), fuel \(stats.fuelUsed), time \(String(format: "%.3f", stats.seconds)) s, "
@@ -116,6 +169,23 @@ struct RunCommand: ParsableCommand {
         for (name, bytes) in [("stdout", stats.stdout), ("stderr", stats.stderr)] where !bytes.isEmpty {
             Console.progress("\(stats.component) \(name):\n" + String(decoding: bytes, as: UTF8.self))
         }
+    }
+
+    struct SealedReport: Encodable {
+        struct File: Encodable {
+            let id: String
+            let recipient: String?
+            let path: String?
+            let sha256: String
+        }
+
+        let ok: Bool
+        let platform: String
+        let lock: String
+        let receipt: String
+        let components: [Report.Component]
+        let inputs: [File]
+        let outputs: [File]
     }
 
     struct Report: Encodable {

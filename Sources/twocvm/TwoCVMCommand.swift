@@ -24,6 +24,8 @@ struct TwoCVMCommand: ParsableCommand {
             AttestCommand.self,
             VerifyCommand.self,
             SealCommand.self,
+            OpenCommand.self,
+            ReceiptCommand.self,
             ComposeCommand.self,
             RunCommand.self,
             LaunchMeasureCommand.self,

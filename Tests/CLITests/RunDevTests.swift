@@ -1,11 +1,13 @@
 import Foundation
 import XCTest
 
-/// `make demo-dev` in miniature: the two-party example end to end through the built `twocvm`
+/// `make demo` in miniature: the two-party example end to end through the built `twocvm`
 /// (keygen, the manifest generator, approvals, compose, run --dev), its report checked against
-/// the same C programs compiled natively.
+/// the same C programs compiled natively; then the sealed story on the simulated platform
+/// (reference, sim launch, attest, seal by each owner, sealed run, open by each recipient),
+/// whose opened reports must equal the --dev one.
 final class RunDevTests: XCTestCase {
-    func testTwoPartyExampleMatchesTheNativeBuild() throws {
+    func testTwoPartyExampleMatchesTheNativeBuildSealedOrNot() throws {
         let gcc = "/usr/bin/gcc"
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: gcc), "needs gcc for the native comparison")
         let root = TestPaths.repositoryRoot.appendingPathComponent("Examples/two-party")
@@ -32,8 +34,12 @@ final class RunDevTests: XCTestCase {
         let lines = csv.split(separator: "\n", omittingEmptySubsequences: false)
         let slice = lines.prefix(1).joined() + "\n" + lines.dropFirst().filter { $0.hasPrefix("L2406B,1,") || $0.hasPrefix("L2407C,2,") }
             .joined(separator: "\n") + "\n"
-        try FileManager.default.createDirectory(atPath: "\(work)/inputs", withIntermediateDirectories: true)
+        for directory in ["inputs", "sealed"] {
+            try FileManager.default.createDirectory(atPath: "\(work)/\(directory)", withIntermediateDirectories: true)
+        }
         try Data(slice.utf8).write(to: URL(fileURLWithPath: "\(work)/inputs/wafer-maps"))
+        try FileManager.default.copyItem(atPath: root.appendingPathComponent("data/product-spec.txt").path,
+                                         toPath: "\(work)/inputs/product-spec")
 
         let run = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/inputs", "--out", "\(work)/out", "--dev"])
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -46,11 +52,58 @@ final class RunDevTests: XCTestCase {
             XCTAssertEqual(try shell(gcc, ["-O2", "-o", "\(work)/\(program)", root.appendingPathComponent("components/\(program).c").path, "-lm"]), 0)
         }
         XCTAssertEqual(try shell("\(work)/wafer-parser", ["\(work)/inputs/wafer-maps", "\(work)/features"]), 0)
-        XCTAssertEqual(try shell("\(work)/yield-model", ["\(work)/features", "\(work)/native-report"]), 0)
+        XCTAssertEqual(try shell("\(work)/yield-model", ["\(work)/features", "\(work)/inputs/product-spec", "\(work)/native-report"]), 0)
         let sandboxed = try String(contentsOfFile: "\(work)/out/yield-report", encoding: .utf8)
         XCTAssertEqual(sandboxed, try String(contentsOfFile: "\(work)/native-report", encoding: .utf8))
         XCTAssertTrue(sandboxed.contains("\nL2406B,"), sandboxed)
         XCTAssertTrue(sandboxed.contains("\nALL,"), sandboxed)
+
+        try sealedRun(work: work, expected: sandboxed)
+    }
+
+    /// The same plan and plaintext, sealed: each owner seals to the verified VM, the run seals
+    /// the report to both recipients with a receipt, and each recipient opens its own copy.
+    private func sealedRun(work: String, expected: String) throws {
+        let ovmf = "/usr/share/ovmf/OVMF.fd"
+        guard FileManager.default.fileExists(atPath: ovmf) else { throw XCTSkip("no \(ovmf): run make deps") }
+        let manifest = "\(work)/manifest.toml", reference = "\(work)/reference.json", state = "\(work)/vm"
+        let evidence = "\(work)/evidence.cbor", nonce = String(repeating: "c3", count: 32)
+        XCTAssertEqual(try CLI.run(["launch-measure", "--mode", "snp", "--vcpus", "2", "--vcpu-type", "EPYC-v4", "--ovmf", ovmf,
+                                    "--manifest", manifest, "--reference-out", reference]).status, 0)
+        XCTAssertEqual(try CLI.run(["sim", "launch", "--state", state, "--reference", reference, "--manifest", manifest]).status, 0)
+        XCTAssertEqual(try CLI.run(["attest", manifest, "--nonce", nonce, "-o", evidence, "--state", state]).status, 0)
+        let root = try CLI.run(["sim", "root", "--state", state]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for (data, owner) in [("wafer-maps", "fab"), ("product-spec", "designer")] {
+            let seal = try CLI.run(["seal", evidence, "--manifest", manifest, "--reference", reference, "--nonce", nonce,
+                                    "--trust-root", root, "--data", data, "--in", "\(work)/inputs/\(data)", "--key", "\(work)/keys/\(owner)",
+                                    "-o", "\(work)/sealed/\(data).sealed"])
+            XCTAssertEqual(seal.status, 0, seal.stderr)
+        }
+        let run = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/sealed", "--out", "\(work)/results", "--state", state])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("launch lock holds"), run.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/results").sorted(),
+                       ["receipt.cose", "yield-report.designer.sealed", "yield-report.fab.sealed"])
+
+        for recipient in ["fab", "designer"] {
+            let open = try CLI.run(["open", "\(work)/results/yield-report.\(recipient).sealed", "--key", "\(work)/keys/\(recipient)",
+                                    "--receipt", "\(work)/results/receipt.cose", "--evidence", evidence, "--trust-root", root,
+                                    "--manifest", manifest, "--reference", reference, "-o", "\(work)/opened-\(recipient).csv"])
+            XCTAssertEqual(open.status, 0, open.stderr)
+            XCTAssertEqual(try String(contentsOfFile: "\(work)/opened-\(recipient).csv", encoding: .utf8), expected)
+        }
+        // The fab's key does not open the designer's copy; nothing is written.
+        let crossed = try CLI.run(["open", "\(work)/results/yield-report.designer.sealed", "--key", "\(work)/keys/fab",
+                                   "--receipt", "\(work)/results/receipt.cose", "--evidence", evidence, "--trust-root", root,
+                                   "-o", "\(work)/crossed.csv"])
+        XCTAssertEqual(crossed.status, 1, crossed.stderr)
+        XCTAssertTrue(crossed.stderr.contains("it was sealed to 'designer'"), crossed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/crossed.csv"))
+        // Without the simulated root the evidence, and so the receipt, is not trusted.
+        let untrusted = try CLI.run(["open", "\(work)/results/yield-report.fab.sealed", "--key", "\(work)/keys/fab",
+                                     "--receipt", "\(work)/results/receipt.cose", "--evidence", evidence, "-o", "\(work)/untrusted.csv"])
+        XCTAssertEqual(untrusted.status, 1, untrusted.stderr)
+        XCTAssertTrue(untrusted.stderr.contains("failed: platform"), untrusted.stderr)
     }
 
     func testCommittedManifestPinsTheCommittedComponents() throws {

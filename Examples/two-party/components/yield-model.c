@@ -1,14 +1,16 @@
 /*
  * yield-model: the designer's component of the two-party wafer-yield study.
  *
- * Reads per-die features (/in/die-features, from the fab's wafer-parser) and writes per-lot
- * yield statistics (/out/yield-report, CSV): yield overall and by wafer zone, the spread of
- * wafer yields, the median leakage of good dies, threshold-voltage mean and spread, the fail
- * Pareto, and the designer's defect model: a Poisson defect density D0 fitted to the
- * functional-fail rate of the wafer centre, and from it the predicted yield of the designer's
- * next die (0.60 cm^2). Only this report leaves the VM.
+ * Reads per-die features (/in/die-features, from the fab's wafer-parser) and the designer's
+ * confidential product spec (/in/product-spec: `key = value` lines, `die_area_cm2` of the next
+ * product), and writes per-lot yield statistics (/out/yield-report, CSV): yield overall and by
+ * wafer zone, the spread of wafer yields, the median leakage of good dies, threshold-voltage
+ * mean and spread, the fail Pareto, and the designer's defect model: a Poisson defect density
+ * D0 fitted to the functional-fail rate of the wafer centre, and from it the predicted yield of
+ * the designer's next die. Only this report leaves the VM: the fab never sees the product spec,
+ * the designer never sees a wafer map.
  *
- * In the sandbox it takes no arguments. Natively (for checking): yield-model IN OUT.
+ * In the sandbox it takes no arguments. Natively (for checking): yield-model IN SPEC OUT.
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@
 #define MAX_DIES 200000
 
 static const double DIE_AREA_CM2 = 0.42;  /* the fab's current die */
-static const double NEXT_DIE_CM2 = 0.60;  /* the designer's next product */
+static double next_die_cm2;               /* the designer's next product, from the product spec */
 
 enum { CENTER, MIDDLE, EDGE, ZONES };
 enum { FAIL_LEAKAGE, FAIL_FUNCTIONAL, FAIL_VTH, FAIL_MODES };
@@ -114,7 +116,7 @@ static void report(FILE *out, struct lot *lot) {
     double centre_ok = 1.0 - (double)lot->zone_functional[CENTER] / (double)(lot->zone_dies[CENTER] ? lot->zone_dies[CENTER] : 1);
     double d0 = centre_ok > 0 ? -log(centre_ok) / DIE_AREA_CM2 : INFINITY;
     double parametric = 1.0 - (double)(lot->fails[FAIL_LEAKAGE] + lot->fails[FAIL_VTH]) / (double)lot->dies;
-    double predicted = 100.0 * exp(-d0 * NEXT_DIE_CM2) * parametric;
+    double predicted = 100.0 * exp(-d0 * next_die_cm2) * parametric;
 
     fprintf(out, "%s,%ld,%ld,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%ld,%ld,%ld,%.4f,%.2f\n",
             lot->id, lot->dies, lot->pass, pct(lot->pass, lot->dies), pct(lot->zone_pass[CENTER], lot->zone_dies[CENTER]),
@@ -123,9 +125,29 @@ static void report(FILE *out, struct lot *lot) {
             lot->fails[FAIL_VTH], d0, predicted);
 }
 
+/* Reads `die_area_cm2 = X` from the product spec (other keys and # comments are ignored). */
+static void read_product_spec(const char *path) {
+    FILE *spec = fopen(path, "r");
+    if (!spec) { perror(path); exit(1); }
+    char buf[MAX_LINE];
+    long line = 0;
+    while (fgets(buf, sizeof buf, spec)) {
+        line++;
+        double value;
+        if (sscanf(buf, " die_area_cm2 = %lf", &value) == 1) {
+            if (!(value > 0.01 && value < 10.0)) fail(line, "die_area_cm2 outside (0.01, 10) cm^2");
+            next_die_cm2 = value;
+        }
+    }
+    fclose(spec);
+    if (next_die_cm2 == 0) { fprintf(stderr, "%s: no die_area_cm2\n", path); exit(1); }
+}
+
 int main(int argc, char **argv) {
-    const char *in_path = argc > 2 ? argv[1] : "/in/die-features";
-    const char *out_path = argc > 2 ? argv[2] : "/out/yield-report";
+    const char *in_path = argc > 3 ? argv[1] : "/in/die-features";
+    const char *spec_path = argc > 3 ? argv[2] : "/in/product-spec";
+    const char *out_path = argc > 3 ? argv[3] : "/out/yield-report";
+    read_product_spec(spec_path);
     FILE *in = fopen(in_path, "r");
     if (!in) { perror(in_path); return 1; }
     struct lot *all = &lots[MAX_LOTS];
@@ -155,7 +177,7 @@ int main(int argc, char **argv) {
     if (!out) { perror(out_path); return 1; }
     fputs("lot,dies,pass,yield_pct,center_pct,middle_pct,edge_pct,wafer_min_pct,wafer_max_pct,wafer_sd_pct,"
           "leak_median_na,vth_mean_mv,vth_sd_mv,fail_leakage,fail_functional,fail_vth,d0_per_cm2,"
-          "predicted_yield_0p60_pct\n", out);
+          "predicted_next_die_yield_pct\n", out);
     for (int i = 0; i < lot_count; i++) report(out, &lots[i]);
     report(out, all);
     if (fclose(out) != 0) { perror(out_path); return 1; }

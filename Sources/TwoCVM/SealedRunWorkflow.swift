@@ -1,0 +1,187 @@
+import Crypto
+import Evidence
+import Foundation
+import Manifest
+import SNP
+
+/// `twocvm run PLAN --inputs DIR --out DIR` inside the confidential VM (SPEC §8): checks the
+/// manifest lock, opens every sealed input with the TEE key before any component starts, runs
+/// the plan, seals each released output to each of its recipients, and signs a receipt with
+/// the TEE signing key. Plaintext stays in this process's memory and its children's pipes;
+/// nothing is written unless the whole run succeeded.
+public enum SealedRunWorkflow {
+    /// The name the TEE goes by in sealed files: recipient of inputs, sender of outputs.
+    public static let teeName = "tee"
+    /// The largest sealed input opened (plaintext bytes): inputs are held in memory.
+    public static let maxInputBytes: UInt64 = 1 << 30
+    /// The receipt's file name in the output directory.
+    public static let receiptFile = "receipt.cose"
+
+    /// One sealed output file written.
+    public struct SealedOutput: Sendable {
+        public let id: String
+        public let recipient: String
+        public let path: String
+        /// Plaintext bytes.
+        public let length: Int
+        /// SHA-256 of the sealed file, as the receipt lists it.
+        public let sha256: [UInt8]
+    }
+
+    /// What a sealed run did.
+    public struct Outcome: Sendable {
+        public let receipt: Receipt
+        public let receiptPath: String
+        public let outputs: [SealedOutput]
+        public let statistics: [ComponentStatistics]
+        public let platform: EvidenceBundle.Platform
+        public let lock: EvidenceBundle.Lock
+    }
+
+    /// Runs the plan at `planPath` on `inputsDirectory/<data-id>.sealed`, writing
+    /// `outputDirectory/<output-id>.<recipient>.sealed` and `outputDirectory/receipt.cose`.
+    public static func run(planPath: String, inputsDirectory: String, outputDirectory: String, statePath: String,
+                           platform: AttestWorkflow.Platform = .auto, launcher: any ComponentLauncher,
+                           progress: (ComponentStatistics) -> Void = { _ in }) throws -> Outcome {
+        let plan = try PlanCoding.load(planPath)
+        let document = ManifestDocument.parse(plan.manifestSource, fileName: "\(planPath) (embedded manifest)")
+        guard let manifest = document.manifest else {
+            throw ManifestWorkflowError.notClean(file: "\(planPath) (embedded manifest)", diagnostics: document.diagnostics)
+        }
+
+        // 1. This VM, locked to this manifest, with the TEE keys inputs were sealed to.
+        let state = StateDirectory(statePath)
+        let (device, kind) = try VMLock.device(platform, statePath: statePath)
+        let keys = try state.teeKeys(create: false)
+        let selfCheck = try RuntimeData(manifest: plan.manifestDigest, nonce: randomNonce(),
+                                        teePublicKey: keys.hpke.publicKey, teeSigningKey: keys.signing.publicKey)
+        let report = try AttestationReport(bytes: try device.report(reportData: selfCheck.reportData, vmpl: nil).report)
+        let lock = try VMLock.check(report, digest: plan.manifestDigest, state: state)
+
+        // 2. Every input opened and checked before any component starts.
+        var plaintexts: [String: [UInt8]] = [:]
+        var sealedInputs: [Receipt.SealedEntry] = []
+        for item in plan.data {
+            guard let owner = manifest.participant(item.owner) else { throw SealedRunError.unknownOwner(data: item.id, owner: item.owner) }
+            let (plaintext, sha256) = try openInput(item, owner: owner, directory: inputsDirectory, digest: plan.manifestDigest,
+                                                    key: keys.hpke)
+            plaintexts[item.id] = plaintext
+            sealedInputs.append(Receipt.SealedEntry(id: item.id, sha256: sha256))
+        }
+
+        // 3. The components, as in --dev.
+        let start = Date()
+        let result: PlanRunResult
+        do {
+            result = try PlanRunner(plan: plan, launcher: launcher).run(inputs: plaintexts, progress: progress)
+        } catch {
+            throw SealedRunError.run(error)
+        }
+        let end = Date()
+
+        // 4. Each released output sealed to each recipient, in memory; then the receipt.
+        var files: [(SealedOutput, [UInt8])] = []
+        for output in plan.outputs {
+            guard let plaintext = result.outputs[output.id] else { throw SealedRunError.run(.missingOutput(component: output.from, name: output.id)) }
+            for recipient in output.to {
+                guard let participant = manifest.participant(recipient) else {
+                    throw SealedRunError.unknownRecipient(output: output.id, recipient: recipient)
+                }
+                let sealed = try SealedFile.seal(plaintext, manifest: plan.manifestDigest, purpose: .output, id: output.id,
+                                                 recipientName: recipient, recipientKey: participant.encryptionKey,
+                                                 sender: teeName, senderKey: keys.signing)
+                let path = "\(outputDirectory)/\(output.id).\(recipient).sealed"
+                files.append((SealedOutput(id: output.id, recipient: recipient, path: path, length: plaintext.count,
+                                           sha256: Array(SHA256.hash(data: sealed))), sealed))
+            }
+        }
+        let receipt = Receipt(
+            manifest: plan.manifestDigest, plan: plan.digest,
+            components: plan.steps.map { Receipt.Component(id: $0.id, digest: $0.digest.bytes) },
+            inputs: sealedInputs,
+            outputs: files.map { Receipt.SealedEntry(id: $0.0.id, recipient: $0.0.recipient, sha256: $0.0.sha256) },
+            start: timestamp(start), end: timestamp(end))
+        let receiptBytes = try receipt.signed(by: keys.signing)
+
+        // 5. Written only now, each file atomically, the receipt last.
+        try FileIO.makeDirectory(outputDirectory)
+        for (output, bytes) in files {
+            try FileIO.writeAtomically(bytes, to: output.path, mode: 0o644)
+        }
+        let receiptPath = "\(outputDirectory)/\(receiptFile)"
+        try FileIO.writeAtomically(receiptBytes, to: receiptPath, mode: 0o644)
+        return Outcome(receipt: receipt, receiptPath: receiptPath, outputs: files.map(\.0), statistics: result.statistics,
+                       platform: kind, lock: lock)
+    }
+
+    /// Opens `directory/<id>.sealed`: sealed to the TEE for this manifest and data id, signed by
+    /// the data's owner, and (when the manifest pins one) the pinned plaintext.
+    private static func openInput(_ item: PlanData, owner: Participant, directory: String, digest: ManifestDigest,
+                                  key: P384.KeyAgreement.PrivateKey) throws -> (plaintext: [UInt8], sha256: [UInt8]) {
+        let path = "\(directory)/\(item.id).sealed"
+        guard FileManager.default.fileExists(atPath: path) else { throw SealedRunError.missingInput(data: item.id, path: path) }
+        let file = SealedFileOnDisk(path: path)
+        let expect = SealedFile.Expectation(manifest: digest, purpose: .input, id: item.id, recipient: teeName,
+                                            sender: owner.id, senderKey: owner.signingKey)
+        var plaintext: [UInt8] = []
+        do {
+            let claimed = try file.header()
+            guard claimed.length <= maxInputBytes else {
+                throw SealedRunError.inputTooLarge(data: item.id, path: path, length: claimed.length)
+            }
+            plaintext.reserveCapacity(Int(claimed.length))
+            let opened = try file.open(recipientKey: key, expect: expect) { plaintext += $0 }
+            if let pinned = item.digest, pinned.bytes != opened.header.sha256 {
+                throw SealedRunError.inputDigestMismatch(data: item.id, path: path, pinned: pinned.description,
+                                                         found: "sha256:" + Hex.encode(opened.header.sha256))
+            }
+            return (plaintext, opened.sha256)
+        } catch let error as SealError {
+            throw SealedRunError.inputRefused(data: item.id, path: path, reason: error)
+        }
+    }
+
+    private static func randomNonce() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// RFC 3339 UTC with seconds, as receipts carry times.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+/// Why a sealed run refused or stopped. Nothing is written when it does.
+public enum SealedRunError: Error, CustomStringConvertible {
+    case missingInput(data: String, path: String)
+    case inputTooLarge(data: String, path: String, length: UInt64)
+    /// The sealed input is not this manifest's data item, from its owner, to this TEE, intact.
+    case inputRefused(data: String, path: String, reason: SealError)
+    case inputDigestMismatch(data: String, path: String, pinned: String, found: String)
+    case unknownOwner(data: String, owner: String)
+    case unknownRecipient(output: String, recipient: String)
+    case run(PlanRunError)
+
+    public var description: String {
+        switch self {
+        case let .missingInput(data, path):
+            return "\(path): no sealed input for data item '\(data)' (the owner makes it with `twocvm seal … --data \(data)`)"
+        case let .inputTooLarge(data, path, length):
+            return "\(path): sealed input '\(data)' claims \(length) bytes, over the \(SealedRunWorkflow.maxInputBytes)-byte limit"
+        case let .inputRefused(data, path, reason):
+            return "\(path): refusing sealed input '\(data)' before any component ran: \(reason)"
+        case let .inputDigestMismatch(data, path, pinned, found):
+            return "\(path): sealed input '\(data)' is \(found), but the manifest pins \(pinned)"
+        case let .unknownOwner(data, owner):
+            return "data item '\(data)' names owner '\(owner)', who is not a participant"
+        case let .unknownRecipient(output, recipient):
+            return "output '\(output)' names recipient '\(recipient)', who is not a participant"
+        case let .run(error):
+            return error.description
+        }
+    }
+}

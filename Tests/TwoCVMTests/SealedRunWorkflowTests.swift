@@ -1,0 +1,290 @@
+import Crypto
+import Evidence
+import Foundation
+import Manifest
+import SNP
+import XCTest
+@testable import TwoCVM
+
+/// Sealed `run` and `open` (SPEC §8): inputs refused before any component runs, outputs only for
+/// their recipients, receipts that bind every byte.
+final class SealedRunWorkflowTests: XCTestCase {
+    /// A two-stage plan for `lab` (owner of `notes`, sole recipient of `report`) and `partner`,
+    /// a simulated VM attested for it, and `notes` sealed by the lab.
+    private struct Story {
+        let fixture: PlanFixture
+        let plan: String
+        let state: String
+        let evidence: String
+        let root: String
+        let inputs: String
+        let out: String
+        let manifestDigest: ManifestDigest
+        let plaintext: [UInt8]
+
+        func keys(_ id: String) -> String { fixture.root.appendingPathComponent("keys/\(id)").path }
+    }
+
+    private let nonce = [UInt8](repeating: 0x5c, count: 32)
+
+    private func story() throws -> Story {
+        let limits = Components.limits
+        let fixture = try PlanFixture(self, participants: ["lab", "partner"],
+                                      components: [("first", Components.copy("notes", to: "mid", suffix: "+1"), limits),
+                                                   ("second", Components.copy("mid", to: "report", suffix: "+2"), limits)],
+                                      body: PlanFixture.twoStagePipeline)
+        let directory = fixture.root.path
+        let plan = "\(directory)/plan.cbor"
+        try FileIO.writeAtomically(PlanCoding.encode(try fixture.compose()), to: plan)
+        let reference = "\(directory)/ref.json", state = "\(directory)/vm", evidence = "\(directory)/ev.cbor"
+        let launch = ReferenceValues.Launch(vcpus: 1, vcpuType: "EPYC-v4", vcpuSignature: nil, guestFeatures: "0x1", vmm: "QEMU",
+                                            firmwareDigest: String(repeating: "ab", count: 48))
+        try ReferenceValuesWorkflow.record(.init(measurement: try LaunchDigest(bytes: [UInt8](repeating: 3, count: 48)), launch: launch),
+                                           manifestAt: fixture.manifest, to: reference)
+        try SimulatorWorkflow.launch(statePath: state, referencePath: reference, manifestPath: fixture.manifest)
+        _ = try AttestWorkflow.attest(manifestPath: fixture.manifest, nonce: nonce, output: evidence, platform: .simulated, statePath: state)
+        let root = try SimulatorWorkflow.rootPath(statePath: state)
+        let plaintext = Array("lab notes, confidential".utf8)
+        try Data(plaintext).write(to: URL(fileURLWithPath: "\(directory)/notes.txt"))
+        try FileIO.makeDirectory("\(directory)/sealed")
+        _ = try SealWorkflow.seal(evidencePath: evidence, manifestPath: fixture.manifest, referencePath: reference, nonce: nonce,
+                                  dataID: "notes", inputPath: "\(directory)/notes.txt", keyDirectory: "\(directory)/keys/lab",
+                                  output: "\(directory)/sealed/notes.sealed", trustRootPath: root, options: ValidationOptions())
+        return Story(fixture: fixture, plan: plan, state: state, evidence: evidence, root: root, inputs: "\(directory)/sealed",
+                     out: "\(directory)/results", manifestDigest: try ManifestWorkflow.load(fixture.manifest).digest, plaintext: plaintext)
+    }
+
+    @discardableResult
+    private func run(_ story: Story, launcher: CountingLauncher = CountingLauncher()) throws -> SealedRunWorkflow.Outcome {
+        try SealedRunWorkflow.run(planPath: story.plan, inputsDirectory: story.inputs, outputDirectory: story.out,
+                                  statePath: story.state, platform: .simulated, launcher: launcher)
+    }
+
+    private func open(_ story: Story, file: String = "report.lab.sealed", as id: String = "lab", receipt: String? = nil,
+                      manifest: Bool = false) throws -> [UInt8] {
+        let output = "\(story.fixture.root.path)/opened-\(UUID().uuidString)"
+        _ = try OpenWorkflow.open(sealedPath: "\(story.out)/\(file)", keyDirectory: story.keys(id),
+                                  receiptPath: receipt ?? "\(story.out)/receipt.cose", evidencePath: story.evidence,
+                                  manifestPath: manifest ? story.fixture.manifest : nil, trustRootPath: story.root,
+                                  options: ValidationOptions(), output: output)
+        return try FileIO.read(output, limit: 1 << 20)
+    }
+
+    func testSealedRunEqualsTheDevRunAndTheReceiptListsEveryByte() throws {
+        let story = try story()
+        let outcome = try run(story)
+        let dev = try PlanRunner(plan: try PlanCoding.load(story.plan), launcher: InProcessLauncher()).run(inputs: ["notes": story.plaintext])
+        XCTAssertEqual(try open(story), dev.outputs["report"])
+        XCTAssertEqual(try open(story, manifest: true), Array("lab notes, confidential+1+2".utf8))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: story.out).sorted(), ["receipt.cose", "report.lab.sealed"],
+                       "one sealed file per recipient in `to`, and the receipt")
+
+        // The receipt, checked independently of the workflow that wrote it.
+        let tee = try StateDirectory(story.state).teeKeys(create: false)
+        let receipt = try Receipt.verify(try FileIO.read("\(story.out)/receipt.cose", limit: 1 << 20), signer: tee.signing.publicKey)
+        XCTAssertEqual(receipt, outcome.receipt)
+        XCTAssertEqual(receipt.manifest, story.manifestDigest)
+        XCTAssertEqual(receipt.plan, Array(SHA384.hash(data: try FileIO.read(story.plan, limit: 1 << 24))))
+        XCTAssertEqual(receipt.components.map(\.id), ["first", "second"])
+        XCTAssertEqual(receipt.components[0].digest,
+                       Array(SHA256.hash(data: try FileIO.read("\(story.fixture.components)/first.wat", limit: 1 << 20))))
+        XCTAssertEqual(receipt.inputs, [.init(id: "notes", sha256: Array(SHA256.hash(data: try FileIO.read("\(story.inputs)/notes.sealed", limit: 1 << 20))))])
+        XCTAssertEqual(receipt.outputs, [.init(id: "report", recipient: "lab",
+                                               sha256: Array(SHA256.hash(data: try FileIO.read("\(story.out)/report.lab.sealed", limit: 1 << 20))))])
+        XCTAssertLessThanOrEqual(receipt.start, receipt.end)
+
+        let matches = try ReceiptWorkflow.match([story.plan, "\(story.inputs)/notes.sealed", story.evidence], against: receipt)
+        XCTAssertEqual(matches.map(\.listedAs), ["plan", "input notes", nil])
+    }
+
+    /// Each bad input is refused by name, no component starts, and nothing is written.
+    func testBadSealedInputsAreRefusedBeforeAnyComponentRuns() throws {
+        let story = try story()
+        let good = try FileIO.read("\(story.inputs)/notes.sealed", limit: 1 << 20)
+        let tee = try StateDirectory(story.state).teeKeys(create: false)
+        let partnerSigning = try ParticipantKeys.loadSigningKey(from: story.keys("partner"))
+        let labSigning = try ParticipantKeys.loadSigningKey(from: story.keys("lab"))
+        func sealed(manifest: ManifestDigest? = nil, id: String = "notes", sender: String = "lab",
+                    key: P384.Signing.PrivateKey? = nil, to recipient: P384.KeyAgreement.PublicKey? = nil) throws -> [UInt8] {
+            try SealedFile.seal(story.plaintext, manifest: manifest ?? story.manifestDigest, purpose: .input, id: id,
+                                recipientName: "tee", recipientKey: recipient ?? tee.hpke.publicKey, sender: sender,
+                                senderKey: key ?? labSigning)
+        }
+        var cases: [(String, [UInt8], String)] = [
+            ("wrong owner (the partner's key, claiming to be the lab)", try sealed(key: partnerSigning), "signature"),
+            ("the partner as sender", try sealed(sender: "partner", key: partnerSigning), "sender"),
+            ("for another manifest", try sealed(manifest: ManifestDigest(of: Array("another manifest".utf8))), "manifest"),
+            ("replayed from another data id", try sealed(id: "other-notes"), "id"),
+            ("sealed to another VM", try sealed(to: P384.KeyAgreement.PrivateKey().publicKey), "chunk 0"),
+        ]
+        for offset in [0, 40, good.count / 2, good.count - 120, good.count - 1] {
+            var altered = good
+            altered[offset] ^= 0x01
+            cases.append(("one byte altered at offset \(offset)", altered, ""))
+        }
+        cases.append(("truncated by one byte", Array(good.dropLast()), ""))
+        for (what, bytes, expected) in cases {
+            try FileIO.writeAtomically(bytes, to: "\(story.inputs)/notes.sealed")
+            let launcher = CountingLauncher()
+            XCTAssertThrowsError(try run(story, launcher: launcher), what) { error in
+                guard case let SealedRunError.inputRefused(data, _, reason) = error else { return XCTFail("\(what): \(error)") }
+                XCTAssertEqual(data, "notes")
+                XCTAssertTrue(expected.isEmpty || "\(reason)".contains(expected), "\(what): \(reason)")
+            }
+            XCTAssertEqual(launcher.launches, 0, "\(what): no component may start")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: story.out), "\(what): nothing written")
+        }
+        try FileIO.writeAtomically(good, to: "\(story.inputs)/notes.sealed")
+        XCTAssertEqual(try run(story).outputs.count, 1, "the intact input still runs")
+    }
+
+    func testAPinnedDigestRefusesAnotherPlaintextFromTheOwner() throws {
+        let story = try story()
+        // The lab pins its notes in a second manifest... simulated here by sealing other bytes
+        // under a plan whose data item pins the original: the owner's signature alone is not enough.
+        let text = try String(contentsOfFile: story.fixture.manifest, encoding: .utf8)
+            .replacingOccurrences(of: "id = \"notes\"\nowner = \"lab\"",
+                                  with: "id = \"notes\"\nowner = \"lab\"\ndigest = \"\(ContentDigest(of: Array("something else".utf8)))\"")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: story.fixture.manifest))
+        for id in ["lab", "partner"] {
+            _ = try ManifestWorkflow.sign(story.fixture.manifest, keyDirectory: story.keys(id), participant: id,
+                                          output: "\(story.fixture.approvals)/\(id).cose")
+        }
+        let pinnedPlan = "\(story.fixture.root.path)/pinned-plan.cbor"
+        let plan = try story.fixture.compose()
+        try FileIO.writeAtomically(PlanCoding.encode(plan), to: pinnedPlan)
+        let tee = try StateDirectory(story.state).teeKeys(create: false)
+        try FileIO.writeAtomically(try SealedFile.seal(story.plaintext, manifest: plan.manifestDigest, purpose: .input, id: "notes",
+                                                       recipientName: "tee", recipientKey: tee.hpke.publicKey, sender: "lab",
+                                                       senderKey: try ParticipantKeys.loadSigningKey(from: story.keys("lab"))),
+                                   to: "\(story.inputs)/notes.sealed")
+        // The VM is locked (HOST_DATA) to the first manifest: the lock refuses the pinned plan first.
+        XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: pinnedPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
+                                                       statePath: story.state, platform: .simulated, launcher: CountingLauncher())) { error in
+            guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+        }
+        // A VM launched for the pinned manifest opens the input, then refuses its plaintext.
+        let reference = "\(story.fixture.root.path)/ref2.json"
+        let launch = ReferenceValues.Launch(vcpus: 1, vcpuType: "EPYC-v4", vcpuSignature: nil, guestFeatures: "0x1", vmm: "QEMU",
+                                            firmwareDigest: String(repeating: "ab", count: 48))
+        try ReferenceValuesWorkflow.record(.init(measurement: try LaunchDigest(bytes: [UInt8](repeating: 3, count: 48)), launch: launch),
+                                           manifestAt: story.fixture.manifest, to: reference)
+        let state = "\(story.fixture.root.path)/vm2"
+        try SimulatorWorkflow.launch(statePath: state, referencePath: reference, manifestPath: story.fixture.manifest)
+        let keys = try StateDirectory(state).teeKeys()
+        try FileIO.writeAtomically(try SealedFile.seal(story.plaintext, manifest: plan.manifestDigest, purpose: .input, id: "notes",
+                                                       recipientName: "tee", recipientKey: keys.hpke.publicKey, sender: "lab",
+                                                       senderKey: try ParticipantKeys.loadSigningKey(from: story.keys("lab"))),
+                                   to: "\(story.inputs)/notes.sealed")
+        let launcher = CountingLauncher()
+        XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: pinnedPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
+                                                       statePath: state, platform: .simulated, launcher: launcher)) { error in
+            guard case SealedRunError.inputDigestMismatch(data: "notes", _, _, _) = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(launcher.launches, 0)
+    }
+
+    func testMissingInputsAndMissingTEEKeysAreNamed() throws {
+        let story = try story()
+        try FileManager.default.removeItem(atPath: "\(story.inputs)/notes.sealed")
+        XCTAssertThrowsError(try run(story)) { error in
+            guard case SealedRunError.missingInput(data: "notes", _) = error else { return XCTFail("\(error)") }
+        }
+        // A VM that never attested has no TEE keys: nothing can have been sealed to it.
+        unlink("\(story.state)/tee-hpke.key")
+        XCTAssertThrowsError(try run(story)) { error in
+            XCTAssertEqual(error as? StateError, .noTEEKeys(state: story.state))
+        }
+    }
+
+    func testARecipientNotInToCannotOpenAnOutput() throws {
+        let story = try story()
+        try run(story)
+        // The partner is not in `to`: no file was sealed to it, and the lab's copy does not open with its key.
+        for manifest in [false, true] {
+            XCTAssertThrowsError(try open(story, as: "partner", manifest: manifest)) { error in
+                guard case OpenError.wrongKey(_, recipient: "lab") = error else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: story.fixture.root.path).filter { $0.hasPrefix("opened-") }, [],
+                       "a refused open writes nothing")
+        // A file sealed by someone else than the TEE, even to the lab and listed nowhere, is refused.
+        let forged = try SealedFile.seal(Array("forged".utf8), manifest: story.manifestDigest, purpose: .output, id: "report",
+                                         recipientName: "lab",
+                                         recipientKey: try ParticipantKeys.loadEncryptionKey(from: story.keys("lab")).publicKey,
+                                         sender: "tee", senderKey: P384.Signing.PrivateKey())
+        try FileIO.writeAtomically(forged, to: "\(story.out)/forged.sealed")
+        XCTAssertThrowsError(try open(story, file: "forged.sealed")) { error in
+            guard case OpenError.notInReceipt = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testAReceiptWithOneDigestChangedFailsOpen() throws {
+        let story = try story()
+        let outcome = try run(story)
+        let receiptBytes = try FileIO.read("\(story.out)/receipt.cose", limit: 1 << 20)
+        let tee = try StateDirectory(story.state).teeKeys(create: false)
+        let changed = "\(story.out)/changed.cose"
+
+        // One byte of the listed output digest flipped in the signed receipt: the signature fails.
+        let digest = outcome.receipt.outputs[0].sha256
+        let at = try XCTUnwrap(findSubsequence(digest, in: receiptBytes))
+        var flipped = receiptBytes
+        flipped[at + 5] ^= 0x80
+        try FileIO.writeAtomically(flipped, to: changed)
+        XCTAssertThrowsError(try open(story, receipt: changed)) { error in
+            guard case ReceiptCheckError.receipt(_, .signature) = error else { return XCTFail("\(error)") }
+        }
+
+        // The same change, re-signed by the true TEE key: the file is no longer the one listed.
+        var entry = outcome.receipt.outputs[0].sha256
+        entry[5] ^= 0x80
+        let resigned = Receipt(manifest: outcome.receipt.manifest, plan: outcome.receipt.plan, components: outcome.receipt.components,
+                               inputs: outcome.receipt.inputs, outputs: [.init(id: "report", recipient: "lab", sha256: entry)],
+                               start: outcome.receipt.start, end: outcome.receipt.end)
+        try FileIO.writeAtomically(try resigned.signed(by: tee.signing), to: changed)
+        XCTAssertThrowsError(try open(story, receipt: changed)) { error in
+            guard case OpenError.notInReceipt = error else { return XCTFail("\(error)") }
+        }
+
+        // The true receipt signed by another key: refused.
+        try FileIO.writeAtomically(try outcome.receipt.signed(by: P384.Signing.PrivateKey()), to: changed)
+        XCTAssertThrowsError(try open(story, receipt: changed)) { error in
+            guard case ReceiptCheckError.receipt(_, .signature) = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(try open(story), Array("lab notes, confidential+1+2".utf8), "the true receipt still opens it")
+    }
+
+    func testASealedRunRefusesAPlanForAnotherManifest() throws {
+        let story = try story()
+        let other = try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid"), Components.limits),
+                                                       ("second", Components.copy("mid", to: "report"), Components.limits)],
+                                    body: PlanFixture.twoStagePipeline)
+        let otherPlan = "\(other.root.path)/plan.cbor"
+        try FileIO.writeAtomically(PlanCoding.encode(try other.compose()), to: otherPlan)
+        let launcher = CountingLauncher()
+        XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
+                                                       statePath: story.state, platform: .simulated, launcher: launcher)) { error in
+            guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(launcher.launches, 0)
+    }
+
+    private func findSubsequence(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        return (0...(haystack.count - needle.count)).first { Array(haystack[$0..<($0 + needle.count)]) == needle }
+    }
+}
+
+/// Runs components in process and counts how many were started.
+final class CountingLauncher: ComponentLauncher, @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var launches: Int { lock.withLock { count } }
+
+    func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
+        lock.withLock { count += 1 }
+        return try InProcessLauncher().launch(job)
+    }
+}
