@@ -99,6 +99,30 @@ final class RunDevTests: XCTestCase {
         XCTAssertEqual(crossed.status, 1, crossed.stderr)
         XCTAssertTrue(crossed.stderr.contains("it was sealed to 'designer'"), crossed.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/crossed.csv"))
+        // An auditor replays the receipt: the plan and every sealed file are listed; a file that is not, is named.
+        let listed = ["\(work)/plan.cbor", "\(work)/sealed/wafer-maps.sealed", "\(work)/sealed/product-spec.sealed",
+                      "\(work)/results/yield-report.fab.sealed", "\(work)/results/yield-report.designer.sealed"]
+        let audit = try CLI.run(["receipt", "verify", "\(work)/results/receipt.cose", "--evidence", evidence, "--trust-root", root,
+                                 "--manifest", manifest, "--reference", reference, "--json"] + listed)
+        XCTAssertEqual(audit.status, 0, audit.stderr)
+        let files = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["files"] as? [[String: Any]])
+        XCTAssertEqual(files.compactMap { $0["listedAs"] as? String },
+                       ["plan", "input wafer-maps", "input product-spec", "output yield-report for fab", "output yield-report for designer"])
+        let unlisted = try CLI.run(["receipt", "verify", "\(work)/results/receipt.cose", "--evidence", evidence, "--trust-root", root,
+                                    "\(work)/inputs/wafer-maps"])
+        XCTAssertEqual(unlisted.status, 1, unlisted.stdout)
+        XCTAssertTrue(unlisted.stdout.contains("NOT LISTED \(work)/inputs/wafer-maps"), unlisted.stdout)
+
+        // A sealed input altered by one byte: exit 1, no component ran, nothing written.
+        var altered = try Data(contentsOf: URL(fileURLWithPath: "\(work)/sealed/product-spec.sealed"))
+        altered[altered.count / 2] ^= 0x20
+        try altered.write(to: URL(fileURLWithPath: "\(work)/sealed/product-spec.sealed"))
+        let refused = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/sealed", "--out", "\(work)/refused", "--state", state])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("refusing sealed input 'product-spec' before any component ran"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("wafer-parser: ok"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/refused"))
+
         // Without the simulated root the evidence, and so the receipt, is not trusted.
         let untrusted = try CLI.run(["open", "\(work)/results/yield-report.fab.sealed", "--key", "\(work)/keys/fab",
                                      "--receipt", "\(work)/results/receipt.cose", "--evidence", evidence, "-o", "\(work)/untrusted.csv"])
