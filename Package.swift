@@ -90,7 +90,8 @@ let package = Package(
         // with -sanitize=fuzzer -DFUZZING; see `make fuzz`).
         .executableTarget(
             name: "twocvm-fuzz",
-            dependencies: ["CBOR", "COSE", "Manifest", "SNP"]),
+            dependencies: ["CBOR", "COSE", "Manifest", "SNP", "Evidence",
+                           .product(name: "Crypto", package: "swift-crypto")]),
 
         // In-process benchmarks driven by `make bench` (Benchmarks/).
         .executableTarget(

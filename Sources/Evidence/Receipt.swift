@@ -96,6 +96,14 @@ public struct Receipt: Sendable, Equatable {
         return try decodePayload(message.payload)
     }
 
+    /// Reads a receipt's content WITHOUT checking its signature: for display and fuzzing only.
+    /// Anything that acts on a receipt uses ``verify(_:signer:)``.
+    public static func decode(unverified bytes: [UInt8]) throws(ReceiptError) -> Receipt {
+        let message: COSESign1
+        do { message = try COSESign1.decode(bytes) } catch { throw .malformed("\(error)") }
+        return try decodePayload(message.payload)
+    }
+
     func payload() -> [UInt8] {
         func entry(_ e: SealedEntry) -> CBOR {
             var pairs: [(String, CBOR)] = [("id", .text(e.id)), ("sha256", .bytes(e.sha256))]

@@ -14,6 +14,8 @@ let fuzzTargets: [String: @Sendable ([UInt8]) -> Void] = [
     "manifest": fuzzManifest,
     "report": fuzzReport,
     "certificate": fuzzCertificate,
+    "sealed": fuzzSealed,
+    "evidence": fuzzEvidence,
 ]
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -48,6 +50,12 @@ func fuzzerEntryPoint(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePo
 enum CorpusReplay {
     static func main() {
         let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "--write-seeds", let directory = arguments.dropFirst().first {
+            for (name, bytes) in try! fuzzSeeds() {
+                FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data(bytes))
+            }
+            return
+        }
         guard let name = arguments.first, let target = fuzzTargets[name] else {
             FileHandle.standardError.write(Data("usage: twocvm-fuzz \(fuzzTargets.keys.sorted().joined(separator: "|")) FILE...\n".utf8))
             exit(2)

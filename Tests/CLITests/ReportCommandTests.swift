@@ -181,7 +181,7 @@ final class ReportCommandTests: XCTestCase {
     }
 
     func testFuzzCorpusReplays() throws {
-        for target in ["report", "certificate"] {
+        for target in ["report", "certificate", "sealed", "evidence"] {
             let directory = TestPaths.repositoryRoot.appendingPathComponent("Fuzz/corpus/\(target)")
             let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map { directory.appendingPathComponent($0).path }
             XCTAssertGreaterThan(files.count, 3)

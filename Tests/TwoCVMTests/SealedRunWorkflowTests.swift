@@ -27,7 +27,7 @@ final class SealedRunWorkflowTests: XCTestCase {
 
     private let nonce = [UInt8](repeating: 0x5c, count: 32)
 
-    private func story() throws -> Story {
+    private func story(runtimeLock: Bool = false) throws -> Story {
         let limits = Components.limits
         let fixture = try PlanFixture(self, participants: ["lab", "partner"],
                                       components: [("first", Components.copy("notes", to: "mid", suffix: "+1"), limits),
@@ -41,7 +41,7 @@ final class SealedRunWorkflowTests: XCTestCase {
                                             firmwareDigest: String(repeating: "ab", count: 48))
         try ReferenceValuesWorkflow.record(.init(measurement: try LaunchDigest(bytes: [UInt8](repeating: 3, count: 48)), launch: launch),
                                            manifestAt: fixture.manifest, to: reference)
-        try SimulatorWorkflow.launch(statePath: state, referencePath: reference, manifestPath: fixture.manifest)
+        try SimulatorWorkflow.launch(statePath: state, referencePath: reference, manifestPath: fixture.manifest, runtimeLock: runtimeLock)
         _ = try AttestWorkflow.attest(manifestPath: fixture.manifest, nonce: nonce, output: evidence, platform: .simulated, statePath: state)
         let root = try SimulatorWorkflow.rootPath(statePath: state)
         let plaintext = Array("lab notes, confidential".utf8)
@@ -266,6 +266,22 @@ final class SealedRunWorkflowTests: XCTestCase {
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
                                                        statePath: story.state, platform: .simulated, launcher: launcher)) { error in
             guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(launcher.launches, 0)
+    }
+
+    func testUnderTheRuntimeLockTheLockFileDecides() throws {
+        let story = try story(runtimeLock: true)
+        XCTAssertEqual(try run(story).lock, .runtime)
+        let other = try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid"), Components.limits),
+                                                       ("second", Components.copy("mid", to: "report"), Components.limits)],
+                                    body: PlanFixture.twoStagePipeline)
+        let otherPlan = "\(other.root.path)/plan.cbor"
+        try FileIO.writeAtomically(PlanCoding.encode(try other.compose()), to: otherPlan)
+        let launcher = CountingLauncher()
+        XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: "\(story.out)-2",
+                                                       statePath: story.state, platform: .simulated, launcher: launcher)) { error in
+            guard case StateError.lockedToAnotherManifest = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(launcher.launches, 0)
     }

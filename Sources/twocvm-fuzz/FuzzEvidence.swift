@@ -1,0 +1,53 @@
+import Crypto
+import Evidence
+import Manifest
+
+/// Fixed keys, so the seed corpus holds files these targets can open and the fuzzer mutates
+/// past the header checks into the signature, the chunks and the plaintext digest.
+enum FuzzKeys {
+    static let recipient = try! P384.KeyAgreement.PrivateKey(rawRepresentation: [UInt8](repeating: 0x11, count: 48))
+    static let sender = try! P384.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x22, count: 48))
+    static let manifest = ManifestDigest(of: Array("fuzz manifest".utf8))
+    static let expectation = SealedFile.Expectation(manifest: manifest, purpose: .output, id: "report", recipient: "lab",
+                                                    sender: "tee", senderKey: sender.publicKey)
+}
+
+/// Sealed files: the header parser, and a full open with the fixed keys. Whatever is opened
+/// must be exactly as long as its header says.
+@Sendable func fuzzSealed(_ bytes: [UInt8]) {
+    _ = try? SealedFileFormat.decodeHeader(bytes)
+    if let plaintext = try? SealedFile.open(bytes, recipientKey: FuzzKeys.recipient, expect: FuzzKeys.expectation) {
+        var offset = 0
+        guard let header = try? SealedFile.readHeader(streaming: {
+            { count in defer { offset += count }; return Array(bytes[min(offset, bytes.count)..<min(offset + count, bytes.count)]) }
+        }), header.length == UInt64(plaintext.count) else {
+            fatalError("an opened sealed file's plaintext does not have its header's length")
+        }
+    }
+}
+
+/// Receipts (COSE_Sign1 and the payload map) and evidence bundles with their runtime data.
+@Sendable func fuzzEvidence(_ bytes: [UInt8]) {
+    if let receipt = try? Receipt.decode(unverified: bytes) {
+        guard (try? receipt.signed(by: FuzzKeys.sender)).flatMap({ try? Receipt.verify($0, signer: FuzzKeys.sender.publicKey) }) == receipt else {
+            fatalError("a decoded receipt does not survive signing and verifying")
+        }
+    }
+    if let bundle = try? EvidenceBundle.decode(bytes) {
+        _ = try? RuntimeData.parse(canonicalBytes: bundle.runtimeData)
+        _ = bundle.isSigned(by: FuzzKeys.sender.publicKey)
+    }
+}
+
+/// Seed inputs for `Fuzz/corpus/sealed` and `Fuzz/corpus/evidence` (`twocvm-fuzz --write-seeds DIR`).
+func fuzzSeeds() throws -> [String: [UInt8]] {
+    let sealed = try SealedFile.seal(Array("lot,yield\nL1,0.91\n".utf8), manifest: FuzzKeys.manifest, purpose: .output, id: "report",
+                                     recipientName: "lab", recipientKey: FuzzKeys.recipient.publicKey, sender: "tee",
+                                     senderKey: FuzzKeys.sender, chunkSize: 8)
+    let receipt = Receipt(manifest: FuzzKeys.manifest, plan: [UInt8](repeating: 1, count: 48),
+                          components: [.init(id: "first", digest: [UInt8](repeating: 2, count: 32))],
+                          inputs: [.init(id: "notes", sha256: [UInt8](repeating: 3, count: 32))],
+                          outputs: [.init(id: "report", recipient: "lab", sha256: [UInt8](repeating: 4, count: 32))],
+                          start: "2026-11-21T08:00:00Z", end: "2026-11-21T08:00:01Z")
+    return ["sealed/seed-output": sealed, "evidence/seed-receipt": try receipt.signed(by: FuzzKeys.sender)]
+}
