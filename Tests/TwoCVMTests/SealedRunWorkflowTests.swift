@@ -257,11 +257,7 @@ final class SealedRunWorkflowTests: XCTestCase {
 
     func testASealedRunRefusesAPlanForAnotherManifest() throws {
         let story = try story()
-        let other = try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid"), Components.limits),
-                                                       ("second", Components.copy("mid", to: "report"), Components.limits)],
-                                    body: PlanFixture.twoStagePipeline)
-        let otherPlan = "\(other.root.path)/plan.cbor"
-        try FileIO.writeAtomically(PlanCoding.encode(try other.compose()), to: otherPlan)
+        let otherPlan = try planForAnotherManifest()
         let launcher = CountingLauncher()
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
                                                        statePath: story.state, platform: .simulated, launcher: launcher)) { error in
@@ -273,17 +269,23 @@ final class SealedRunWorkflowTests: XCTestCase {
     func testUnderTheRuntimeLockTheLockFileDecides() throws {
         let story = try story(runtimeLock: true)
         XCTAssertEqual(try run(story).lock, .runtime)
-        let other = try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid"), Components.limits),
-                                                       ("second", Components.copy("mid", to: "report"), Components.limits)],
-                                    body: PlanFixture.twoStagePipeline)
-        let otherPlan = "\(other.root.path)/plan.cbor"
-        try FileIO.writeAtomically(PlanCoding.encode(try other.compose()), to: otherPlan)
+        let otherPlan = try planForAnotherManifest()
         let launcher = CountingLauncher()
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: "\(story.out)-2",
                                                        statePath: story.state, platform: .simulated, launcher: launcher)) { error in
             guard case StateError.lockedToAnotherManifest = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(launcher.launches, 0)
+    }
+
+    /// The same pipeline under another manifest (other keys, so another digest), as a plan file.
+    private func planForAnotherManifest() throws -> String {
+        let other = try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid"), Components.limits),
+                                                       ("second", Components.copy("mid", to: "report"), Components.limits)],
+                                    body: PlanFixture.twoStagePipeline)
+        let path = "\(other.root.path)/plan.cbor"
+        try FileIO.writeAtomically(PlanCoding.encode(try other.compose()), to: path)
+        return path
     }
 
     private func findSubsequence(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
