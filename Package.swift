@@ -28,6 +28,9 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
 
+        // The seccomp-BPF allowlist a component child locks itself into (Linux; C for the BPF tables).
+        .target(name: "CSeccomp"),
+
         // Deterministic CBOR value model, encoder, and bounded decoder over libcbor.
         .target(name: "CBOR", dependencies: ["CLibCBOR"]),
 
@@ -74,7 +77,7 @@ let package = Package(
         .target(
             name: "TwoCVM",
             dependencies: [
-                "CBOR", "COSE", "Manifest", "SNP", "Sandbox", "Evidence",
+                "CBOR", "COSE", "Manifest", "SNP", "Sandbox", "Evidence", "CSeccomp",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 

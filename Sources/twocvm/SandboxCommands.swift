@@ -6,16 +6,36 @@ import TwoCVM
 ///
 /// Reads one request from stdin (module, this component's inputs, declared outputs, limits),
 /// runs it in the sandbox and writes one response to stdout (see `ComponentProcessProtocol`).
-/// The broker starts it with an empty environment and nothing open but its three pipes; it
-/// never opens a file. Not for direct use.
+/// The broker starts it with an empty environment and nothing open but its three pipes; once
+/// the request is read it locks itself down with seccomp (``ChildLockdown``): it could not open
+/// a file, a socket or a process even if it tried. Not for direct use.
 struct ComponentRunnerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "_component", abstract: "Internal: run one component in a child process.", shouldDisplay: false)
 
+    @Option(name: .customLong("lockdown-probe"), help: .hidden)
+    var probe: String?
+
     func run() throws {
+        let request: [UInt8]
+        do {
+            request = try FileIO.read("-", limit: ComponentProcessProtocol.maxRequestBytes)
+        } catch {
+            throw CommandFailure(.badInput, "component request: \(error)")
+        }
+        // From here on the process can only compute, use its pipes and exit.
+        do {
+            try ChildLockdown.apply()
+        } catch {
+            throw CommandFailure(.environment, error.description)
+        }
+        if let probe {
+            guard let call = ChildLockdown.Probe(rawValue: probe) else { throw CommandFailure(.badInput, "unknown probe \(probe)") }
+            Console.out("\(probe) returned \(ChildLockdown.probe(call))")
+            return
+        }
         let response: [UInt8]
         do {
-            let request = try FileIO.read("-", limit: ComponentProcessProtocol.maxRequestBytes)
             response = try ComponentProcessProtocol.serve(request)
         } catch {
             throw CommandFailure(.badInput, "component request: \(error)")

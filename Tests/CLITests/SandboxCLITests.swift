@@ -82,12 +82,15 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out/report"))
     }
 
-    func testRunWithoutDevRefusesUntilSealedRunsExist() throws {
+    func testSealedRunOutsideAnyVMIsAnEnvironmentError() throws {
+        guard !FileManager.default.fileExists(atPath: "/dev/sev-guest"),
+              !FileManager.default.fileExists(atPath: "/sys/kernel/config/tsm/report") else { throw XCTSkip("inside an SNP guest") }
         let (work, compose) = try project(writesUndeclared)
         XCTAssertEqual(compose.status, 0, compose.stderr)
         let result = try run(work, dev: false)
-        XCTAssertEqual(result.status, 2)
-        XCTAssertTrue(result.stderr.contains("sealed runs need the end-to-end work (attest/seal)"), result.stderr)
+        XCTAssertEqual(result.status, 3, "no guest device and no simulated VM: \(result.stderr)")
+        XCTAssertTrue(result.stderr.contains("sealed runs happen inside the confidential VM"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out"))
     }
 
     func testWallClockLimitKillsTheChild() throws {

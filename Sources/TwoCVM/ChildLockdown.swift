@@ -1,0 +1,44 @@
+import CSeccomp
+
+/// The second fence around a component's child process: after it has read its request, it
+/// locks itself into a seccomp-BPF allowlist (CSeccomp): no file can be opened, no socket
+/// created, nothing executed or forked, no memory made executable, no signal sent elsewhere;
+/// any such call kills it with SIGSYS. The WebAssembly sandbox already offers none of these to
+/// a component; this holds even if the engine had a bug that let a component out.
+public enum ChildLockdown {
+    /// Applies the filter to this process (every thread). Irreversible.
+    public static func apply() throws(ChildLockdownError) {
+        let status = twocvm_seccomp_lockdown()
+        guard status == 0 else { throw .refused(errno: -status) }
+    }
+
+    /// A forbidden call to make after `apply()` (tests only): it must not return.
+    public enum Probe: String, CaseIterable, Sendable {
+        case open, socket, exec, executableMemory = "executable-memory", fork, signalParent = "signal-parent"
+
+        var code: Int32 {
+            switch self {
+            case .open: return 1
+            case .socket: return 2
+            case .exec: return 3
+            case .executableMemory: return 4
+            case .fork: return 5
+            case .signalParent: return 6
+            }
+        }
+    }
+
+    /// Makes the probe's call; returns its result only if the process survived it.
+    public static func probe(_ probe: Probe) -> Int { twocvm_seccomp_probe(probe.code) }
+}
+
+/// The kernel did not accept the filter (seccomp missing or forbidden); the child refuses to run.
+public enum ChildLockdownError: Error, CustomStringConvertible {
+    case refused(errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .refused(errno): return "cannot lock the component process down with seccomp (errno \(errno)); refusing to run the component"
+        }
+    }
+}
