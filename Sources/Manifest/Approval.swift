@@ -3,14 +3,14 @@ import Crypto
 
 /// A participant's approval of a manifest (SPEC §3): COSE_Sign1, ES384, payload = the 48-byte
 /// manifest digest, protected header `{alg: -35, content type: "application/twocvm-manifest-digest"}`,
-/// kid = the participant id.
+/// kid = the participant id, also protected (the unprotected header is empty).
 public enum Approval {
     public static let contentType = "application/twocvm-manifest-digest"
 
     /// Signs `digest` as participant `participantID`; returns the COSE_Sign1 bytes.
     public static func sign(_ digest: ManifestDigest, participantID: String, key: P384.Signing.PrivateKey) throws -> [UInt8] {
         try COSESign1.sign(payload: digest.bytes, contentType: contentType,
-                           keyID: Array(participantID.utf8), key: key).encoded()
+                           keyID: Array(participantID.utf8), key: key, protectKeyID: true).encoded()
     }
 
     /// Checks approval files against `manifest`: who approved, who is missing, which files are
@@ -43,8 +43,10 @@ public enum Approval {
         } catch {
             return .failure(Problem(participant: nil, reason: error.description))
         }
-        guard let kid = message.keyID, let participantID = String(validating: kid, as: UTF8.self) else {
-            return .failure(Problem(participant: nil, reason: "no kid naming the participant"))
+        // The kid is protected (signed), so an approval cannot be relabelled; nothing is unprotected.
+        guard message.unprotectedHeader == .map([]), let kid = message.protectedHeader[int: COSESign1.HeaderLabel.keyID]?.byteString,
+              let participantID = String(validating: kid, as: UTF8.self) else {
+            return .failure(Problem(participant: nil, reason: "no protected kid naming the participant (or an unprotected header)"))
         }
         guard let participant = manifest.participant(participantID) else {
             return .failure(Problem(participant: participantID, reason: "'\(participantID)' is not a participant of this manifest"))

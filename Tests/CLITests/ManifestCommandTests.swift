@@ -160,7 +160,7 @@ final class ManifestCommandTests: XCTestCase {
             pub = load_pem_public_key(open(sys.argv[2], "rb").read()).public_numbers()
             msg.key = EC2Key(crv=P384, x=pub.x.to_bytes(48, "big"), y=pub.y.to_bytes(48, "big"))
             assert msg.verify_signature()
-            print("sha384:" + msg.payload.hex(), msg.uhdr)
+            print("sha384:" + msg.payload.hex(), msg.phdr, msg.uhdr)
             """
         let python = Process()
         python.executableURL = URL(fileURLWithPath: TestPaths.python)
@@ -172,7 +172,8 @@ final class ManifestCommandTests: XCTestCase {
         python.waitUntilExit()
         XCTAssertEqual(python.terminationStatus, 0)
         XCTAssertTrue(output.hasPrefix(digest), output)
-        XCTAssertTrue(output.contains("b'fab'"), output)
+        XCTAssertTrue(output.contains("KID'>: b'fab'}"), "the kid is protected: \(output)")
+        XCTAssertTrue(output.hasSuffix(" {}\n"), "nothing is unprotected: \(output)")
     }
 
     func testUsageErrorsExitTwo() throws {

@@ -67,9 +67,20 @@ final class ApprovalTests: XCTestCase {
         let message = try COSESign1.decode(try Approval.sign(digest, participantID: "fab", key: fixture.fabSigning))
         XCTAssertEqual(message.algorithm, -35)
         XCTAssertEqual(message.contentType, "application/twocvm-manifest-digest")
-        XCTAssertEqual(message.keyID, Array("fab".utf8))
+        XCTAssertEqual(message.protectedHeader[int: COSESign1.HeaderLabel.keyID], .bytes(Array("fab".utf8)), "the kid is signed")
+        XCTAssertEqual(message.unprotectedHeader, .map([]))
         XCTAssertEqual(message.payload, digest.bytes)
         XCTAssertEqual(message.signature.count, 96)
+    }
+
+    func testAnApprovalWithAnUnprotectedKidIsRefused() throws {
+        let (manifest, digest) = try load()
+        // A valid fab signature whose kid sits in the unprotected header, where anyone could change it.
+        let loose = try COSESign1.sign(payload: digest.bytes, contentType: Approval.contentType, keyID: Array("fab".utf8),
+                                       key: fixture.fabSigning, protectKeyID: false).encoded()
+        let verdict = Approval.verify([("loose.cose", loose)], manifest: manifest, digest: digest)
+        XCTAssertEqual(verdict.missing, ["fab", "designer"])
+        XCTAssertTrue(verdict.invalid.first?.reason.contains("no protected kid") ?? false, "\(verdict.invalid)")
     }
 
     func testPycoseVerifiesOurApproval() throws {
