@@ -99,7 +99,8 @@ let package = Package(
         // In-process benchmarks driven by `make bench` (Benchmarks/).
         .executableTarget(
             name: "twocvm-bench",
-            dependencies: ["CBOR", "Manifest", "SNP", "TwoCVM"]),
+            dependencies: ["CBOR", "Manifest", "SNP", "TwoCVM", "Evidence",
+                           .product(name: "Crypto", package: "swift-crypto")]),
 
         // Helpers shared by the test targets (the Python cross-check runner, test paths).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -25,8 +25,10 @@ public enum Sandbox {
     }
 
     /// Runs `request.module` once. Throws if the module is refused before it starts (the same
-    /// checks as ``check(_:capabilities:memoryBytes:)`` short of full validation, which
-    /// instantiation repeats); everything that happens once it runs is the result's outcome.
+    /// checks as ``check(_:capabilities:memoryBytes:)`` short of full validation: with the
+    /// default lazy engine setting each function body is validated when it is first called, and
+    /// an invalid one ends the run as a trap, before any of its code runs; `check` has validated
+    /// every body at compose); everything that happens once it runs is the result's outcome.
     public static func run(_ request: SandboxRequest) throws(SandboxError) -> SandboxResult {
         let module = request.module
         let binary = try prepare(module, capabilities: request.capabilities, memoryBytes: request.limits.memoryBytes,
@@ -34,7 +36,7 @@ public enum Sandbox {
         let host = WASIHost(arguments: request.arguments, inputs: request.inputs, outputLimits: request.outputs,
                             capabilities: request.capabilities, streamLimit: request.limits.capturedStreamBytes)
         let execution = LargeStack.run {
-            engine.run(binary: binary, module: module.name, host: host, fuel: request.limits.fuel)
+            engine.run(binary: binary, module: module.name, host: host, fuel: request.limits.fuel, settings: request.engine)
         }
         let outcome = outcome(of: execution, limits: request.limits)
         return SandboxResult(outcome: outcome, outputs: outcome.isSuccess ? host.fileSystem.outputs : [:],

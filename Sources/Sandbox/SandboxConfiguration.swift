@@ -53,14 +53,89 @@ public struct SandboxRequest: Sendable {
     public var outputs: [String: Int]
     public var capabilities: SandboxCapabilities
     public var limits: SandboxLimits
+    /// How the engine runs it (speed only; the guarantees are the same for every setting).
+    public var engine: SandboxEngineSettings
 
     public init(module: WasmModule, arguments: [String], inputs: [String: [UInt8]], outputs: [String: Int],
-                capabilities: SandboxCapabilities, limits: SandboxLimits) {
+                capabilities: SandboxCapabilities, limits: SandboxLimits, engine: SandboxEngineSettings = .default) {
         self.module = module
         self.arguments = arguments
         self.inputs = inputs
         self.outputs = outputs
         self.capabilities = capabilities
         self.limits = limits
+        self.engine = engine
+    }
+}
+
+/// How the engine runs a module. Every setting keeps the same guarantees (fuel metering on,
+/// every memory access bounds-checked, every function body validated before it first runs);
+/// they differ only in speed. `twocvm run` uses ``default``; the others exist so that
+/// `make bench` can measure the choice (Docs/performance.md, "Engine tuning").
+public struct SandboxEngineSettings: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// When function bodies are validated and translated to the interpreter's code.
+    public enum Compilation: String, Sendable {
+        /// All of them at instantiation.
+        case eager
+        /// Each on its first call (compose has validated every body already; a body is still
+        /// validated before it first runs).
+        case lazy
+    }
+
+    /// How the interpreter dispatches instructions.
+    public enum Dispatch: String, Sendable {
+        /// Direct threading: each handler tail-calls the next (the platform default on x86-64
+        /// and AArch64).
+        case direct
+        /// Token threading: a dispatch loop over an opcode table.
+        case token
+    }
+
+    /// How linear-memory accesses are bounds-checked.
+    public enum BoundsChecking: String, Sendable {
+        /// Guard pages around a reserved region and a trap on the fault (Linux, macOS).
+        case guardPages
+        /// An explicit comparison before every access.
+        case software
+    }
+
+    public var compilation: Compilation
+    public var dispatch: Dispatch
+    public var boundsChecking: BoundsChecking
+
+    public init(compilation: Compilation, dispatch: Dispatch, boundsChecking: BoundsChecking) {
+        self.compilation = compilation
+        self.dispatch = dispatch
+        self.boundsChecking = boundsChecking
+    }
+
+    /// What `twocvm run` uses: lazy translation (a run translates only the functions it calls),
+    /// direct threading, guard-page bounds checks.
+    public static let `default` = SandboxEngineSettings(compilation: .lazy, dispatch: .direct, boundsChecking: .guardPages)
+
+    /// The configuration before the tuning of issue #7: every function translated eagerly at
+    /// instantiation.
+    public static let baseline = SandboxEngineSettings(compilation: .eager, dispatch: .direct, boundsChecking: .guardPages)
+
+    /// The settings by name, for the benchmarks: `default`, `baseline`, or `default` with one
+    /// change: `eager`, `token`, `software-bounds`.
+    public static let named: [String: SandboxEngineSettings] = [
+        "default": .default,
+        "baseline": .baseline,
+        "eager": .baseline,
+        "token": SandboxEngineSettings(compilation: .lazy, dispatch: .token, boundsChecking: .guardPages),
+        "software-bounds": SandboxEngineSettings(compilation: .lazy, dispatch: .direct, boundsChecking: .software),
+    ]
+
+    /// `compilation/dispatch/bounds`, e.g. `lazy/direct/guardPages`; ``init(_:)`` reads it back.
+    public var description: String { "\(compilation.rawValue)/\(dispatch.rawValue)/\(boundsChecking.rawValue)" }
+
+    /// Parses ``description``'s form or one of ``named``.
+    public init?(_ text: String) {
+        if let settings = Self.named[text] { self = settings; return }
+        let parts = text.split(separator: "/").map(String.init)
+        guard parts.count == 3, let compilation = Compilation(rawValue: parts[0]), let dispatch = Dispatch(rawValue: parts[1]),
+              let bounds = BoundsChecking(rawValue: parts[2]) else { return nil }
+        self.init(compilation: compilation, dispatch: dispatch, boundsChecking: bounds)
     }
 }

@@ -17,10 +17,12 @@ public struct ComponentJob: Sendable {
     public let limits: SandboxLimits
     /// The wall-clock limit; a child past it is killed.
     public let timeoutSeconds: Int
+    /// How the engine runs the module (speed only; see ``SandboxEngineSettings``).
+    public var engine: SandboxEngineSettings
 
     public init(component: String, moduleFile: String, moduleSource: [UInt8], digest: ContentDigest,
                 inputs: [String: [UInt8]], outputs: [String: Int], capabilities: SandboxCapabilities,
-                limits: SandboxLimits, timeoutSeconds: Int) {
+                limits: SandboxLimits, timeoutSeconds: Int, engine: SandboxEngineSettings = .default) {
         self.component = component
         self.moduleFile = moduleFile
         self.moduleSource = moduleSource
@@ -30,6 +32,7 @@ public struct ComponentJob: Sendable {
         self.capabilities = capabilities
         self.limits = limits
         self.timeoutSeconds = timeoutSeconds
+        self.engine = engine
     }
 
     /// Runs the job in this process (the child's side of ``ChildProcessLauncher``, and tests).
@@ -41,7 +44,7 @@ public struct ComponentJob: Sendable {
         do {
             let module = try WasmModule(source: moduleSource, name: moduleFile)
             return try Sandbox.run(SandboxRequest(module: module, arguments: [component], inputs: inputs, outputs: outputs,
-                                                  capabilities: capabilities, limits: limits))
+                                                  capabilities: capabilities, limits: limits, engine: engine))
         } catch {
             throw .refused(component: component, error)
         }
@@ -76,6 +79,11 @@ public enum ComponentRunError: Error, Sendable, CustomStringConvertible {
     case launchFailed(component: String, reason: String)
     /// The child answered something that is not a valid response.
     case badResponse(component: String, reason: String)
+
+    /// An unknown `TWOCVM_ENGINE` value (benchmarks only).
+    public struct EngineChoice: Error, Sendable {
+        public let value: String
+    }
 
     public var description: String {
         switch self {

@@ -47,7 +47,26 @@ public struct ChildProcessLauncher: ComponentLauncher {
     /// The most stderr kept from a child, for the error message when it dies.
     static let diagnosticsBytes = 16 << 10
 
+    /// The engine settings a benchmark asks for with `TWOCVM_ENGINE` (a name of
+    /// ``SandboxEngineSettings/named`` or `compilation/dispatch/bounds`); `nil` when unset. Every
+    /// setting keeps fuel metering, bounds checks and validation; only speed differs. The child
+    /// itself runs with an empty environment, so the broker passes the choice in the request.
+    /// An unknown value fails every launch rather than silently measuring something else.
+    static let engineOverride: Result<SandboxEngineSettings?, ComponentRunError.EngineChoice> = {
+        guard let value = getenv("TWOCVM_ENGINE").map({ String(cString: $0) }), !value.isEmpty else { return .success(nil) }
+        guard let settings = SandboxEngineSettings(value) else { return .failure(.init(value: value)) }
+        return .success(settings)
+    }()
+
     public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
+        var job = job
+        switch Self.engineOverride {
+        case let .success(engine?): job.engine = engine
+        case .success(nil): break
+        case let .failure(choice):
+            throw .launchFailed(component: job.component, reason: "TWOCVM_ENGINE=\(choice.value) is none of "
+                                + SandboxEngineSettings.named.keys.sorted().joined(separator: ", "))
+        }
         let request = ComponentProcessProtocol.encodeRequest(job)
         let responseLimit = job.outputs.values.reduce(0, +) + 2 * job.limits.capturedStreamBytes + (1 << 20)
         let start = MonotonicClock.now()

@@ -7,7 +7,8 @@ import Sandbox
 ///
 /// Request: `{"v": 1, "component": id, "file": name, "module": bytes, "digest": bytes(32),
 /// "inputs": {name: bytes}, "outputs": {name: max-bytes}, "wasi": [cap…], "fuel": n,
-/// "memory": bytes, "stream": bytes}`.
+/// "memory": bytes, "stream": bytes, "timeout": seconds[, "engine": settings]}` (`engine`, the
+/// ``SandboxEngineSettings`` description, only when not the default).
 /// Response: `{"v": 1, "outcome": {"kind": …, …}, "outputs": {name: bytes}, "fuel": n,
 /// "memory": bytes, "stdout": bytes, "stderr": bytes}` or `{"v": 1, "refused": message}`.
 /// Both sides decode with explicit bounds.
@@ -42,7 +43,7 @@ public enum ComponentProcessProtocol {
             ("memory", .unsigned(UInt64(job.limits.memoryBytes))),
             ("stream", .unsigned(UInt64(job.limits.capturedStreamBytes))),
             ("timeout", .unsigned(UInt64(job.timeoutSeconds))),
-        ]).encoded()
+        ] + (job.engine == .default ? [] : [("engine", .text(job.engine.description))])).encoded()
     }
 
     public static func decodeRequest(_ bytes: [UInt8]) throws(WireError) -> ComponentJob {
@@ -61,10 +62,16 @@ public enum ComponentProcessProtocol {
         }
         let limits = SandboxLimits(fuel: try number(item, "fuel"), memoryBytes: Int(try number(item, "memory")),
                                    capturedStreamBytes: Int(try number(item, "stream")))
+        var engine = SandboxEngineSettings.default
+        if let name = item[text: "engine"] {
+            guard let text = name.textString, let settings = SandboxEngineSettings(text) else { throw WireError("unknown engine settings") }
+            engine = settings
+        }
         return ComponentJob(component: component, moduleFile: file, moduleSource: try bytesField(item, "module"),
                             digest: digest, inputs: try byteMap(item, "inputs"),
                             outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
-                            capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")))
+                            capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")),
+                            engine: engine)
     }
 
     // MARK: Response

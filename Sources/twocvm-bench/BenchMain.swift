@@ -8,6 +8,7 @@ import Foundation
 /// The benchmarks, by name. Each takes its arguments and returns a JSON-encodable summary.
 let benchmarks: [String: @Sendable ([String]) throws -> [String: String]] = [
     "verify": verifyBenchmark,
+    "open-input": openInputBenchmark,
 ]
 
 @main

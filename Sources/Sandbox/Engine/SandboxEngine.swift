@@ -12,8 +12,8 @@ protocol SandboxEngine: Sendable {
     func validate(binary: [UInt8], imports: [ModuleSummary.Import], module: String) throws(SandboxError)
 
     /// Instantiates `binary` with the host's WASI functions linked, then runs `_start` with a
-    /// budget of `fuel`.
-    func run(binary: [UInt8], module: String, host: WASIHost, fuel: UInt64) -> EngineRun
+    /// budget of `fuel`, configured by `settings`.
+    func run(binary: [UInt8], module: String, host: WASIHost, fuel: UInt64, settings: SandboxEngineSettings) -> EngineRun
 }
 
 /// How execution ended, as the engine saw it.

@@ -1,12 +1,19 @@
 import WasmKit
 
-/// ``SandboxEngine`` on WasmKit's public API: eager compilation (so every function body is
-/// validated before anything runs), fuel metering on every store, and WASI functions linked
-/// from ``WASIHost`` for exactly the imports the module declares.
+/// ``SandboxEngine`` on WasmKit's public API: fuel metering on every store, WASI functions
+/// linked from ``WASIHost`` for exactly the imports the module declares. Validation compiles
+/// eagerly (every function body is validated before `compose` admits a module); a run uses the
+/// request's ``SandboxEngineSettings`` (by default lazy: a body is validated and translated on
+/// its first call, so a run pays only for the functions it calls).
 struct WasmKitEngine: SandboxEngine {
-    private func makeStore() -> Store {
-        let engine = Engine(configuration: EngineConfiguration(compilationMode: .eager, fuelMetering: true))
-        return Store(engine: engine)
+    private func makeStore(_ settings: SandboxEngineSettings) -> Store {
+        let configuration = EngineConfiguration(
+            // direct threading and guard pages where the platform has them (nil: its default)
+            threadingModel: settings.dispatch == .direct ? nil : .token,
+            compilationMode: settings.compilation == .eager ? .eager : .lazy,
+            memoryBoundsChecking: settings.boundsChecking == .guardPages ? nil : .software,
+            fuelMetering: true)
+        return Store(engine: Engine(configuration: configuration))
     }
 
     func validate(binary: [UInt8], imports declared: [ModuleSummary.Import], module: String) throws(SandboxError) {
@@ -16,7 +23,7 @@ struct WasmKitEngine: SandboxEngine {
         } catch {
             throw .malformed(module: module, reason: String(describing: error))
         }
-        let store = makeStore()
+        let store = makeStore(.baseline)  // eager: every function body is validated here
         store.fuel = Fuel(remaining: 0)
         var imports = Imports()
         for entry in declared {
@@ -35,8 +42,8 @@ struct WasmKitEngine: SandboxEngine {
         }
     }
 
-    func run(binary: [UInt8], module: String, host: WASIHost, fuel: UInt64) -> EngineRun {
-        let store = makeStore()
+    func run(binary: [UInt8], module: String, host: WASIHost, fuel: UInt64, settings: SandboxEngineSettings) -> EngineRun {
+        let store = makeStore(settings)
         store.fuel = Fuel(remaining: fuel)
         var instance: Instance?
         func finish(_ ending: EngineRun.Ending) -> EngineRun {

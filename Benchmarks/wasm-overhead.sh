@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Benchmarks/wasm-overhead.sh: the cost of the sandbox by workload class (the 2cVM paper's
+# headline), side by side: each workload of Benchmarks/workloads/ compiled natively (gcc -O2)
+# and to wasm32-wasi (clang -O2, wasi-libc), run
+#
+#   native      the gcc build, directly;
+#   twocvm      `twocvm run PLAN --inputs DIR --out DIR --dev --json`: a one-component manifest,
+#               the component in its own sandboxed child process (WasmKit), as in production;
+#   twocvm@NAME the same binary and plan with TWOCVM_ENGINE=NAME (Sources/Sandbox,
+#               SandboxEngineSettings.named): `baseline` is the engine configuration before
+#               issue #7, the others change one engine setting (BENCH_ENGINES);
+#   wasmtime    the PyPI `wasmtime` package (Cranelift JIT) through Benchmarks/wasmtime-run.py,
+#               with the same /in and /out preopens.
+#
+# Rounds are interleaved (native, twocvm, wasmtime, twocvm@…, per workload, per round);
+# the tables give the median and min–max of BENCH_ROUNDS rounds, both for the whole command
+# and for the kernel time each workload measures itself (CLOCK_MONOTONIC around its kernel),
+# and the peak RSS (`/usr/bin/time`). Every run's checksum must be the same as the native
+# build's, or the script exits 1. Then the worst class under twocvm is profiled with `perf`.
+#
+# Prints Markdown sections on stdout; progress on stderr.
+#
+# Environment: TWOCVM_BIN (a release twocvm; required), TWOCVM_PYTHON (default .venv/bin/python),
+# BENCH_ROUNDS (default 5), BENCH_WORKLOADS (default: all five), BENCH_ENGINES (default
+# "baseline token software-bounds"; all but baseline run BENCH_SWEEP_ROUNDS, default 3),
+# BENCH_PROFILE (default 1).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+twocvm=${TWOCVM_BIN:?TWOCVM_BIN must name a release twocvm}
+python=${TWOCVM_PYTHON:-$root/.venv/bin/python}
+rounds=${BENCH_ROUNDS:-5}
+workloads=(${BENCH_WORKLOADS:-empty stream pointer-chase compute mixed})
+engines=(${BENCH_ENGINES-baseline token software-bounds})
+runners=(native twocvm wasmtime "${engines[@]/#/twocvm@}")
+build=$root/.build-bench/workloads
+
+for tool in /usr/bin/time gcc "$python"; do
+    command -v "$tool" > /dev/null || { echo "wasm-overhead.sh: $tool is missing (make deps)" >&2; exit 3; }
+done
+if ! "$python" -c 'import wasmtime' 2> /dev/null; then
+    echo "installing wasmtime 50 (PyPI) into the venv…" >&2
+    "$python" -m pip install -q --disable-pip-version-check 'wasmtime==50.*' >&2
+fi
+
+echo "building the workloads (native gcc -O2, wasm32-wasi clang -O2)…" >&2
+make --no-print-directory -f Benchmarks/workloads.mk WORKLOAD_OUT="$build" >&2
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/twocvm-overhead.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/keys" "$work/components"
+
+# One keygen'd participant; the private half stays in $work (removed at exit).
+"$twocvm" keygen --out "$work/keys/bench" > /dev/null
+for w in "${workloads[@]}"; do
+    mkdir -p "$work/$w/inputs" "$work/$w/approvals"
+    cp "$build/$w.wasm" "$work/components/$w.wasm"
+    data=$([[ $w == mixed ]] && echo orders || true)
+    Benchmarks/make-manifest.sh "$work/keys/bench" "$build/$w.wasm" "$w" "$work/$w/manifest.toml" $data
+    "$twocvm" manifest lint "$work/$w/manifest.toml" > /dev/null
+    "$twocvm" manifest sign "$work/$w/manifest.toml" --key "$work/keys/bench" --participant bench \
+        -o "$work/$w/approvals/bench.cose" > /dev/null
+    "$twocvm" compose "$work/$w/manifest.toml" --components "$work/components" --approvals "$work/$w/approvals" \
+        -o "$work/$w/plan.cbor" > /dev/null
+done
+if [[ " ${workloads[*]} " == *" mixed "* ]]; then
+    echo "generating the 20 MB orders CSV (seed 2026)…" >&2
+    "$build/mixed.native" --generate "$work/mixed/inputs/orders"
+fi
+
+results=$work/results.tsv
+printf 'workload\trunner\tround\twall_s\tkernel_s\trss_kib\tchecksum\tfuel\tcomponent_s\tchild_rss\tlinear_bytes\tcompile_s\n' > "$results"
+
+# field NAME LINE: the value of NAME=... in a workload's result line.
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<< "$2"; }
+
+run_one() {  # WORKLOAD RUNNER ROUND
+    local w=$1 runner=$2 round=$3 out=$work/$w/out extra=$'\t\t\t\t' start end line
+    rm -rf "$out" && mkdir -p "$out"
+    start=$EPOCHREALTIME
+    case $runner in
+        native)
+            /usr/bin/time -f %M -o "$work/rss" "$build/$w.native" "$out/result" "$work/$w/inputs/orders" > /dev/null ;;
+        twocvm*)
+            local engine=
+            [[ $runner == twocvm@* ]] && engine=${runner#twocvm@}
+            TWOCVM_ENGINE=$engine /usr/bin/time -f %M -o "$work/rss" \
+                "$twocvm" run "$work/$w/plan.cbor" --inputs "$work/$w/inputs" --out "$out" --dev --json \
+                > "$work/run.json" 2> "$work/run.err" || { cat "$work/run.err" >&2; exit 1; }
+            extra=$("$python" - "$work/run.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["components"][0]
+print(f"{c['fuel']}\t{c['seconds']:.6f}\t{c.get('residentBytes') or ''}\t{c['memoryBytes']}\t")
+PY
+) ;;
+        wasmtime)
+            /usr/bin/time -f %M -o "$work/rss" "$python" Benchmarks/wasmtime-run.py "$build/$w.wasm" "$w" \
+                "$work/$w/inputs" "$out" > "$work/wasmtime.json"
+            extra=$'\t\t\t\t'$("$python" -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["compile_s"])' "$work/wasmtime.json") ;;
+    esac
+    end=$EPOCHREALTIME
+    line=$(cat "$out/result")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$runner" "$round" \
+        "$("$python" -c "print(f'{$end - $start:.6f}')")" "$(field kernel_s "$line")" "$(tail -1 "$work/rss")" \
+        "$(field checksum "$line")" "$extra" >> "$results"
+}
+
+for round in $(seq 1 "$rounds"); do
+    for w in "${workloads[@]}"; do
+        for runner in "${runners[@]}"; do
+            # the one-setting sweep (not the baseline) gets fewer rounds, to keep `make bench` short
+            [[ $runner == twocvm@* && $runner != twocvm@baseline && $round -gt ${BENCH_SWEEP_ROUNDS:-3} ]] && continue
+            echo "round $round/$rounds: $w, $runner" >&2
+            run_one "$w" "$runner" "$round"
+        done
+    done
+done
+cp "$results" "$root/.build-bench/overhead-results.tsv"
+
+wasmtime_version=$("$python" -c 'import importlib.metadata as m; print(m.version("wasmtime"))')
+"$python" Benchmarks/overhead-report.py "$results" --engines "${engines[*]}" --wasmtime "$wasmtime_version" --part overhead
+
+# Start-up: what one process of the twocvm binary costs before it does anything (`twocvm run`
+# starts two: the broker and the component's child).
+echo "start-up: twocvm --version, dynamic loader statistics…" >&2
+hyperfine -N --warmup 3 --runs 30 --export-json "$work/startup.json" "$twocvm --version" > /dev/null
+stats=$(LD_DEBUG=statistics "$twocvm" --version 2>&1 >/dev/null | tr -s ' \t' ' ')
+relative=$(sed -n 's/.*number of relative relocations: \([0-9]*\).*/\1/p' <<< "$stats" | head -1)
+share=$(sed -n 's/.*time needed for relocation: [0-9]* cycles (\([0-9.]*%\)).*/\1/p' <<< "$stats" | head -1)
+"$python" - "$work/startup.json" "$results" "$relative" "$share" "$(stat -c %s "$twocvm")" <<'PY'
+import csv, json, statistics, sys
+startup = json.load(open(sys.argv[1]))["results"][0]
+rows = [r for r in csv.DictReader(open(sys.argv[2]), delimiter="\t") if r["workload"] == "empty"]
+med = lambda runner, key: statistics.median(float(r[key]) for r in rows if r["runner"] == runner and r[key])
+relative, share, size = sys.argv[3], sys.argv[4], int(sys.argv[5])
+if not rows:
+    sys.exit(0)
+print()
+print("### Start-up")
+print()
+print(f"The *empty* workload measures start-up alone: `twocvm run` takes {med('twocvm', 'wall_s') * 1000:.0f} ms")
+print(f"(of which {med('twocvm', 'component_s') * 1000:.0f} ms for the component's child process: spawn, request, module")
+print(f"load, instantiation, run, response), native {med('native', 'wall_s') * 1000:.0f} ms, wasmtime through Python")
+print(f"{med('wasmtime', 'wall_s') * 1000:.0f} ms. One bare start of the {size / 1048576:.0f} MiB twocvm binary (`twocvm --version`)")
+print(f"takes {startup['mean'] * 1000:.1f} ± {startup['stddev'] * 1000:.1f} ms, and `run` pays it twice (broker, child). Most of")
+print(f"that is the dynamic loader: {relative} relative relocations (Swift metadata in a position-independent")
+print(f"executable), {share} of the loader's time (`LD_DEBUG=statistics`). A non-PIE link would remove")
+print("them but also address-space randomisation of the binary that runs guest code; a smaller child")
+print("executable (sandbox and CBOR only) would shrink them.")
+PY
+
+echo
+"$python" Benchmarks/overhead-report.py "$results" --engines "${engines[*]}" --part engine
+
+if [[ ${BENCH_PROFILE:-1} == 1 ]]; then
+    echo
+    BENCH_WORK=$work TWOCVM_BIN=$twocvm bash Benchmarks/profile.sh "$results"
+fi
