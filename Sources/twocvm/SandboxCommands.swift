@@ -17,6 +17,11 @@ struct ComponentRunnerCommand: ParsableCommand {
     var probe: String?
 
     func run() throws {
+        try Self.serve(probe: probe)
+    }
+
+    /// Reads the request, locks down, runs the component (or the probe) and writes the response.
+    static func serve(probe: String?) throws {
         let request: [UInt8]
         do {
             request = try FileIO.read("-", limit: ComponentProcessProtocol.maxRequestBytes)

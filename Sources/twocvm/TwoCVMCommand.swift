@@ -36,6 +36,12 @@ struct TwoCVMCommand: ParsableCommand {
 
     static func main() {
         do {
+            // The component child (started once per component by `run`) skips the parser:
+            // building the command tree is a measurable part of a child's start-up.
+            if CommandLine.arguments.dropFirst() == ["_component"] {
+                try ComponentRunnerCommand.serve(probe: nil)
+                return
+            }
             var command = try parseAsRoot()
             try command.run()
         } catch {
