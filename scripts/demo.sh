@@ -107,4 +107,5 @@ proved+=("check: the reports opened by fab and designer are byte-identical to ru
 echo "twocvm demo: what each step proved"
 for line in "${proved[@]}"; do echo "  - $line"; done
 echo "  yield report (as opened by the designer): $work/opened/yield-report.designer.csv"
-column -s, -t < "$work/opened/yield-report.designer.csv" | cut -c1-150
+echo "  (lot, dies, yield %, defect density D0 per cm², predicted yield % of the designer's next die)"
+cut -d, -f1,2,4,17,18 "$work/opened/yield-report.designer.csv" | column -s, -t | sed 's/^/    /'
