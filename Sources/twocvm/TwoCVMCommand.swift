@@ -64,8 +64,13 @@ struct TwoCVMCommand: ParsableCommand {
             return ExitStatus.success.rawValue
         }
         // Usage errors from ArgumentParser and library errors no command mapped: the input
-        // could not be used (SPEC §5: exit 2).
-        Console.errorText(fullMessage(for: error))
+        // could not be used (SPEC §5: exit 2). Library errors name the file and field
+        // themselves; ArgumentParser's come with the usage text.
+        if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            Console.errorText(fullMessage(for: error))
+        } else {
+            Console.error(String(describing: error))
+        }
         return ExitStatus.badInput.rawValue
     }
 }
