@@ -97,9 +97,12 @@ public struct COSESign1: Sendable, Equatable {
     /// The protected content type, when it is a text string.
     public var contentType: String? { protectedHeader[int: HeaderLabel.contentType]?.textString }
 
-    /// The key id, from the protected or else the unprotected header.
-    public var keyID: [UInt8]? {
-        (protectedHeader[int: HeaderLabel.keyID] ?? unprotectedHeader[int: HeaderLabel.keyID])?.byteString
+    /// The key id, only when it is signed: in the protected header, with nothing in the
+    /// unprotected header (so no part of the message can change without breaking the signature).
+    /// Approvals and receipts are read only this way.
+    public var signedKeyID: [UInt8]? {
+        guard unprotectedHeader == .map([]) else { return nil }
+        return protectedHeader[int: HeaderLabel.keyID]?.byteString
     }
 
     /// Checks the algorithm is ES384 and the signature verifies with `key`.

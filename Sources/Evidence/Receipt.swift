@@ -90,7 +90,7 @@ public struct Receipt: Sendable, Equatable {
             throw .signature("\(error)")
         }
         guard message.contentType == contentType else { throw .malformed("content type is not \(contentType)") }
-        guard message.unprotectedHeader == .map([]), message.protectedHeader[int: COSESign1.HeaderLabel.keyID] == .bytes(Array("tee".utf8)) else {
+        guard message.signedKeyID == Array("tee".utf8) else {
             throw .malformed("headers must be protected, with kid \"tee\"")
         }
         return try decodePayload(message.payload)

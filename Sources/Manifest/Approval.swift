@@ -44,8 +44,7 @@ public enum Approval {
             return .failure(Problem(participant: nil, reason: error.description))
         }
         // The kid is protected (signed), so an approval cannot be relabelled; nothing is unprotected.
-        guard message.unprotectedHeader == .map([]), let kid = message.protectedHeader[int: COSESign1.HeaderLabel.keyID]?.byteString,
-              let participantID = String(validating: kid, as: UTF8.self) else {
+        guard let kid = message.signedKeyID, let participantID = String(validating: kid, as: UTF8.self) else {
             return .failure(Problem(participant: nil, reason: "no protected kid naming the participant (or an unprotected header)"))
         }
         guard let participant = manifest.participant(participantID) else {
