@@ -33,12 +33,9 @@ public enum ReceiptWorkflow {
     /// against it. Throws ``ReceiptCheckError`` when either does not hold.
     public static func verify(receiptPath: String, evidencePath: String, manifestPath: String? = nil,
                               referencePath: String? = nil, trustRootPath: String?, options: ValidationOptions) throws -> Verified {
-        let bundle = try EvidenceBundle.decode(try FileIO.read(evidencePath, limit: EvidenceBundle.maxBytes))
         let manifest = try manifestPath.map { try ManifestWorkflow.load($0) }
-        let reference = try referencePath.map { try ReferenceValuesWorkflow.load($0) }
-        let trustRoot = try trustRootPath.map { try FileIO.read($0, limit: 1 << 20) }
-        let verdict = VerifyWorkflow.verify(bundle, digest: manifest?.digest, reference: reference, nonce: nil,
-                                            trustRoot: trustRoot, options: options)
+        let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, digest: manifest?.digest, referencePath: referencePath,
+                                                nonce: nil, trustRootPath: trustRootPath, options: options)
         guard verdict.ok, let runtime = verdict.runtimeData else {
             throw ReceiptCheckError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name))
         }

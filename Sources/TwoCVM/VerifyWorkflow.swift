@@ -30,9 +30,16 @@ public enum VerifyWorkflow {
     /// Verifies `evidencePath`. Throws only when an input cannot be read at all.
     public static func verify(evidencePath: String, manifestPath: String, referencePath: String, nonce: [UInt8],
                               trustRootPath: String?, options: ValidationOptions) throws -> Verdict {
+        try verify(evidencePath: evidencePath, digest: try ManifestWorkflow.load(manifestPath).digest, referencePath: referencePath,
+                   nonce: nonce, trustRootPath: trustRootPath, options: options)
+    }
+
+    /// Verifies `evidencePath` with whichever of the manifest digest, reference values and nonce
+    /// the caller has (see the bundle-level `verify` for what a nil leaves out).
+    public static func verify(evidencePath: String, digest: ManifestDigest?, referencePath: String?, nonce: [UInt8]?,
+                              trustRootPath: String?, options: ValidationOptions) throws -> Verdict {
         let bundle = try EvidenceBundle.decode(try FileIO.read(evidencePath, limit: EvidenceBundle.maxBytes))
-        let digest = try ManifestWorkflow.load(manifestPath).digest
-        let reference = try ReferenceValuesWorkflow.load(referencePath)
+        let reference = try referencePath.map { try ReferenceValuesWorkflow.load($0) }
         let trustRoot = try trustRootPath.map { try FileIO.read($0, limit: 1 << 20) }
         return verify(bundle, digest: digest, reference: reference, nonce: nonce, trustRoot: trustRoot, options: options)
     }
