@@ -61,8 +61,8 @@ public enum SealedFile {
         return plaintext
     }
 
-    /// A sequential reader over `bytes` (a fresh one per pass).
-    static func reader(over bytes: [UInt8]) -> (Int) -> [UInt8] {
+    /// A sequential reader over `bytes` (a fresh one per pass), for the streaming functions.
+    public static func reader(over bytes: [UInt8]) -> (Int) -> [UInt8] {
         var offset = 0
         return { count in
             let end = offset + min(count, bytes.count - offset)

@@ -17,10 +17,8 @@ enum FuzzKeys {
 @Sendable func fuzzSealed(_ bytes: [UInt8]) {
     _ = try? SealedFileFormat.decodeHeader(bytes)
     if let plaintext = try? SealedFile.open(bytes, recipientKey: FuzzKeys.recipient, expect: FuzzKeys.expectation) {
-        var offset = 0
-        guard let header = try? SealedFile.readHeader(streaming: {
-            { count in defer { offset += count }; return Array(bytes[min(offset, bytes.count)..<min(offset + count, bytes.count)]) }
-        }), header.length == UInt64(plaintext.count) else {
+        guard let header = try? SealedFile.readHeader(streaming: { SealedFile.reader(over: bytes) }),
+              header.length == UInt64(plaintext.count) else {
             fatalError("an opened sealed file's plaintext does not have its header's length")
         }
     }

@@ -96,10 +96,7 @@ struct RunCommand: ParsableCommand {
         if json {
             try Console.json(Report(
                 ok: true,
-                components: result.statistics.map {
-                    .init(id: $0.component, outcome: "\($0.outcome)", fuel: $0.fuelUsed, seconds: $0.seconds,
-                          memoryBytes: $0.peakMemoryBytes, residentBytes: $0.peakResidentBytes)
-                },
+                components: result.statistics.map(Report.Component.init),
                 outputs: result.outputs.sorted { $0.key < $1.key }.map {
                     .init(id: $0.key, path: "\(out)/\($0.key)", bytes: $0.value.count, digest: ContentDigest(of: $0.value).description)
                 }))
@@ -141,10 +138,7 @@ struct RunCommand: ParsableCommand {
         if json {
             try Console.json(SealedReport(
                 ok: true, platform: outcome.platform.rawValue, lock: outcome.lock.rawValue, receipt: outcome.receiptPath,
-                components: outcome.statistics.map {
-                    .init(id: $0.component, outcome: "\($0.outcome)", fuel: $0.fuelUsed, seconds: $0.seconds,
-                          memoryBytes: $0.peakMemoryBytes, residentBytes: $0.peakResidentBytes)
-                },
+                components: outcome.statistics.map(Report.Component.init),
                 inputs: outcome.receipt.inputs.map { .init(id: $0.id, recipient: nil, path: nil, sha256: "sha256:" + Hex.encode($0.sha256)) },
                 outputs: outcome.outputs.map { .init(id: $0.id, recipient: $0.recipient, path: $0.path, sha256: "sha256:" + Hex.encode($0.sha256)) }))
         } else {
@@ -196,6 +190,15 @@ struct RunCommand: ParsableCommand {
             let seconds: Double
             let memoryBytes: Int
             let residentBytes: Int?
+
+            init(_ stats: ComponentStatistics) {
+                id = stats.component
+                outcome = "\(stats.outcome)"
+                fuel = stats.fuelUsed
+                seconds = stats.seconds
+                memoryBytes = stats.peakMemoryBytes
+                residentBytes = stats.peakResidentBytes
+            }
         }
 
         struct Output: Encodable {

@@ -5,14 +5,6 @@ import XCTest
 /// Every engine setting (`SandboxEngineSettings`, chosen by `make bench` with TWOCVM_ENGINE)
 /// gives the same results, the same fuel and the same refusals; only speed may differ.
 final class EngineSettingsTests: XCTestCase {
-    private let wafers = """
-        lot,wafer,die_x,die_y,bin,leakage_na,vth_mv,probe_card
-        L1,1,0,0,1,50.00,410.0,PC-01
-        L1,1,1,0,3,52.00,411.0,PC-01
-        L2,1,0,0,1,49.00,409.0,PC-02
-
-        """
-
     private func run(_ module: WasmModule, _ settings: SandboxEngineSettings, inputs: [String: [UInt8]] = [:],
                      outputs: [String: Int], limits: SandboxLimits) throws -> SandboxResult {
         try Sandbox.run(SandboxRequest(module: module, arguments: ["test"], inputs: inputs, outputs: outputs,
@@ -22,11 +14,11 @@ final class EngineSettingsTests: XCTestCase {
     func testEverySettingGivesTheSameResultAndFuel() throws {
         let module = try Fixtures.example("rust/lot-summary.wasm")
         let limits = SandboxLimits(fuel: 200_000_000, memoryBytes: 8 << 20)
-        let reference = try run(module, .baseline, inputs: ["wafer-maps": Array(wafers.utf8)], outputs: ["lot-summary": 4096],
+        let reference = try run(module, .baseline, inputs: ["wafer-maps": Array(Fixtures.sampleWaferMaps.utf8)], outputs: ["lot-summary": 4096],
                                 limits: limits)
         XCTAssertEqual(reference.outcome, .ok)
         for (name, settings) in SandboxEngineSettings.named {
-            let result = try run(module, settings, inputs: ["wafer-maps": Array(wafers.utf8)], outputs: ["lot-summary": 4096],
+            let result = try run(module, settings, inputs: ["wafer-maps": Array(Fixtures.sampleWaferMaps.utf8)], outputs: ["lot-summary": 4096],
                                  limits: limits)
             XCTAssertEqual(result.outcome, .ok, name)
             XCTAssertEqual(result.outputs, reference.outputs, name)

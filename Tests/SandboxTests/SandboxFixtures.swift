@@ -11,6 +11,15 @@ enum Fixtures {
     /// Small limits keep hostile runs fast in a debug build.
     static let limits = SandboxLimits(fuel: 5_000_000, memoryBytes: 2 << 16)
 
+    /// Three dies of two lots in the wafer-map format the Examples' components read.
+    static let sampleWaferMaps = """
+        lot,wafer,die_x,die_y,bin,leakage_na,vth_mv,probe_card
+        L1,1,0,0,1,50.00,410.0,PC-01
+        L1,1,1,0,3,52.00,411.0,PC-01
+        L2,1,0,0,1,49.00,409.0,PC-02
+
+        """
+
     static func module(_ text: String, name: String = "hostile.wat") throws -> WasmModule {
         try WasmModule(source: Array(text.utf8), name: name)
     }

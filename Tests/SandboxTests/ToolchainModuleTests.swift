@@ -5,17 +5,9 @@ import XCTest
 /// Modules built by real toolchains run unmodified: wasi-libc C (clang), Rust std (rustc
 /// wasm32-wasi), and hand-written WebAssembly text.
 final class ToolchainModuleTests: XCTestCase {
-    private let wafers = """
-        lot,wafer,die_x,die_y,bin,leakage_na,vth_mv,probe_card
-        L1,1,0,0,1,50.00,410.0,PC-01
-        L1,1,1,0,3,52.00,411.0,PC-01
-        L2,1,0,0,1,49.00,409.0,PC-02
-
-        """
-
     func testRustStdModuleRunsUnmodified() throws {
         let module = try Fixtures.example("rust/lot-summary.wasm")
-        let result = try Fixtures.run(module, inputs: ["wafer-maps": Array(wafers.utf8)], outputs: ["lot-summary": 4096],
+        let result = try Fixtures.run(module, inputs: ["wafer-maps": Array(Fixtures.sampleWaferMaps.utf8)], outputs: ["lot-summary": 4096],
                                       limits: SandboxLimits(fuel: 200_000_000, memoryBytes: 8 << 20))
         XCTAssertEqual(result.outcome, .ok, String(decoding: result.stderr, as: UTF8.self))
         XCTAssertEqual(String(decoding: result.outputs["lot-summary"] ?? [], as: UTF8.self),
