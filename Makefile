@@ -14,9 +14,13 @@ export TWOCVM_PYTHON := $(PYTHON)
 # Debian packages: C libraries we link, firmware for launch-measure tests, the wasm32-wasi C
 # toolchain pieces for the examples, and timing tools for the benchmarks.
 APT_PACKAGES := libssl-dev libcbor-dev pkg-config python3 python3-venv gcc ovmf wasi-libc libclang-rt-dev-wasm32 wabt hyperfine time
-# Python cross-check tools (independent implementations the tests compare against).
+# Python cross-check tools (independent implementations the tests compare against), and the
+# pinned wasmtime wheel whose C library (wasmtime/linux-x86_64/_libwasmtime.so) is the compiling
+# engine (its SHA-256 is pinned in Sources/Sandbox/Engine/WasmtimeLibrary.swift).
 # cbor2 stays below 6 because pycose 1.1 needs it.
-PY_PACKAGES  := "cbor2<6" "pycose==1.1.0" "pyhpke" "rfc8785" "sev-snp-measure==0.0.13" "cryptography"
+WASMTIME_VERSION := 50.0.1
+PY_PACKAGES  := "cbor2<6" "pycose==1.1.0" "pyhpke" "rfc8785" "sev-snp-measure==0.0.13" "cryptography" "wasmtime==$(WASMTIME_VERSION)"
+
 
 BIN          = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)/twocvm
 
@@ -96,6 +100,9 @@ install:
 	$(SWIFT) build -c release --static-swift-stdlib
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/twocvm $(DESTDIR)$(PREFIX)/bin/twocvm
+	$(MAKE) --no-print-directory deps-python
+	install -d $(DESTDIR)$(PREFIX)/lib/twocvm
+	install -m 0644 $$(ls $(VENV)/lib/python3*/site-packages/wasmtime/linux-x86_64/_libwasmtime.so | head -1) $(DESTDIR)$(PREFIX)/lib/twocvm/libwasmtime.so
 
 # The two-party story on the simulated SNP platform (README's main command).
 demo: deps build

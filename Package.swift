@@ -28,6 +28,10 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
 
+        // The part of wasmtime's C API the compiling engine uses: the project's own declarations
+        // and a dlopen/dlsym loader (nothing links against wasmtime at build time).
+        .target(name: "CWasmtime", linkerSettings: [.linkedLibrary("dl")]),
+
         // The seccomp-BPF allowlist a component child locks itself into (Linux; C for the BPF tables).
         .target(name: "CSeccomp"),
 
@@ -56,10 +60,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
-        // The WebAssembly sandbox: one isolated instance per component (WasmKit behind an engine boundary).
+        // The WebAssembly sandbox: one isolated instance per component, on WasmKit or wasmtime
+        // behind one engine boundary (Crypto: the pinned wasmtime library's SHA-256).
         .target(
             name: "Sandbox",
             dependencies: [
+                "CWasmtime",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "WasmParser", package: "WasmKit"),

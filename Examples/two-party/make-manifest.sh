@@ -5,7 +5,9 @@
 #   Examples/two-party/make-manifest.sh FAB_KEYDIR DESIGNER_KEYDIR [OUT]
 #
 # FAB_KEYDIR and DESIGNER_KEYDIR are `twocvm keygen --out DIR` directories (only the public
-# halves, signing.pub.pem and encryption.pub.pem, are read). OUT defaults to stdout.
+# halves, signing.pub.pem and encryption.pub.pem, are read). OUT defaults to stdout. Both
+# components run on the compiling engine, wasmtime; ENGINE=wasmkit writes the same manifest for
+# the built-in interpreter (the engine is a term of the agreement, so the digest differs).
 set -euo pipefail
 
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
@@ -14,6 +16,8 @@ if [ $# -lt 2 ] || [ $# -gt 3 ]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 fab=$1 designer=$2 out=${3:-/dev/stdout}
+engine=${ENGINE:-wasmtime}
+case $engine in wasmtime|wasmkit) ;; *) echo "$0: ENGINE must be wasmtime or wasmkit, not $engine" >&2; exit 2 ;; esac
 
 pem() {  # the PEM file, checked to be a public key
   local file=$1
@@ -68,6 +72,7 @@ $(pem "$designer/encryption.pub.pem")
 id = "wafer-parser"
 owner = "fab"
 digest = "$(digest wafer-parser)"
+engine = "$engine"
 limits = { fuel = 5_000_000_000, memory_mib = 64, timeout_s = 120 }
 
 # The designer's proprietary yield model: per-lot yield, zone and wafer spread, fail Pareto,
@@ -76,6 +81,7 @@ limits = { fuel = 5_000_000_000, memory_mib = 64, timeout_s = 120 }
 id = "yield-model"
 owner = "designer"
 digest = "$(digest yield-model)"
+engine = "$engine"
 limits = { fuel = 20_000_000_000, memory_mib = 256, timeout_s = 600 }
 
 [[data]]

@@ -16,7 +16,7 @@ import Manifest
 /// | `version` | uint | 1 |
 /// | `manifest` | bytes (48) | the manifest digest |
 /// | `plan` | bytes (48) | SHA-384 of the execution plan file |
-/// | `components` | array | `{"id", "digest" (32 bytes, SHA-256 of the module)}` in run order |
+/// | `components` | array | `{"id", "digest" (32 bytes, SHA-256 of the module), "engine" (`wasmkit` or `wasmtime`), "engine-library" (32 bytes, SHA-256 of the wasmtime library; wasmtime only)}` in run order |
 /// | `inputs` | array | `{"id", "sha256"}` of each sealed input file as received |
 /// | `outputs` | array | `{"id", "recipient", "sha256"}` of each sealed output file written |
 /// | `start`, `end` | text | RFC 3339 UTC times of the run |
@@ -25,10 +25,17 @@ public struct Receipt: Sendable, Equatable {
     public struct Component: Sendable, Equatable {
         public let id: String
         public let digest: [UInt8]
+        /// The engine that ran it (`wasmkit` or `wasmtime`; receipts written before engines were
+        /// recorded read as `wasmkit`).
+        public let engine: String
+        /// SHA-256 of the engine's library (wasmtime); nil for the built-in WasmKit.
+        public let engineLibrary: [UInt8]?
 
-        public init(id: String, digest: [UInt8]) {
+        public init(id: String, digest: [UInt8], engine: String = "wasmkit", engineLibrary: [UInt8]? = nil) {
             self.id = id
             self.digest = digest
+            self.engine = engine
+            self.engineLibrary = engineLibrary
         }
     }
 
@@ -113,7 +120,10 @@ public struct Receipt: Sendable, Equatable {
         return CBOR.textMap([
             ("type", .text(Self.typeName)), ("version", .unsigned(1)),
             ("manifest", .bytes(manifest.bytes)), ("plan", .bytes(plan)),
-            ("components", .array(components.map { .textMap([("id", .text($0.id)), ("digest", .bytes($0.digest))]) })),
+            ("components", .array(components.map { component in
+                .textMap([("id", .text(component.id)), ("digest", .bytes(component.digest)), ("engine", .text(component.engine))]
+                         + (component.engineLibrary.map { [("engine-library", CBOR.bytes($0))] } ?? []))
+            })),
             ("inputs", .array(inputs.map(entry))), ("outputs", .array(outputs.map(entry))),
             ("start", .text(start)), ("end", .text(end)),
         ]).encoded()
@@ -136,7 +146,13 @@ public struct Receipt: Sendable, Equatable {
             guard let id = item[text: "id"]?.textString, let digest = item[text: "digest"]?.byteString, digest.count == 32 else {
                 throw .malformed("component entry")
             }
-            components.append(Component(id: id, digest: digest))
+            let engine = item[text: "engine"]?.textString ?? "wasmkit"
+            let library = item[text: "engine-library"]?.byteString
+            guard ["wasmkit", "wasmtime"].contains(engine), library.map({ $0.count == 32 }) ?? true,
+                  (library != nil) == (engine == "wasmtime") else {
+                throw .malformed("component \(id): engine entry")
+            }
+            components.append(Component(id: id, digest: digest, engine: engine, engineLibrary: library))
         }
         func entries(_ items: [CBOR], outputs: Bool) throws(ReceiptError) -> [SealedEntry] {
             var result: [SealedEntry] = []

@@ -60,6 +60,7 @@ public enum LintRule: String, CaseIterable, Sendable {
     case badKey = "bad-key"
     case limitOutOfRange = "limit-out-of-range"
     case unknownCapability = "unknown-capability"
+    case unknownEngine = "unknown-engine"
     // References and the dataflow graph.
     case unknownOwner = "unknown-owner"
     case danglingReference = "dangling-reference"

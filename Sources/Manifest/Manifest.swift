@@ -39,6 +39,22 @@ public struct Component: Sendable {
     public let digest: ContentDigest
     public let wasi: Set<WASICapability>
     public let limits: ComponentLimits
+    /// The WebAssembly engine that runs it (`engine`; absent means ``ComponentEngine/wasmkit``).
+    public let engine: ComponentEngine
+}
+
+/// The WebAssembly engine a component runs on: a term of the agreement, like its digest, so
+/// that every participant knows what executes their data (SPEC §3, §8). Absent means
+/// ``wasmkit``: the digest of a manifest never depends on what a machine has installed.
+public enum ComponentEngine: String, Sendable, CaseIterable, Codable {
+    /// WasmKit, the interpreter built into twocvm (fuel counts executed instructions).
+    case wasmkit
+    /// wasmtime (Cranelift), the compiling engine loaded from its pinned C library at run time
+    /// (fuel counts wasmtime's fuel units).
+    case wasmtime
+
+    /// What the manifest means when it names no engine.
+    public static let `default` = ComponentEngine.wasmkit
 }
 
 /// Host capabilities a component may have beyond its channels (SPEC §3, §8).

@@ -19,6 +19,7 @@ struct ManifestDraft {
         var digest: ContentDigest?
         var wasi: Set<WASICapability> = []
         var limits = ComponentLimits.default
+        var engine = ComponentEngine.default
     }
 
     struct DataDraft {
@@ -61,7 +62,7 @@ struct ManifestDraft {
         var cs: [Component] = []
         for c in components {
             guard let id = c.id, let owner = c.owner, let digest = c.digest else { return nil }
-            cs.append(Component(id: id, owner: owner, digest: digest, wasi: c.wasi, limits: c.limits))
+            cs.append(Component(id: id, owner: owner, digest: digest, wasi: c.wasi, limits: c.limits, engine: c.engine))
         }
         var ds: [DataItem] = []
         for d in data {

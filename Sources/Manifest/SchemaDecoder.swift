@@ -52,7 +52,7 @@ enum SchemaDecoder {
     }
 
     private static func decodeComponent(_ t: TableReader, sink: inout DiagnosticSink) -> ManifestDraft.ComponentDraft {
-        t.rejectUnknownKeys(["id", "owner", "digest", "wasi", "limits"], sink: &sink)
+        t.rejectUnknownKeys(["id", "owner", "digest", "engine", "wasi", "limits"], sink: &sink)
         var c = ManifestDraft.ComponentDraft(path: t.path)
         c.id = t.identifier("id", sink: &sink)
         if c.id == "data" {
@@ -61,6 +61,15 @@ enum SchemaDecoder {
         }
         c.owner = t.string("owner", sink: &sink)
         c.digest = t.digest("digest", required: true, sink: &sink)
+        if let name = t.string("engine", required: false, sink: &sink) {
+            if let engine = ComponentEngine(rawValue: name) {
+                c.engine = engine
+            } else {
+                sink.report(.unknownEngine, path: t.path.key("engine"), atValue: true,
+                            message: "unknown engine '\(name)'",
+                            hint: "allowed: \(ComponentEngine.allCases.map(\.rawValue).joined(separator: ", ")) (absent means wasmkit)")
+            }
+        }
         for (index, name) in (t.stringArray("wasi", sink: &sink) ?? []).enumerated() {
             guard let capability = WASICapability(rawValue: name) else {
                 sink.report(.unknownCapability, path: t.path.key("wasi").index(index), atValue: true,

@@ -19,33 +19,50 @@ public enum Sandbox {
     /// Every check `compose` needs before admitting a module: imports allowed under
     /// `capabilities`, a WASI command (`_start`, exported `memory`), initial memory within
     /// `memoryBytes`, and a module that validates in full (all function bodies).
-    public static func check(_ module: WasmModule, capabilities: SandboxCapabilities, memoryBytes: Int) throws(SandboxError) {
+    public static func check(_ module: WasmModule, capabilities: SandboxCapabilities, memoryBytes: Int,
+                             runtime: SandboxRuntime = .wasmkit) throws(SandboxError) {
         let binary = try prepare(module, capabilities: capabilities, memoryBytes: memoryBytes, dropStart: true)
-        try engine.validate(binary: binary, imports: module.summary.imports, module: module.name)
+        try runtime.engine.validate(binary: binary, imports: module.summary.imports, module: module.name)
     }
 
-    /// Runs `request.module` once. Throws if the module is refused before it starts (the same
-    /// checks as ``check(_:capabilities:memoryBytes:)`` short of full validation: with the
-    /// default lazy engine setting each function body is validated when it is first called, and
-    /// an invalid one ends the run as a trap, before any of its code runs; `check` has validated
-    /// every body at compose); everything that happens once it runs is the result's outcome.
+    /// Runs `request.module` once: ``load(_:)`` then ``LoadedRun/run()``. Throws if the module
+    /// is refused before it starts (the same checks as ``check(_:capabilities:memoryBytes:runtime:)``
+    /// short of full validation on WasmKit: with its default lazy setting each function body is
+    /// validated when it is first called, and an invalid one ends the run as a trap, before any
+    /// of its code runs; `check` has validated every body at compose); everything that happens
+    /// once it runs is the result's outcome.
     public static func run(_ request: SandboxRequest) throws(SandboxError) -> SandboxResult {
+        try load(request).run()
+    }
+
+    /// Checks, parses or compiles the request's module without running any of it. A component's
+    /// child process calls this before it locks itself down (wasmtime compiles to executable
+    /// memory, which the lockdown forbids), then ``LoadedRun/run()``.
+    public static func load(_ request: SandboxRequest) throws(SandboxError) -> LoadedRun {
         let module = request.module
         let binary = try prepare(module, capabilities: request.capabilities, memoryBytes: request.limits.memoryBytes,
                                  dropStart: false)
-        let host = WASIHost(arguments: request.arguments, inputs: request.inputs, outputLimits: request.outputs,
-                            capabilities: request.capabilities, streamLimit: request.limits.capturedStreamBytes)
-        let execution = LargeStack.run {
-            engine.run(binary: binary, module: module.name, host: host, fuel: request.limits.fuel, settings: request.engine)
-        }
-        let outcome = outcome(of: execution, limits: request.limits)
-        return SandboxResult(outcome: outcome, outputs: outcome.isSuccess ? host.fileSystem.outputs : [:],
-                             fuelUsed: execution.fuelUsed, peakMemoryBytes: execution.memoryBytes,
-                             stdout: host.stdout.bytes, stderr: host.stderr.bytes)
+        let loaded = try request.runtime.engine.load(binary: binary, imports: module.summary.imports, module: module.name,
+                                                     settings: request.engine)
+        return LoadedRun(request: request, loaded: loaded)
     }
 
-    /// The engine behind the boundary.
-    static let engine: any SandboxEngine = WasmKitEngine()
+    /// A request whose module is loaded and ready to run once.
+    public struct LoadedRun {
+        let request: SandboxRequest
+        let loaded: any LoadedModule
+
+        /// Runs the module with exactly the request's inputs, outputs, capabilities and limits.
+        public func run() -> SandboxResult {
+            let host = WASIHost(arguments: request.arguments, inputs: request.inputs, outputLimits: request.outputs,
+                                capabilities: request.capabilities, streamLimit: request.limits.capturedStreamBytes)
+            let execution = LargeStack.run { loaded.run(host: host, limits: request.limits) }
+            let outcome = Sandbox.outcome(of: execution, limits: request.limits)
+            return SandboxResult(outcome: outcome, outputs: outcome.isSuccess ? host.fileSystem.outputs : [:],
+                                 fuelUsed: execution.fuelUsed, peakMemoryBytes: execution.memoryBytes,
+                                 stdout: host.stdout.bytes, stderr: host.stderr.bytes)
+        }
+    }
 
     /// The checks shared by `check` and `run`, returning the binary with the ceilings written in.
     private static func prepare(_ module: WasmModule, capabilities: SandboxCapabilities, memoryBytes: Int,
@@ -60,7 +77,7 @@ public enum Sandbox {
 
     /// Maps how the engine stopped onto the outcome. A failure with the memory at its ceiling is
     /// reported as the memory limit it almost certainly is (growth beyond it returned -1).
-    private static func outcome(of execution: EngineRun, limits: SandboxLimits) -> SandboxOutcome {
+    fileprivate static func outcome(of execution: EngineRun, limits: SandboxLimits) -> SandboxOutcome {
         let ceiling = Int(limits.memoryPages * WasmPage.size)
         let atCeiling = ceiling > 0 && execution.memoryBytes + Int(WasmPage.size) > ceiling
         func failure(_ detail: String, otherwise outcome: SandboxOutcome) -> SandboxOutcome {
@@ -72,6 +89,7 @@ public enum Sandbox {
         case let .stopped(.violation(outcome)): return outcome
         case let .trap(message): return failure("trapped: \(message)", otherwise: .trap(message: message))
         case .outOfFuel: return .outOfFuel(limit: limits.fuel)
+        case .interrupted: return .timedOut(seconds: limits.wallClockSeconds ?? 0)
         case let .notInstantiated(message): return .trap(message: "instantiation failed: \(message)")
         }
     }

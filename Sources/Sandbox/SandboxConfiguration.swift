@@ -25,11 +25,17 @@ public struct SandboxLimits: Sendable, Equatable {
     public var memoryBytes: Int
     /// The most bytes kept of each of stdout and stderr; anything beyond is counted and dropped.
     public var capturedStreamBytes: Int
+    /// The wall-clock limit an engine that can interrupt running code enforces itself
+    /// (wasmtime, through epoch interruption); nil for none. WasmKit cannot interrupt: there
+    /// the component's process is killed at the limit (``SandboxOutcome/timedOut(seconds:)``
+    /// is then never the outcome).
+    public var wallClockSeconds: Int?
 
-    public init(fuel: UInt64, memoryBytes: Int, capturedStreamBytes: Int = 64 << 10) {
+    public init(fuel: UInt64, memoryBytes: Int, capturedStreamBytes: Int = 64 << 10, wallClockSeconds: Int? = nil) {
         self.fuel = fuel
         self.memoryBytes = memoryBytes
         self.capturedStreamBytes = capturedStreamBytes
+        self.wallClockSeconds = wallClockSeconds
     }
 
     /// The memory ceiling in whole Wasm pages (at least one page is never implied: 0 is allowed).
@@ -53,11 +59,14 @@ public struct SandboxRequest: Sendable {
     public var outputs: [String: Int]
     public var capabilities: SandboxCapabilities
     public var limits: SandboxLimits
-    /// How the engine runs it (speed only; the guarantees are the same for every setting).
+    /// How WasmKit runs it (speed only; the guarantees are the same for every setting).
     public var engine: SandboxEngineSettings
+    /// The engine that runs it.
+    public var runtime: SandboxRuntime
 
     public init(module: WasmModule, arguments: [String], inputs: [String: [UInt8]], outputs: [String: Int],
-                capabilities: SandboxCapabilities, limits: SandboxLimits, engine: SandboxEngineSettings = .default) {
+                capabilities: SandboxCapabilities, limits: SandboxLimits, engine: SandboxEngineSettings = .default,
+                runtime: SandboxRuntime = .wasmkit) {
         self.module = module
         self.arguments = arguments
         self.inputs = inputs
@@ -65,6 +74,32 @@ public struct SandboxRequest: Sendable {
         self.capabilities = capabilities
         self.limits = limits
         self.engine = engine
+        self.runtime = runtime
+    }
+}
+
+/// The WebAssembly engine a run uses. Both give a component the same WASI host, the same
+/// limits and the same outcomes; they differ in speed and in what they add to the trusted
+/// base (Docs/sandbox.md).
+public enum SandboxRuntime: Sendable {
+    /// WasmKit, the interpreter built into twocvm.
+    case wasmkit
+    /// wasmtime (Cranelift) from its pinned, verified C library.
+    case wasmtime(WasmtimeLibrary)
+
+    /// The name the manifest uses for it.
+    public var name: String {
+        switch self {
+        case .wasmkit: return "wasmkit"
+        case .wasmtime: return "wasmtime"
+        }
+    }
+
+    var engine: any SandboxEngine {
+        switch self {
+        case .wasmkit: return WasmKitEngine()
+        case let .wasmtime(library): return WasmtimeEngine(library: library)
+        }
     }
 }
 

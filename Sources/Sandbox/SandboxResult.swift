@@ -8,6 +8,9 @@ public enum SandboxOutcome: Equatable, Sendable, CustomStringConvertible {
     case trap(message: String)
     /// The fuel budget was spent.
     case outOfFuel(limit: UInt64)
+    /// The wall-clock limit interrupted the run (engines that can interrupt; otherwise the
+    /// component's process is killed at that limit).
+    case timedOut(seconds: Int)
     /// The module failed with its linear memory at the ceiling: growth beyond it was denied.
     case memoryLimit(limitBytes: Int, detail: String)
     /// The module tried to create `/out/<name>`, which is not a declared output.
@@ -23,6 +26,7 @@ public enum SandboxOutcome: Equatable, Sendable, CustomStringConvertible {
         case let .exit(code): return "exited with status \(code)"
         case let .trap(message): return "trapped: \(message)"
         case let .outOfFuel(limit): return "ran out of fuel (limit \(limit))"
+        case let .timedOut(seconds): return "was interrupted at its wall-clock limit of \(seconds) s"
         case let .memoryLimit(limit, detail):
             return "hit its memory limit of \(limit) bytes (growth denied; then \(detail))"
         case let .undeclaredOutput(name): return "tried to write /out/\(name), which is not a declared output"

@@ -17,12 +17,15 @@ public struct ComponentJob: Sendable {
     public let limits: SandboxLimits
     /// The wall-clock limit; a child past it is killed.
     public let timeoutSeconds: Int
-    /// How the engine runs the module (speed only; see ``SandboxEngineSettings``).
+    /// How WasmKit runs the module (speed only; see ``SandboxEngineSettings``).
     public var engine: SandboxEngineSettings
+    /// The engine that runs it (the manifest's `engine`).
+    public let runtime: SandboxRuntime
 
     public init(component: String, moduleFile: String, moduleSource: [UInt8], digest: ContentDigest,
                 inputs: [String: [UInt8]], outputs: [String: Int], capabilities: SandboxCapabilities,
-                limits: SandboxLimits, timeoutSeconds: Int, engine: SandboxEngineSettings = .default) {
+                limits: SandboxLimits, timeoutSeconds: Int, engine: SandboxEngineSettings = .default,
+                runtime: SandboxRuntime = .wasmkit) {
         self.component = component
         self.moduleFile = moduleFile
         self.moduleSource = moduleSource
@@ -33,21 +36,33 @@ public struct ComponentJob: Sendable {
         self.limits = limits
         self.timeoutSeconds = timeoutSeconds
         self.engine = engine
+        self.runtime = runtime
     }
 
-    /// Runs the job in this process (the child's side of ``ChildProcessLauncher``, and tests).
-    /// The module digest is checked again before anything runs.
+    /// Runs the job in this process (tests, and ``InProcessLauncher``): ``load()``, then run.
     public func runHere() throws(ComponentRunError) -> SandboxResult {
+        try load().run()
+    }
+
+    /// Checks the module digest again, then parses or compiles the module without running any
+    /// of it. The child of ``ChildProcessLauncher`` loads before it locks itself down.
+    public func load() throws(ComponentRunError) -> Sandbox.LoadedRun {
         guard ContentDigest(of: moduleSource) == digest else {
             throw .digestMismatch(component: component, expected: digest, actual: ContentDigest(of: moduleSource))
         }
         do {
             let module = try WasmModule(source: moduleSource, name: moduleFile)
-            return try Sandbox.run(SandboxRequest(module: module, arguments: [component], inputs: inputs, outputs: outputs,
-                                                  capabilities: capabilities, limits: limits, engine: engine))
+            return try Sandbox.load(SandboxRequest(module: module, arguments: [component], inputs: inputs, outputs: outputs,
+                                                   capabilities: capabilities, limits: limits, engine: engine, runtime: runtime))
         } catch {
             throw .refused(component: component, error)
         }
+    }
+
+    /// An engine that interrupted the run at the wall-clock limit ends it the way the broker's
+    /// kill does, so that both engines give the same error.
+    func checkInterruption(_ result: SandboxResult) throws(ComponentRunError) {
+        if case .timedOut = result.outcome { throw .timedOut(component: component, seconds: timeoutSeconds) }
     }
 }
 
@@ -71,6 +86,8 @@ public enum ComponentRunError: Error, Sendable, CustomStringConvertible {
     case digestMismatch(component: String, expected: ContentDigest, actual: ContentDigest)
     /// The sandbox refused the module before it ran.
     case refused(component: String, SandboxError)
+    /// The engine the manifest names for it cannot be loaded on this machine.
+    case engineUnavailable(component: String, EngineLibraryError)
     /// The child exceeded its wall-clock limit and was killed.
     case timedOut(component: String, seconds: Int)
     /// The child died (signal, or exit without a valid response).
@@ -90,6 +107,7 @@ public enum ComponentRunError: Error, Sendable, CustomStringConvertible {
         case let .digestMismatch(component, expected, actual):
             return "component \(component): module digest is \(actual), the manifest pins \(expected)"
         case let .refused(component, error): return "component \(component): refused: \(error)"
+        case let .engineUnavailable(component, error): return "component \(component): engine wasmtime unavailable: \(error)"
         case let .timedOut(component, seconds):
             return "component \(component): killed after its wall-clock limit of \(seconds) s (timeout_s)"
         case let .crashed(component, detail): return "component \(component): its sandbox process crashed (\(detail))"

@@ -18,6 +18,7 @@ public struct InProcessLauncher: ComponentLauncher {
     public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
         let start = MonotonicClock.now()
         let result = try job.runHere()
+        try job.checkInterruption(result)
         return ComponentReport(result: result, seconds: MonotonicClock.now() - start, peakResidentBytes: nil)
     }
 }
@@ -38,10 +39,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
 
     /// A launcher that re-executes the running binary (`/proc/self/exe`).
     public static func currentExecutable() -> ChildProcessLauncher {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let path = length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"
-        return ChildProcessLauncher(executable: path)
+        ChildProcessLauncher(executable: EngineLibraries.executablePath)
     }
 
     /// The most stderr kept from a child, for the error message when it dies.
@@ -97,6 +95,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
         }
         switch response {
         case let .success(result):
+            try job.checkInterruption(result)
             return ComponentReport(result: result, seconds: seconds, peakResidentBytes: usage)
         case let .failure(refusal):
             throw .launchFailed(component: job.component, reason: refusal.message)

@@ -7,8 +7,10 @@ import Sandbox
 ///
 /// Request: `{"v": 1, "component": id, "file": name, "module": bytes, "digest": bytes(32),
 /// "inputs": {name: bytes}, "outputs": {name: max-bytes}, "wasi": [cap…], "fuel": n,
-/// "memory": bytes, "stream": bytes, "timeout": seconds[, "engine": settings]}` (`engine`, the
-/// ``SandboxEngineSettings`` description, only when not the default).
+/// "memory": bytes, "stream": bytes, "timeout": seconds[, "engine": settings][, "runtime":
+/// "wasmtime", "library": path, "library-id": [device, inode, size, mtime-ns]]}` (`engine`, the
+/// WasmKit ``SandboxEngineSettings`` description, only when not the default; `runtime` only for
+/// wasmtime, with the library the broker verified and the identity of that file).
 /// Response: `{"v": 1, "outcome": {"kind": …, …}, "outputs": {name: bytes}, "fuel": n,
 /// "memory": bytes, "stdout": bytes, "stderr": bytes}` or `{"v": 1, "refused": message}`.
 /// Both sides decode with explicit bounds.
@@ -16,14 +18,30 @@ public enum ComponentProcessProtocol {
     /// The largest request a child accepts (module, inputs and framing).
     public static let maxRequestBytes = 1 << 30
 
-    /// The child's whole job: decodes a request, runs it (checking the module digest first) and
-    /// encodes the response. Throws only when the request itself does not decode.
+    /// The child's whole job: ``load(_:)`` then ``LoadedComponent/respond()``.
     public static func serve(_ request: [UInt8]) throws(WireError) -> [UInt8] {
+        try load(request).respond()
+    }
+
+    /// The child's first half, before it locks itself down: decodes the request, opens the
+    /// engine library and loads (parses or compiles) the module, checking its digest first.
+    /// Throws only when the request itself does not decode.
+    public static func load(_ request: [UInt8]) throws(WireError) -> LoadedComponent {
         let job = try decodeRequest(request)
         do throws(ComponentRunError) {
-            return encodeResponse(.success(try job.runHere()))
+            return LoadedComponent(state: .success(try job.load()))
         } catch {
-            return encodeResponse(.failure(error))
+            return LoadedComponent(state: .failure(error))
+        }
+    }
+
+    /// A request whose module is loaded (or was refused): the child's second half runs it.
+    public struct LoadedComponent {
+        let state: Result<Sandbox.LoadedRun, ComponentRunError>
+
+        /// Runs the module and encodes the response (or the refusal).
+        public func respond() -> [UInt8] {
+            encodeResponse(state.map { $0.run() })
         }
     }
 
@@ -43,7 +61,28 @@ public enum ComponentProcessProtocol {
             ("memory", .unsigned(UInt64(job.limits.memoryBytes))),
             ("stream", .unsigned(UInt64(job.limits.capturedStreamBytes))),
             ("timeout", .unsigned(UInt64(job.timeoutSeconds))),
-        ] + (job.engine == .default ? [] : [("engine", .text(job.engine.description))])).encoded()
+        ] + (job.engine == .default ? [] : [("engine", .text(job.engine.description))]) + runtimeFields(job.runtime)).encoded()
+    }
+
+    private static func runtimeFields(_ runtime: SandboxRuntime) -> [(String, CBOR)] {
+        guard case let .wasmtime(library) = runtime else { return [] }
+        let id = library.identity
+        return [("runtime", .text(runtime.name)), ("library", .text(library.path)),
+                ("library-id", .array([.unsigned(id.device), .unsigned(id.inode), .int(id.size), .int(id.modifiedNanoseconds)]))]
+    }
+
+    private static func decodeRuntime(_ item: CBOR) throws(WireError) -> SandboxRuntime {
+        guard let name = item[text: "runtime"] else { return .wasmkit }
+        guard name.textString == "wasmtime", let path = item[text: "library"]?.textString,
+              let id = item[text: "library-id"]?.arrayItems, id.count == 4,
+              case let .unsigned(device) = id[0], case let .unsigned(inode) = id[1],
+              let size = id[2].int64, let modified = id[3].int64 else { throw WireError("bad runtime") }
+        do {
+            return .wasmtime(try WasmtimeLibrary.loadVerified(
+                path, identity: FileIdentity(device: device, inode: inode, size: size, modifiedNanoseconds: modified)))
+        } catch {
+            throw WireError("engine library: \(error)")
+        }
     }
 
     public static func decodeRequest(_ bytes: [UInt8]) throws(WireError) -> ComponentJob {
@@ -61,7 +100,8 @@ public enum ComponentProcessProtocol {
             }
         }
         let limits = SandboxLimits(fuel: try number(item, "fuel"), memoryBytes: Int(try number(item, "memory")),
-                                   capturedStreamBytes: Int(try number(item, "stream")))
+                                   capturedStreamBytes: Int(try number(item, "stream")),
+                                   wallClockSeconds: Int(try number(item, "timeout")))
         var engine = SandboxEngineSettings.default
         if let name = item[text: "engine"] {
             guard let text = name.textString, let settings = SandboxEngineSettings(text) else { throw WireError("unknown engine settings") }
@@ -71,7 +111,7 @@ public enum ComponentProcessProtocol {
                             digest: digest, inputs: try byteMap(item, "inputs"),
                             outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
                             capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")),
-                            engine: engine)
+                            engine: engine, runtime: try decodeRuntime(item))
     }
 
     // MARK: Response
@@ -115,6 +155,7 @@ public enum ComponentProcessProtocol {
         case let .exit(code): return .textMap([("kind", .text("exit")), ("code", .unsigned(UInt64(code)))])
         case let .trap(message): return .textMap([("kind", .text("trap")), ("message", .text(message))])
         case let .outOfFuel(limit): return .textMap([("kind", .text("out-of-fuel")), ("limit", .unsigned(limit))])
+        case let .timedOut(seconds): return .textMap([("kind", .text("timed-out")), ("seconds", .unsigned(UInt64(seconds)))])
         case let .memoryLimit(limit, detail):
             return .textMap([("kind", .text("memory-limit")), ("limit", .unsigned(UInt64(limit))), ("message", .text(detail))])
         case let .undeclaredOutput(name): return .textMap([("kind", .text("undeclared-output")), ("name", .text(name))])
@@ -129,6 +170,7 @@ public enum ComponentProcessProtocol {
         case "exit": return .exit(code: UInt32(truncatingIfNeeded: try number(item, "code")))
         case "trap": return .trap(message: try text(item, "message"))
         case "out-of-fuel": return .outOfFuel(limit: try number(item, "limit"))
+        case "timed-out": return .timedOut(seconds: Int(try number(item, "seconds")))
         case "memory-limit": return .memoryLimit(limitBytes: Int(try number(item, "limit")), detail: try text(item, "message"))
         case "undeclared-output": return .undeclaredOutput(name: try text(item, "name"))
         case "output-too-large": return .outputTooLarge(name: try text(item, "name"), limit: Int(try number(item, "limit")))

@@ -16,7 +16,15 @@ public enum ComposeError: Error, Sendable, CustomStringConvertible {
     case digestMismatch(component: String, file: String, expected: ContentDigest, actual: ContentDigest)
     /// The sandbox refused the module (Component Model, imports, memory, validation, …).
     case moduleRefused(component: String, file: String, SandboxError)
+    /// The engine the manifest names for the component cannot be loaded here.
+    case engineUnavailable(component: String, EngineLibraryError)
     case cycle(components: [String])
+
+    /// True when this machine lacks what the manifest needs (exit 3).
+    public var isEnvironment: Bool {
+        if case .engineUnavailable = self { return true }
+        return false
+    }
 
     /// True when the input could not be used at all (exit 2) rather than failing a check (exit 1).
     public var isBadInput: Bool {
@@ -43,6 +51,8 @@ public enum ComposeError: Error, Sendable, CustomStringConvertible {
             return "component \(component): \(file) has digest \(actual), but the manifest pins \(expected)"
         case let .moduleRefused(component, file, error):
             return "component \(component): \(file) refused: " + String(describing: error).replacingPrefix(file + ": ")
+        case let .engineUnavailable(component, error):
+            return "component \(component): engine wasmtime unavailable: \(error)"
         case let .cycle(components):
             return "channels form a cycle through: \(components.joined(separator: ", "))"
         }

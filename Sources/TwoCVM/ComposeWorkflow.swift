@@ -8,16 +8,23 @@ import Sandbox
 /// Every participant must have approved the manifest; every component's file
 /// (`DIR/<id>.wasm` or `DIR/<id>.wat`) must have the pinned digest, be a wasm32-wasi preview 1
 /// core module that validates, import only the WASI functions its `wasi` list allows, and fit
-/// its memory limit; channels must form a DAG.
+/// its memory limit; channels must form a DAG. Each module is validated by the engine the
+/// manifest names for it; an engine this machine cannot load refuses the plan.
 public enum ComposeWorkflow {
     /// Composes the plan; throws at the first problem, naming it.
-    public static func compose(manifest path: String, components directory: String,
-                               approvals approvalsDirectory: String) throws(ComposeError) -> ExecutionPlan {
+    public static func compose(manifest path: String, components directory: String, approvals approvalsDirectory: String,
+                               engines: EngineLibraries = EngineLibraries()) throws(ComposeError) -> ExecutionPlan {
         let (manifest, digest, source) = try loadManifest(path)
         let approvals = try checkApprovals(in: approvalsDirectory, manifest: manifest, digest: digest)
         var modules: [String: (file: String, bytes: [UInt8])] = [:]
         for component in manifest.components {
-            modules[component.id] = try admit(component, from: directory)
+            let runtime: SandboxRuntime
+            do {
+                runtime = try engines.runtime(for: component.engine)
+            } catch {
+                throw .engineUnavailable(component: component.id, error)
+            }
+            modules[component.id] = try admit(component, from: directory, runtime: runtime)
         }
         return try PlanAssembly.assemble(manifest: manifest, source: source, digest: digest,
                                          approvals: approvals, modules: modules)
@@ -55,7 +62,8 @@ public enum ComposeWorkflow {
     }
 
     /// Finds, reads, digests and checks one component's module.
-    private static func admit(_ component: Component, from directory: String) throws(ComposeError) -> (file: String, bytes: [UInt8]) {
+    private static func admit(_ component: Component, from directory: String,
+                              runtime: SandboxRuntime) throws(ComposeError) -> (file: String, bytes: [UInt8]) {
         let candidates = ["wasm", "wat"].map { "\(directory)/\(component.id).\($0)" }
         let present = candidates.filter { FileManager.default.fileExists(atPath: $0) }
         guard !present.isEmpty else { throw .missingModule(component: component.id, candidates: candidates) }
@@ -73,10 +81,11 @@ public enum ComposeWorkflow {
             throw .digestMismatch(component: component.id, file: path, expected: component.digest, actual: actual)
         }
         let step = PlanStep(id: component.id, owner: component.owner, digest: actual, moduleFile: name, module: bytes,
-                            wasi: Array(component.wasi), limits: component.limits, inputs: [], outputs: [])
+                            wasi: Array(component.wasi), limits: component.limits, engine: component.engine,
+                            inputs: [], outputs: [])
         do {
             let module = try WasmModule(source: bytes, name: name)
-            try Sandbox.check(module, capabilities: step.capabilities, memoryBytes: step.sandboxLimits.memoryBytes)
+            try Sandbox.check(module, capabilities: step.capabilities, memoryBytes: step.sandboxLimits.memoryBytes, runtime: runtime)
         } catch {
             throw .moduleRefused(component: component.id, file: name, error)
         }

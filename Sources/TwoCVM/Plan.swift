@@ -39,6 +39,8 @@ public struct PlanStep: Sendable, Equatable {
     public let module: [UInt8]
     public let wasi: [WASICapability]
     public let limits: ComponentLimits
+    /// The engine the manifest names for it.
+    public let engine: ComponentEngine
     /// What it reads: `/in/<name>` from a dataset or another component's output.
     public let inputs: [PlanInput]
     /// What it may write: `/out/<name>` with a size limit.
@@ -54,7 +56,7 @@ public struct PlanStep: Sendable, Equatable {
 
     /// The sandbox limits of the manifest's `limits`.
     public var sandboxLimits: SandboxLimits {
-        SandboxLimits(fuel: limits.fuel, memoryBytes: limits.memoryMiB << 20)
+        SandboxLimits(fuel: limits.fuel, memoryBytes: limits.memoryMiB << 20, wallClockSeconds: limits.timeoutSeconds)
     }
 }
 

@@ -49,7 +49,7 @@ enum PlanAssembly {
             }
             return PlanStep(id: component.id, owner: component.owner, digest: component.digest, moduleFile: module.file,
                             module: module.bytes, wasi: WASICapability.allCases.filter { component.wasi.contains($0) },
-                            limits: component.limits, inputs: inputs,
+                            limits: component.limits, engine: component.engine, inputs: inputs,
                             outputs: outputs.values.sorted { $0.name < $1.name })
         }
         return ExecutionPlan(

@@ -4,12 +4,13 @@ import Manifest
 /// The plan file: deterministic CBOR (RFC 8949 §4.2.1) of
 ///
 /// ```
-/// {"format": "twocvm-plan", "version": 1,
+/// {"format": "twocvm-plan", "version": 2,
 ///  "manifest": bytes (the TOML source), "manifest-digest": bytes(48),
 ///  "approvals": [bytes (COSE_Sign1), … one per participant],
 ///  "order": [component id, …],
 ///  "components": [{"id", "owner", "digest": bytes(32), "file": "<id>.wasm|.wat", "module": bytes,
-///                  "wasi": [text], "fuel", "memory-mib", "timeout-s",
+///                  "engine": "wasmkit" | "wasmtime", ?"engine-library": bytes(32) (wasmtime: the
+///                  SHA-256 of the pinned library), "wasi": [text], "fuel", "memory-mib", "timeout-s",
 ///                  "inputs": [{"name", "from": "data.<id>" | "<component>.<output>"}],
 ///                  "outputs": [{"name", "max-bytes", "released": bool}]}, …],
 ///  "data": [{"id", "owner", ?"digest": bytes(32)}],
@@ -19,16 +20,18 @@ import Manifest
 /// Decoding trusts none of it: it takes the manifest, approvals and modules out, checks them
 /// again (clean manifest with that digest, every participant's approval, every module's
 /// digest), rebuilds the plan from them and requires the rebuilt plan to encode to exactly the
-/// bytes read.
+/// bytes read. Version 2 added each component's engine (version 1 plans are refused: compose
+/// again).
 public enum PlanCoding {
     public static let format = "twocvm-plan"
+    public static let version: UInt64 = 2
     /// The largest plan file accepted.
     public static let maxBytes = 512 << 20
 
     public static func encode(_ plan: ExecutionPlan) -> [UInt8] {
         CBOR.textMap([
             ("format", .text(format)),
-            ("version", .unsigned(1)),
+            ("version", .unsigned(version)),
             ("manifest", .bytes(plan.manifestSource)),
             ("manifest-digest", .bytes(plan.manifestDigest.bytes)),
             ("approvals", .array(plan.approvals.map { .bytes($0) })),
@@ -48,7 +51,8 @@ public enum PlanCoding {
     private static func encode(_ step: PlanStep) -> CBOR {
         .textMap([
             ("id", .text(step.id)), ("owner", .text(step.owner)), ("digest", .bytes(step.digest.bytes)),
-            ("file", .text(step.moduleFile)), ("module", .bytes(step.module)),
+            ("file", .text(step.moduleFile)), ("module", .bytes(step.module)), ("engine", .text(step.engine.rawValue)),
+        ] + (step.engine == .wasmtime ? [("engine-library", .bytes(EngineLibraries.pinnedWasmtimeDigest))] : []) + [
             ("wasi", .array(step.wasi.map { .text($0.rawValue) })),
             ("fuel", .unsigned(step.limits.fuel)), ("memory-mib", .unsigned(UInt64(step.limits.memoryMiB))),
             ("timeout-s", .unsigned(UInt64(step.limits.timeoutSeconds))),
@@ -79,8 +83,9 @@ public enum PlanCoding {
         } catch {
             throw .malformed(String(describing: error))
         }
-        guard item[text: "format"]?.textString == format, item[text: "version"] == .unsigned(1) else {
-            throw .malformed("not a \(format) version 1 file")
+        guard item[text: "format"]?.textString == format else { throw .malformed("not a \(format) file") }
+        guard item[text: "version"] == .unsigned(version) else {
+            throw .malformed("not a \(format) version \(version) file (written by another twocvm release: compose it again)")
         }
         guard let source = item[text: "manifest"]?.byteString, let approvals = item[text: "approvals"]?.arrayItems,
               let components = item[text: "components"]?.arrayItems else { throw .malformed("missing manifest, approvals or components") }
@@ -103,6 +108,9 @@ public enum PlanCoding {
                 throw .malformed("a component entry is incomplete or not in the manifest")
             }
             guard ContentDigest(of: module) == component.digest else { throw .moduleDigest(component: id) }
+            if let library = entry[text: "engine-library"]?.byteString, library != EngineLibraries.pinnedWasmtimeDigest {
+                throw .engineLibrary(component: id, planned: Hex.encode(library))
+            }
             modules[id] = (file, module)
         }
         let plan: ExecutionPlan
@@ -123,6 +131,8 @@ public enum PlanError: Error, Sendable, CustomStringConvertible {
     case manifest(String)
     case approvals(missing: [String])
     case moduleDigest(component: String)
+    /// Composed for another build of the wasmtime library than this twocvm pins.
+    case engineLibrary(component: String, planned: String)
     case inconsistent(String)
 
     public var description: String {
@@ -132,6 +142,9 @@ public enum PlanError: Error, Sendable, CustomStringConvertible {
         case let .manifest(reason): return "plan: \(reason)"
         case let .approvals(missing): return "plan: approvals missing for \(missing.joined(separator: ", "))"
         case let .moduleDigest(component): return "plan: the module of component \(component) does not have its pinned digest"
+        case let .engineLibrary(component, planned):
+            return "plan: component \(component) was composed for the wasmtime library sha256:\(planned), but this twocvm "
+                + "pins sha256:\(Hex.encode(EngineLibraries.pinnedWasmtimeDigest)); compose the plan again with this release"
         case let .inconsistent(reason): return "plan: \(reason)"
         }
     }

@@ -12,10 +12,27 @@ import Sandbox
 public struct PlanRunner: Sendable {
     public let plan: ExecutionPlan
     public let launcher: any ComponentLauncher
+    /// Where the engines the plan names come from.
+    public let engines: EngineLibraries
 
-    public init(plan: ExecutionPlan, launcher: any ComponentLauncher) {
+    public init(plan: ExecutionPlan, launcher: any ComponentLauncher, engines: EngineLibraries = EngineLibraries()) {
         self.plan = plan
         self.launcher = launcher
+        self.engines = engines
+    }
+
+    /// The runtime of every step, resolved before any component starts: a run never stops
+    /// halfway because a later component's engine is missing.
+    public func runtimes() throws(PlanRunError) -> [String: SandboxRuntime] {
+        var runtimes: [String: SandboxRuntime] = [:]
+        for step in plan.steps {
+            do {
+                runtimes[step.id] = try engines.runtime(for: step.engine)
+            } catch {
+                throw .component(.engineUnavailable(component: step.id, error))
+            }
+        }
+        return runtimes
     }
 
     /// Runs the plan on `inputs` (data id → plaintext). `progress` is called after each
@@ -28,6 +45,7 @@ public struct PlanRunner: Sendable {
                 throw .inputDigestMismatch(data: item.id, expected: pinned, actual: ContentDigest(of: bytes))
             }
         }
+        let runtimes = try runtimes()
         var produced: [String: [String: [UInt8]]] = [:]  // component → output name → bytes
         var statistics: [ComponentStatistics] = []
         for step in plan.steps {
@@ -42,7 +60,7 @@ public struct PlanRunner: Sendable {
                                    digest: step.digest, inputs: stepInputs,
                                    outputs: Dictionary(uniqueKeysWithValues: step.outputs.map { ($0.name, $0.maxBytes) }),
                                    capabilities: step.capabilities, limits: step.sandboxLimits,
-                                   timeoutSeconds: step.limits.timeoutSeconds)
+                                   timeoutSeconds: step.limits.timeoutSeconds, runtime: runtimes[step.id] ?? .wasmkit)
             let report: ComponentReport
             do {
                 report = try launcher.launch(job)
@@ -50,7 +68,9 @@ public struct PlanRunner: Sendable {
                 throw .component(error)
             }
             let result = report.result
-            let stats = ComponentStatistics(component: step.id, outcome: result.outcome, fuelUsed: result.fuelUsed,
+            let stats = ComponentStatistics(component: step.id, engine: step.engine.rawValue,
+                                            engineLibrary: job.runtime.libraryDigest,
+                                            outcome: result.outcome, fuelUsed: result.fuelUsed,
                                             seconds: report.seconds, peakMemoryBytes: result.peakMemoryBytes,
                                             peakResidentBytes: report.peakResidentBytes,
                                             stdout: result.stdout, stderr: result.stderr)
@@ -79,6 +99,10 @@ public struct PlanRunResult: Sendable {
 /// What one component used.
 public struct ComponentStatistics: Sendable {
     public let component: String
+    /// The engine that ran it (`wasmkit` or `wasmtime`).
+    public let engine: String
+    /// SHA-256 of the engine's library (wasmtime); nil for the built-in WasmKit.
+    public let engineLibrary: [UInt8]?
     public let outcome: SandboxOutcome
     public let fuelUsed: UInt64
     public let seconds: Double

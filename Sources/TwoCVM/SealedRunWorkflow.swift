@@ -42,6 +42,7 @@ public enum SealedRunWorkflow {
     /// `outputDirectory/<output-id>.<recipient>.sealed` and `outputDirectory/receipt.cose`.
     public static func run(planPath: String, inputsDirectory: String, outputDirectory: String, statePath: String,
                            platform: AttestWorkflow.Platform = .auto, launcher: any ComponentLauncher,
+                           engines: EngineLibraries = EngineLibraries(),
                            progress: (ComponentStatistics) -> Void = { _ in }) throws -> Outcome {
         let plan = try PlanCoding.load(planPath)
         let document = ManifestDocument.parse(plan.manifestSource, fileName: "\(planPath) (embedded manifest)")
@@ -73,7 +74,7 @@ public enum SealedRunWorkflow {
         let start = Date()
         let result: PlanRunResult
         do {
-            result = try PlanRunner(plan: plan, launcher: launcher).run(inputs: plaintexts, progress: progress)
+            result = try PlanRunner(plan: plan, launcher: launcher, engines: engines).run(inputs: plaintexts, progress: progress)
         } catch {
             throw SealedRunError.run(error)
         }
@@ -97,7 +98,9 @@ public enum SealedRunWorkflow {
         }
         let receipt = Receipt(
             manifest: plan.manifestDigest, plan: plan.digest,
-            components: plan.steps.map { Receipt.Component(id: $0.id, digest: $0.digest.bytes) },
+            components: zip(plan.steps, result.statistics).map { step, stats in
+                Receipt.Component(id: step.id, digest: step.digest.bytes, engine: stats.engine, engineLibrary: stats.engineLibrary)
+            },
             inputs: sealedInputs,
             outputs: files.map { Receipt.SealedEntry(id: $0.0.id, recipient: $0.0.recipient, sha256: $0.0.sha256) },
             start: timestamp(start), end: timestamp(end))

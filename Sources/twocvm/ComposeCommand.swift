@@ -14,7 +14,12 @@ struct ComposeCommand: ParsableCommand {
             validates, fits its memory limit, and imports only the wasi_snapshot_preview1
             functions its `wasi` list allows (sockets never), and the channels form a DAG.
             Writes the plan (CBOR: order, digests, limits, channel map, modules) atomically.
-            Exit status: 0 plan written, 1 a check failed, 2 unreadable input.
+            Each module is validated by the engine its manifest entry names (`engine`, default
+            wasmkit); wasmtime comes from its pinned library (--engine-library, else
+            TWOCVM_WASMTIME_LIBRARY, else lib/twocvm/libwasmtime.so beside the installed binary,
+            else a development checkout's .venv).
+            Exit status: 0 plan written, 1 a check failed, 2 unreadable input, 3 an engine this
+            machine cannot load.
 
             Example:
               twocvm compose manifest.toml --components build/ --approvals approvals/ -o plan.cbor
@@ -32,15 +37,19 @@ struct ComposeCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Where to write the plan.", valueName: "PLAN"))
     var output: String
 
+    @Option(name: .long, help: ArgumentHelp("The pinned wasmtime C library (wasmtime components).", valueName: "PATH"))
+    var engineLibrary: String?
+
     @Flag(name: .long, help: "Print the result as JSON.")
     var json = false
 
     func run() throws {
         let plan: ExecutionPlan
         do {
-            plan = try ComposeWorkflow.compose(manifest: manifest, components: components, approvals: approvals)
+            plan = try ComposeWorkflow.compose(manifest: manifest, components: components, approvals: approvals,
+                                               engines: EngineLibraries(explicitLibrary: engineLibrary))
         } catch {
-            throw CommandFailure(error.isBadInput ? .badInput : .checkFailed, error.description)
+            throw CommandFailure(error.isEnvironment ? .environment : error.isBadInput ? .badInput : .checkFailed, error.description)
         }
         do {
             try ComposeWorkflow.write(plan, to: output)
@@ -50,10 +59,11 @@ struct ComposeCommand: ParsableCommand {
         let digest = "sha384:" + Hex.encode(plan.digest)
         if json {
             try Console.json(Report(plan: output, digest: digest, manifest: plan.manifestDigest.description, order: plan.order,
-                                    components: plan.steps.map { .init(id: $0.id, file: $0.moduleFile, digest: $0.digest.description) }))
+                                    components: plan.steps.map { .init(id: $0.id, file: $0.moduleFile, digest: $0.digest.description,
+                                                                       engine: $0.engine.rawValue) }))
         } else {
             for step in plan.steps {
-                Console.out("\(step.id): \(step.moduleFile) \(step.digest) ok")
+                Console.out("\(step.id): \(step.moduleFile) \(step.digest) ok (\(step.engine.rawValue))")
             }
             Console.out("\(output): plan \(digest), order \(plan.order.joined(separator: " -> "))")
         }
@@ -64,6 +74,7 @@ struct ComposeCommand: ParsableCommand {
             let id: String
             let file: String
             let digest: String
+            let engine: String
         }
 
         let plan: String

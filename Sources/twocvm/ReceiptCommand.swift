@@ -53,7 +53,10 @@ struct ReceiptCommand: ParsableCommand {
             if json {
                 try Console.json(Report(
                     ok: allListed, manifest: r.manifest.description, plan: "sha384:" + Hex.encode(r.plan), start: r.start, end: r.end,
-                    components: r.components.map { .init(id: $0.id, recipient: nil, digest: "sha256:" + Hex.encode($0.digest)) },
+                    components: r.components.map {
+                        .init(id: $0.id, digest: "sha256:" + Hex.encode($0.digest), engine: $0.engine,
+                              engineLibrary: $0.engineLibrary.map { "sha256:" + Hex.encode($0) })
+                    },
                     inputs: r.inputs.map { .init(id: $0.id, recipient: nil, digest: "sha256:" + Hex.encode($0.sha256)) },
                     outputs: r.outputs.map { .init(id: $0.id, recipient: $0.recipient, digest: "sha256:" + Hex.encode($0.sha256)) },
                     files: matches.map { .init(path: $0.path, sha256: "sha256:" + Hex.encode($0.sha256), listedAs: $0.listedAs) },
@@ -64,7 +67,10 @@ struct ReceiptCommand: ParsableCommand {
                 Console.out("manifest   \(r.manifest)")
                 Console.out("plan       sha384:\(Hex.encode(r.plan))")
                 Console.out("run        \(r.start) .. \(r.end)")
-                for c in r.components { Console.out("component  \(c.id) sha256:\(Hex.encode(c.digest))") }
+                for c in r.components {
+                    let library = c.engineLibrary.map { " (library sha256:\(Hex.encode($0)))" } ?? ""
+                    Console.out("component  \(c.id) sha256:\(Hex.encode(c.digest)) on \(c.engine)\(library)")
+                }
                 for i in r.inputs { Console.out("input      \(i.id) sealed sha256:\(Hex.encode(i.sha256))") }
                 for o in r.outputs { Console.out("output     \(o.id) -> \(o.recipient ?? "?") sealed sha256:\(Hex.encode(o.sha256))") }
                 for m in matches {
@@ -83,6 +89,13 @@ struct ReceiptCommand: ParsableCommand {
                 let digest: String
             }
 
+            struct Component: Encodable {
+                let id: String
+                let digest: String
+                let engine: String
+                let engineLibrary: String?
+            }
+
             struct File: Encodable {
                 let path: String
                 let sha256: String
@@ -94,7 +107,7 @@ struct ReceiptCommand: ParsableCommand {
             let plan: String
             let start: String
             let end: String
-            let components: [Entry]
+            let components: [Component]
             let inputs: [Entry]
             let outputs: [Entry]
             let files: [File]

@@ -25,6 +25,12 @@ struct RunCommand: ParsableCommand {
             DIR/<output-id>, the same isolation and limits, and per-component fuel, time and
             memory. Never use it for production data.
 
+            Each component runs on the engine its manifest entry names (wasmkit or wasmtime);
+            wasmtime comes from its pinned library (--engine-library, else
+            TWOCVM_WASMTIME_LIBRARY, else lib/twocvm/libwasmtime.so beside the installed binary,
+            else a development checkout's .venv); a missing or wrong library exits 3 before any
+            component starts.
+
             Examples:
               twocvm run plan.cbor --inputs sealed/ --out results/ --state /run/twocvm
               twocvm run plan.cbor --inputs data/ --out results/ --dev
@@ -44,6 +50,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Sealed runs: where reports come from: auto, snp or simulated.", valueName: "PLATFORM"))
     var platform: String = "auto"
+
+    @Option(name: .long, help: ArgumentHelp("The pinned wasmtime C library (wasmtime components).", valueName: "PATH"))
+    var engineLibrary: String?
 
     @Flag(name: .long, help: "Development mode: plaintext inputs and outputs, no keys.")
     var dev = false
@@ -71,7 +80,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         Console.warning("--dev: plaintext inputs and outputs; not for production data")
-        let runner = PlanRunner(plan: loaded, launcher: ChildProcessLauncher.currentExecutable())
+        let runner = PlanRunner(plan: loaded, launcher: ChildProcessLauncher.currentExecutable(),
+                                engines: EngineLibraries(explicitLibrary: engineLibrary))
         let result: PlanRunResult
         do {
             result = try runner.run(inputs: data) { stats in
@@ -79,7 +89,8 @@ struct RunCommand: ParsableCommand {
                 if showOutput || !stats.outcome.isSuccess { Self.printStreams(stats) }
             }
         } catch {
-            throw CommandFailure(error.isBadInput ? .badInput : .checkFailed, "run failed, nothing written to \(out): \(error)")
+            throw CommandFailure(error.isEnvironment ? .environment : error.isBadInput ? .badInput : .checkFailed,
+                                 "run failed, nothing written to \(out): \(error)")
         }
         try write(result)
     }
@@ -114,7 +125,8 @@ struct RunCommand: ParsableCommand {
         let outcome: SealedRunWorkflow.Outcome
         do {
             outcome = try SealedRunWorkflow.run(planPath: plan, inputsDirectory: inputs, outputDirectory: out, statePath: state,
-                                                platform: kind, launcher: ChildProcessLauncher.currentExecutable()) { stats in
+                                                platform: kind, launcher: ChildProcessLauncher.currentExecutable(),
+                                                engines: EngineLibraries(explicitLibrary: engineLibrary)) { stats in
                 if !json { Console.progress(Self.line(stats)) }
             }
         } catch let error as PlanError {
@@ -123,6 +135,8 @@ struct RunCommand: ParsableCommand {
             switch error {
             case .missingInput, .unknownOwner, .unknownRecipient: throw CommandFailure(.badInput, error.description)
             case let .run(runError) where runError.isBadInput: throw CommandFailure(.badInput, "run failed, nothing written to \(out): \(error)")
+            case let .run(runError) where runError.isEnvironment:
+                throw CommandFailure(.environment, "run failed, nothing written to \(out): \(error)")
             case .run: throw CommandFailure(.checkFailed, "run failed, nothing written to \(out): \(error)")
             default: throw CommandFailure(.checkFailed, error.description)
             }
@@ -153,7 +167,7 @@ struct RunCommand: ParsableCommand {
 
     static func line(_ stats: ComponentStatistics) -> String {
         let rss = stats.peakResidentBytes.map { ", process peak RSS \(mib($0))" } ?? ""
-        return "\(stats.component): \(stats.outcome), fuel \(stats.fuelUsed), time \(String(format: "%.3f", stats.seconds)) s, "
+        return "\(stats.component) [\(stats.engine)]: \(stats.outcome), fuel \(stats.fuelUsed), time \(String(format: "%.3f", stats.seconds)) s, "
             + "peak memory \(mib(stats.peakMemoryBytes))\(rss)"
     }
 
@@ -185,6 +199,9 @@ struct RunCommand: ParsableCommand {
     struct Report: Encodable {
         struct Component: Encodable {
             let id: String
+            let engine: String
+            /// `sha256:<hex>` of the engine's library (wasmtime only).
+            let engineLibrary: String?
             let outcome: String
             let fuel: UInt64
             let seconds: Double
@@ -193,6 +210,8 @@ struct RunCommand: ParsableCommand {
 
             init(_ stats: ComponentStatistics) {
                 id = stats.component
+                engine = stats.engine
+                engineLibrary = stats.engineLibrary.map { "sha256:" + Hex.encode($0) }
                 outcome = "\(stats.outcome)"
                 fuel = stats.fuelUsed
                 seconds = stats.seconds
@@ -215,6 +234,12 @@ struct RunCommand: ParsableCommand {
 }
 
 extension PlanRunError {
+    /// True when this machine lacks an engine the plan needs (exit 3).
+    var isEnvironment: Bool {
+        if case .component(.engineUnavailable) = self { return true }
+        return false
+    }
+
     /// True when the run could not start because of its inputs (exit 2).
     var isBadInput: Bool {
         switch self {

@@ -28,23 +28,28 @@ struct ComponentRunnerCommand: ParsableCommand {
         } catch {
             throw CommandFailure(.badInput, "component request: \(error)")
         }
+        // The engine library is opened and the module compiled before the lockdown: both need
+        // calls the lockdown forbids (opening a file, mapping executable code).
+        let loaded: ComponentProcessProtocol.LoadedComponent?
+        do {
+            loaded = probe == nil ? try ComponentProcessProtocol.load(request) : nil
+        } catch {
+            throw CommandFailure(.badInput, "component request: \(error)")
+        }
         // From here on the process can only compute, use its pipes and exit.
         do {
             try ChildLockdown.apply()
         } catch {
             throw CommandFailure(.environment, error.description)
         }
-        if let probe {
-            guard let call = ChildLockdown.Probe(rawValue: probe) else { throw CommandFailure(.badInput, "unknown probe \(probe)") }
+        guard let loaded else {
+            guard let probe, let call = ChildLockdown.Probe(rawValue: probe) else {
+                throw CommandFailure(.badInput, "unknown probe \(probe ?? "")")
+            }
             Console.out("\(probe) returned \(ChildLockdown.probe(call))")
             return
         }
-        let response: [UInt8]
-        do {
-            response = try ComponentProcessProtocol.serve(request)
-        } catch {
-            throw CommandFailure(.badInput, "component request: \(error)")
-        }
+        let response = loaded.respond()
         try FileIO.writeAtomically(response, to: "-")
     }
 }

@@ -200,6 +200,22 @@ final class LintRuleTests: XCTestCase {
         assertFindings(text, [.unknownCapability], atLineOf: "sockets")
     }
 
+    func testUnknownEngine() {
+        let text = fixture.replacing("wasi = [\"clock\"]", with: "engine = \"v8\" # engine\nwasi = [\"clock\"]")
+        assertFindings(text, [.unknownEngine], atLineOf: "# engine")
+    }
+
+    func testEngineIsReadAndAbsentMeansWasmKit() throws {
+        let absent = try XCTUnwrap(ManifestDocument.parse(Array(fixture.text.utf8), fileName: "m.toml").manifest)
+        XCTAssertEqual(Set(absent.components.map(\.engine)), [.wasmkit])
+        let named = fixture.replacing("wasi = [\"clock\"]", with: "engine = \"wasmtime\"\nwasi = [\"clock\"]")
+        let document = ManifestDocument.parse(Array(named.utf8), fileName: "m.toml")
+        let manifest = try XCTUnwrap(document.manifest, "\(document.diagnostics)")
+        XCTAssertTrue(manifest.components.contains { $0.engine == .wasmtime })
+        // The engine is a term of the agreement: naming it changes the digest.
+        XCTAssertNotEqual(document.digest, ManifestDocument.parse(Array(fixture.text.utf8), fileName: "m.toml").digest)
+    }
+
     func testInputNameClash() {
         let text = fixture.text + "\n[[data]]\nid = \"features\"\nowner = \"designer\"\n\n[[channels]]\nfrom = \"data.features\" # clash\nto = \"yield-model\"\n"
         assertFindings(text, [.inputNameClash], atLineOf: "# clash")
@@ -285,7 +301,7 @@ final class LintRuleTests: XCTestCase {
         // Keeps this file honest when a rule is added.
         let tested: Set<LintRule> = [.fileTooLarge, .notUTF8, .tomlSyntax, .nestingTooDeep, .floatValue, .dateValue,
             .keyTooLong, .nulInString, .unknownKey, .missingKey, .wrongType, .unsupportedVersion, .invalidName, .invalidID,
-            .invalidValue, .duplicateID, .malformedDigest, .badKey, .limitOutOfRange, .unknownCapability, .unknownOwner,
+            .invalidValue, .duplicateID, .malformedDigest, .badKey, .limitOutOfRange, .unknownCapability, .unknownEngine, .unknownOwner,
             .danglingReference, .unknownRecipient, .outputWithoutRecipients, .inputNameClash, .duplicateChannel,
             .channelCycle, .unconsumedData, .unreachableComponent]
         XCTAssertEqual(tested, Set(LintRule.allCases))

@@ -1,19 +1,29 @@
 /// The engine boundary: what the sandbox needs from a WebAssembly engine, and nothing more.
 ///
-/// WasmKit fills it (``WasmKitEngine``). A second engine (wasmtime through its C API, say) would
-/// implement the same two operations over the same ``WASIHost``; nothing outside this target
-/// sees which engine runs a module. The sandbox hands an engine a binary that has already been
-/// checked (imports, ceilings written in by ``ModuleRewriter``), so an engine's job is only to
-/// validate, link the host's functions, meter fuel, and report how execution ended.
+/// Two engines fill it: WasmKit, the interpreter built in (``WasmKitEngine``), and wasmtime,
+/// the compiling engine loaded from its pinned C library (``WasmtimeEngine``). Both run over
+/// the same ``WASIHost``; nothing outside this target sees which engine runs a module beyond
+/// the ``SandboxRuntime`` a caller picks. The sandbox hands an engine a binary that has already
+/// been checked (imports, ceilings written in by ``ModuleRewriter``), so an engine's job is
+/// only to validate, compile, link the host's functions, meter fuel, and report how execution
+/// ended.
 protocol SandboxEngine: Sendable {
     /// Validates every part of `binary` (types, function bodies, segments) without running any
-    /// of its code. `binary` has no start section; `imports` are linked to stand-ins that are
-    /// never called.
+    /// of its code. `binary` has no start section; `imports` are its declared imports.
     func validate(binary: [UInt8], imports: [ModuleSummary.Import], module: String) throws(SandboxError)
 
-    /// Instantiates `binary` with the host's WASI functions linked, then runs `_start` with a
-    /// budget of `fuel`, configured by `settings`.
-    func run(binary: [UInt8], module: String, host: WASIHost, fuel: UInt64, settings: SandboxEngineSettings) -> EngineRun
+    /// Parses or compiles `binary` for one run without executing any of it. A component's
+    /// child process loads before it locks itself down (a compiler needs executable memory),
+    /// and runs after.
+    func load(binary: [UInt8], imports: [ModuleSummary.Import], module: String,
+              settings: SandboxEngineSettings) throws(SandboxError) -> any LoadedModule
+}
+
+/// A module an engine has loaded: ready to instantiate and run once.
+protocol LoadedModule {
+    /// Instantiates the module with the host's WASI functions linked, then runs `_start` with
+    /// the budget of `limits` (fuel; memory; wall clock where the engine can interrupt).
+    func run(host: WASIHost, limits: SandboxLimits) -> EngineRun
 }
 
 /// How execution ended, as the engine saw it.
@@ -25,6 +35,8 @@ struct EngineRun {
         case stopped(HostStop)
         case trap(String)
         case outOfFuel
+        /// The wall-clock limit interrupted the run (engines that support interruption).
+        case interrupted
         /// The module did not link or instantiate (already refused by the checks, so rare).
         case notInstantiated(String)
     }

@@ -6,7 +6,7 @@ import WasmKit
 /// request's ``SandboxEngineSettings`` (by default lazy: a body is validated and translated on
 /// its first call, so a run pays only for the functions it calls).
 struct WasmKitEngine: SandboxEngine {
-    private func makeStore(_ settings: SandboxEngineSettings) -> Store {
+    fileprivate static func makeStore(_ settings: SandboxEngineSettings) -> Store {
         let configuration = EngineConfiguration(
             // direct threading and guard pages where the platform has them (nil: its default)
             threadingModel: settings.dispatch == .direct ? nil : .token,
@@ -23,7 +23,7 @@ struct WasmKitEngine: SandboxEngine {
         } catch {
             throw .malformed(module: module, reason: String(describing: error))
         }
-        let store = makeStore(.baseline)  // eager: every function body is validated here
+        let store = Self.makeStore(.baseline)  // eager: every function body is validated here
         store.fuel = Fuel(remaining: 0)
         var imports = Imports()
         for entry in declared {
@@ -42,48 +42,58 @@ struct WasmKitEngine: SandboxEngine {
         }
     }
 
-    func run(binary: [UInt8], module: String, host: WASIHost, fuel: UInt64, settings: SandboxEngineSettings) -> EngineRun {
-        let store = makeStore(settings)
-        store.fuel = Fuel(remaining: fuel)
-        var instance: Instance?
-        func finish(_ ending: EngineRun.Ending) -> EngineRun {
-            let remaining = store.fuel?.remaining ?? 0
-            let memoryBytes = instance?.exports[memory: "memory"]?.byteCount ?? 0
-            return EngineRun(ending: ending, fuelUsed: fuel - min(fuel, remaining), memoryBytes: memoryBytes)
+    func load(binary: [UInt8], imports: [ModuleSummary.Import], module: String,
+              settings: SandboxEngineSettings) throws(SandboxError) -> any LoadedModule {
+        do {
+            return WasmKitModule(parsed: try parseWasm(bytes: binary), settings: settings)
+        } catch {
+            throw .malformed(module: module, reason: String(describing: error))
         }
+    }
+
+    /// A parsed module and the settings to run it with.
+    private struct WasmKitModule: LoadedModule {
         let parsed: Module
-        do {
-            parsed = try parseWasm(bytes: binary)
-        } catch {
-            return finish(.notInstantiated(String(describing: error)))
-        }
-        var imports = Imports()
-        for entry in parsed.imports {
-            guard entry.module == WASIFunction.moduleName, let function = WASIFunction(rawValue: entry.name),
-                  host.provides(function) else { continue }  // unlinked: instantiation fails, naming it
-            imports.define(module: entry.module, name: entry.name, Self.link(function, host: host, store: store))
-        }
-        do {
-            instance = try parsed.instantiate(store: store, imports: imports)
-            guard let start = instance?.exports[function: "_start"] else {
-                return finish(.notInstantiated("no _start export"))
+        let settings: SandboxEngineSettings
+
+        func run(host: WASIHost, limits: SandboxLimits) -> EngineRun {
+            let store = WasmKitEngine.makeStore(settings)
+            let fuel = limits.fuel
+            store.fuel = Fuel(remaining: fuel)
+            var instance: Instance?
+            func finish(_ ending: EngineRun.Ending) -> EngineRun {
+                let remaining = store.fuel?.remaining ?? 0
+                let memoryBytes = instance?.exports[memory: "memory"]?.byteCount ?? 0
+                return EngineRun(ending: ending, fuelUsed: fuel - min(fuel, remaining), memoryBytes: memoryBytes)
             }
-            _ = try start()
-            return finish(.returned)
-        } catch let stop as HostStop {
-            return finish(.stopped(stop))
-        } catch let trap as Trap {
-            let message = Self.describe(trap)
-            return finish(message.hasPrefix("out of fuel") ? .outOfFuel : .trap(message))
-        } catch {
-            guard instance != nil else { return finish(.notInstantiated(Self.describe(error))) }
-            return finish(.trap(Self.describe(error)))
+            var imports = Imports()
+            for entry in parsed.imports {
+                guard entry.module == WASIFunction.moduleName, let function = WASIFunction(rawValue: entry.name),
+                      host.provides(function) else { continue }  // unlinked: instantiation fails, naming it
+                imports.define(module: entry.module, name: entry.name, WasmKitEngine.link(function, host: host, store: store))
+            }
+            do {
+                instance = try parsed.instantiate(store: store, imports: imports)
+                guard let start = instance?.exports[function: "_start"] else {
+                    return finish(.notInstantiated("no _start export"))
+                }
+                _ = try start()
+                return finish(.returned)
+            } catch let stop as HostStop {
+                return finish(.stopped(stop))
+            } catch let trap as Trap {
+                let message = WasmKitEngine.describe(trap)
+                return finish(message.hasPrefix("out of fuel") ? .outOfFuel : .trap(message))
+            } catch {
+                guard instance != nil else { return finish(.notInstantiated(WasmKitEngine.describe(error))) }
+                return finish(.trap(WasmKitEngine.describe(error)))
+            }
         }
     }
 
     /// A WasmKit host function calling the WASI host with raw integer arguments and the calling
     /// instance's exported memory.
-    private static func link(_ function: WASIFunction, host: WASIHost, store: Store) -> Function {
+    fileprivate static func link(_ function: WASIFunction, host: WASIHost, store: Store) -> Function {
         let signature = function.signature
         let type = FunctionType(parameters: signature.parameters.map(Self.valueType), results: signature.results.map(Self.valueType))
         return Function(store: store, type: type) { caller, arguments in

@@ -1,0 +1,331 @@
+import CWasmtime
+import Glibc
+
+/// ``SandboxEngine`` on wasmtime's C API (Cranelift): the module is compiled to native code on
+/// the calling thread (no compiler thread pool), then instantiated in a store of its own with
+/// fuel metering, epoch interruption for the wall-clock limit, a store limiter on memory,
+/// tables and instances, and a bounded wasm stack.
+///
+/// The component sees exactly what it sees on WasmKit: the project's ``WASIHost`` (in-memory
+/// `/in` and `/out`, no host files, no environment, clocks and randomness only when granted),
+/// linked function by function as host functions over wasmtime's linear memory. wasmtime's own
+/// WASI, which opens host files, is never used. Threads, 64-bit memories and several memories
+/// are switched off in the engine's configuration, as ``ModuleRewriter`` already refuses them.
+/// Loading (compilation) maps executable code; running never does, so a component's child
+/// compiles before its seccomp lockdown and runs after it (Docs/sandbox.md).
+struct WasmtimeEngine: SandboxEngine {
+    let library: WasmtimeLibrary
+
+    /// The most native stack wasm code may use before it traps ("call stack exhausted"): twice
+    /// wasmtime's default, and below its async stack size (2 MiB), which the library requires.
+    /// The sandbox runs guest code on a thread with a much larger stack (``LargeStack``).
+    static let maxWasmStackBytes = 1 << 20
+
+    func validate(binary: [UInt8], imports: [ModuleSummary.Import], module: String) throws(SandboxError) {
+        let api = library.api
+        let engine = makeEngine()
+        defer { api.wasm_engine_delete(engine) }
+        let error = binary.withUnsafeBufferPointer { api.wasmtime_module_validate(engine, $0.baseAddress, $0.count) }
+        if let error { throw .invalid(module: module, reason: WasmtimeMessage.take(error: error, api)) }
+    }
+
+    func load(binary: [UInt8], imports: [ModuleSummary.Import], module: String,
+              settings: SandboxEngineSettings) throws(SandboxError) -> any LoadedModule {
+        let api = library.api
+        let engine = makeEngine()
+        var compiled: OpaquePointer?
+        let error = binary.withUnsafeBufferPointer { api.wasmtime_module_new(engine, $0.baseAddress, $0.count, &compiled) }
+        if let error {
+            api.wasm_engine_delete(engine)
+            throw .invalid(module: module, reason: WasmtimeMessage.take(error: error, api))
+        }
+        return WasmtimeModule(library: library, engine: engine, module: compiled!, imports: imports)
+    }
+
+    /// An engine with the sandbox's configuration. One engine per module: epoch ticks (the
+    /// wall-clock limit) reach every store of an engine, so runs never share one.
+    private func makeEngine() -> OpaquePointer {
+        let api = library.api
+        let config = api.wasm_config_new()
+        api.wasmtime_config_consume_fuel_set(config, true)
+        api.wasmtime_config_epoch_interruption_set(config, true)
+        api.wasmtime_config_max_wasm_stack_set(config, Self.maxWasmStackBytes)
+        api.wasmtime_config_parallel_compilation_set(config, false)
+        api.wasmtime_config_wasm_threads_set(config, false)
+        api.wasmtime_config_wasm_memory64_set(config, false)
+        api.wasmtime_config_wasm_multi_memory_set(config, false)
+        // Data segments are copied in at instantiation rather than mapped copy-on-write from a
+        // memfd, which would be created on first instantiation: after the child's lockdown.
+        api.wasmtime_config_memory_init_cow_set(config, false)
+        return api.wasm_engine_new_with_config(config)!  // takes the config
+    }
+}
+
+/// A compiled module and the engine that owns its code.
+private final class WasmtimeModule: LoadedModule, @unchecked Sendable {
+    let library: WasmtimeLibrary
+    let engine: OpaquePointer
+    let module: OpaquePointer
+    let imports: [ModuleSummary.Import]
+
+    init(library: WasmtimeLibrary, engine: OpaquePointer, module: OpaquePointer, imports: [ModuleSummary.Import]) {
+        self.library = library
+        self.engine = engine
+        self.module = module
+        self.imports = imports
+    }
+
+    deinit {
+        library.api.wasmtime_module_delete(module)
+        library.api.wasm_engine_delete(engine)
+    }
+
+    func run(host: WASIHost, limits: SandboxLimits) -> EngineRun {
+        let api = library.api
+        let store = api.wasmtime_store_new(engine, nil, nil)!
+        defer { api.wasmtime_store_delete(store) }
+        api.wasmtime_store_limiter(store, Int64(limits.memoryPages * WasmPage.size), Int64(ModuleRewriter.maxTableElements),
+                                   1, -1, 1)
+        let context = api.wasmtime_store_context(store)!
+        if let error = api.wasmtime_context_set_fuel(context, limits.fuel) {
+            return EngineRun(ending: .notInstantiated(WasmtimeMessage.take(error: error, api)), fuelUsed: 0, memoryBytes: 0)
+        }
+        let state = RunState()
+        let deadline = limits.wallClockSeconds.map { WallClockDeadline(seconds: $0, module: self) }
+        defer { deadline?.cancel() }
+        api.wasmtime_context_set_epoch_deadline(context, deadline == nil ? UInt64.max : 1)
+
+        let linker = api.wasmtime_linker_new(engine)!
+        defer { api.wasmtime_linker_delete(linker) }
+        for entry in imports {
+            guard entry.module == WASIFunction.moduleName, let function = WASIFunction(rawValue: entry.name),
+                  host.provides(function) else { continue }  // unlinked: instantiation fails, naming it
+            if let error = WasmtimeHostFunction.define(function, in: linker, host: host, state: state, library: library) {
+                return EngineRun(ending: .notInstantiated(WasmtimeMessage.take(error: error, api)), fuelUsed: 0, memoryBytes: 0)
+            }
+        }
+
+        var instance = twocvm_wasmtime_instance()
+        var trap: OpaquePointer?
+        var instantiated = false
+        func finish(_ ending: EngineRun.Ending) -> EngineRun {
+            var remaining: UInt64 = 0
+            if let error = api.wasmtime_context_get_fuel(context, &remaining) { api.wasmtime_error_delete(error) }
+            var memory = twocvm_wasmtime_extern()
+            let memoryBytes = instantiated && api.wasmtime_instance_export_get(context, &instance, "memory", 6, &memory)
+                && memory.kind == UInt8(TWOCVM_WASMTIME_EXTERN_MEMORY)
+                ? api.wasmtime_memory_data_size(context, &memory.of.memory) : 0
+            return EngineRun(ending: ending, fuelUsed: limits.fuel - min(limits.fuel, remaining), memoryBytes: memoryBytes)
+        }
+
+        let error = api.wasmtime_linker_instantiate(linker, context, module, &instance, &trap)
+        if error != nil || trap != nil {
+            if trap == nil, let error { return finish(.notInstantiated(WasmtimeMessage.take(error: error, api))) }
+            instantiated = true  // the start function trapped: the instance existed
+            return finish(ending(trap: trap, error: error, state: state))
+        }
+        instantiated = true
+        var start = twocvm_wasmtime_extern()
+        guard api.wasmtime_instance_export_get(context, &instance, "_start", 6, &start),
+              start.kind == UInt8(TWOCVM_WASMTIME_EXTERN_FUNC) else {
+            return finish(.notInstantiated("no _start export"))
+        }
+        let callError = api.wasmtime_func_call(context, &start.of.func, nil, 0, nil, 0, &trap)
+        guard callError != nil || trap != nil else { return finish(.returned) }
+        return finish(ending(trap: trap, error: callError, state: state))
+    }
+
+    /// How a call that failed ended: a host stop first (its trap only carried it out), then
+    /// wasmtime's trap code.
+    private func ending(trap: OpaquePointer?, error: OpaquePointer?, state: RunState) -> EngineRun.Ending {
+        let api = library.api
+        var code: UInt8 = 0
+        let hasCode = trap.map { api.wasmtime_trap_code($0, &code) } ?? false
+        let message = trap.map { WasmtimeMessage.take(trap: $0, api) } ?? error.map { WasmtimeMessage.take(error: $0, api) } ?? ""
+        if trap != nil, let error { api.wasmtime_error_delete(error) }
+        if let stop = state.stop { return .stopped(stop) }
+        guard hasCode else { return .trap(message) }
+        switch Int(code) {
+        case Int(TWOCVM_WASMTIME_TRAP_OUT_OF_FUEL): return .outOfFuel
+        case Int(TWOCVM_WASMTIME_TRAP_INTERRUPT): return .interrupted
+        default: return .trap(message)
+        }
+    }
+
+    /// Ticks the engine's epoch once `seconds` have passed, unless cancelled first. A plain
+    /// thread (not a dispatch queue, whose workers name themselves with `prctl`, which the
+    /// child's lockdown forbids) waits on a condition variable; ``cancel()`` wakes and joins it,
+    /// so the engine is never touched after the run.
+    private final class WallClockDeadline: @unchecked Sendable {
+        private var mutex = pthread_mutex_t()
+        private var condition = pthread_cond_t()
+        private var cancelled = false
+        private var thread = pthread_t()
+        private var started = false
+        private let deadline: timespec
+        private let module: WasmtimeModule
+
+        init(seconds: Int, module: WasmtimeModule) {
+            self.module = module
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            deadline = timespec(tv_sec: now.tv_sec + seconds, tv_nsec: now.tv_nsec)
+            var attributes = pthread_condattr_t()
+            pthread_condattr_init(&attributes)
+            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+            pthread_cond_init(&condition, &attributes)
+            pthread_condattr_destroy(&attributes)
+            pthread_mutex_init(&mutex, nil)
+            let context = Unmanaged.passRetained(self).toOpaque()
+            started = pthread_create(&thread, nil, { context in
+                let timer = Unmanaged<WallClockDeadline>.fromOpaque(context!).takeRetainedValue()
+                timer.wait()
+                return nil
+            }, context) == 0
+            if !started { Unmanaged<WallClockDeadline>.fromOpaque(context).release() }
+        }
+
+        private func wait() {
+            pthread_mutex_lock(&mutex)
+            var deadline = self.deadline
+            while !cancelled {
+                if pthread_cond_timedwait(&condition, &mutex, &deadline) == ETIMEDOUT { break }
+            }
+            let expired = !cancelled
+            pthread_mutex_unlock(&mutex)
+            if expired { module.library.api.wasmtime_engine_increment_epoch(module.engine) }
+        }
+
+        func cancel() {
+            pthread_mutex_lock(&mutex)
+            cancelled = true
+            pthread_cond_signal(&condition)
+            pthread_mutex_unlock(&mutex)
+            if started { pthread_join(thread, nil) }
+        }
+    }
+}
+
+/// What the host functions of one run share: the stop a host function asked for, which the
+/// trap that carries it out through wasm code cannot hold.
+private final class RunState {
+    var stop: HostStop?
+}
+
+/// One WASI function linked into wasmtime as an unchecked host function: raw arguments in,
+/// the errno out, the guest memory looked up from the caller on every call.
+private final class WasmtimeHostFunction {
+    let function: WASIFunction
+    let host: WASIHost
+    let state: RunState
+    let library: WasmtimeLibrary
+    let parameters: [WasmValueType]
+
+    private init(function: WASIFunction, host: WASIHost, state: RunState, library: WasmtimeLibrary) {
+        self.function = function
+        self.host = host
+        self.state = state
+        self.library = library
+        self.parameters = function.signature.parameters
+    }
+
+    /// Defines `function` in `linker`; returns wasmtime's error if it refused.
+    static func define(_ function: WASIFunction, in linker: OpaquePointer, host: WASIHost, state: RunState,
+                       library: WasmtimeLibrary) -> OpaquePointer? {
+        let api = library.api
+        let signature = function.signature
+        func vector(_ types: [WasmValueType]) -> twocvm_wasm_valtype_vec {
+            var vector = twocvm_wasm_valtype_vec()
+            let kinds = types.map { api.wasm_valtype_new(UInt8($0 == .i64 ? TWOCVM_WASM_I64 : TWOCVM_WASM_I32)) }
+            kinds.withUnsafeBufferPointer { api.wasm_valtype_vec_new(&vector, $0.count, $0.baseAddress) }
+            return vector
+        }
+        var parameters = vector(signature.parameters), results = vector(signature.results)
+        let type = api.wasm_functype_new(&parameters, &results)  // takes both vectors
+        defer { api.wasm_functype_delete(type) }
+        let binding = Unmanaged.passRetained(WasmtimeHostFunction(function: function, host: host, state: state, library: library))
+        let module = WASIFunction.moduleName, name = function.rawValue
+        return api.wasmtime_linker_define_func_unchecked(
+            linker, module, module.utf8.count, name, name.utf8.count, type,
+            { environment, caller, values, _ in
+                Unmanaged<WasmtimeHostFunction>.fromOpaque(environment!).takeUnretainedValue().call(caller!, values!)
+            },
+            binding.toOpaque(),
+            { environment in Unmanaged<WasmtimeHostFunction>.fromOpaque(environment!).release() })
+    }
+
+    /// Runs the WASI function; returns nil, or a trap that ends the run (the reason is kept in
+    /// ``RunState``).
+    private func call(_ caller: OpaquePointer, _ values: UnsafeMutablePointer<twocvm_wasmtime_val_raw>) -> OpaquePointer? {
+        let api = library.api
+        var arguments: [UInt64] = []
+        arguments.reserveCapacity(parameters.count)
+        for (index, type) in parameters.enumerated() {
+            arguments.append(type == .i64 ? UInt64(bitPattern: values[index].i64) : UInt64(UInt32(bitPattern: values[index].i32)))
+        }
+        var memory = twocvm_wasmtime_extern()
+        guard api.wasmtime_caller_export_get(caller, "memory", 6, &memory), memory.kind == UInt8(TWOCVM_WASMTIME_EXTERN_MEMORY) else {
+            return stop(.violation(.trap(message: "WASI call \(function.rawValue) without an exported memory")))
+        }
+        let guest = WasmtimeMemory(api: api, context: api.wasmtime_caller_context(caller), memory: memory.of.memory)
+        do {
+            if let errno = try host.call(function, arguments, memory: guest) {
+                values[0].i32 = Int32(bitPattern: errno)
+            }
+            return nil
+        } catch {
+            return stop(error)
+        }
+    }
+
+    private func stop(_ stop: HostStop) -> OpaquePointer? {
+        state.stop = stop
+        let text = "twocvm host stop"
+        return library.api.wasmtime_trap_new(text, text.utf8.count)
+    }
+}
+
+/// wasmtime's linear memory behind the engine-neutral ``GuestMemory``. The base address is read
+/// again on every access: memory can move when it grows (never during a host call, but the
+/// cost is one call).
+private struct WasmtimeMemory: GuestMemory {
+    let api: twocvm_wasmtime_api
+    let context: OpaquePointer?
+    var memory: twocvm_wasmtime_memory
+
+    var byteCount: Int {
+        withUnsafePointer(to: memory) { api.wasmtime_memory_data_size(context, $0) }
+    }
+
+    func withUncheckedBytes<T>(at address: Int, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
+        let base = withUnsafePointer(to: memory) { api.wasmtime_memory_data(context, $0) }
+        return try body(UnsafeMutableRawBufferPointer(start: base.map { UnsafeMutableRawPointer($0) + address }, count: count))
+    }
+}
+
+/// Messages out of wasmtime errors and traps (each is consumed: deleted after reading).
+enum WasmtimeMessage {
+    static func take(error: OpaquePointer, _ api: twocvm_wasmtime_api) -> String {
+        var bytes = twocvm_wasm_byte_vec()
+        api.wasmtime_error_message(error, &bytes)
+        defer { api.wasm_byte_vec_delete(&bytes); api.wasmtime_error_delete(error) }
+        return summary(of: bytes)
+    }
+
+    static func take(trap: OpaquePointer, _ api: twocvm_wasmtime_api) -> String {
+        var bytes = twocvm_wasm_byte_vec()
+        api.wasm_trap_message(trap, &bytes)
+        defer { api.wasm_byte_vec_delete(&bytes); api.wasm_trap_delete(trap) }
+        return summary(of: bytes)
+    }
+
+    /// The cause without the backtrace: the text after "wasm trap: " when there is one (the
+    /// form WasmKit's messages take, e.g. "call stack exhausted"), else the last non-empty line.
+    private static func summary(of bytes: twocvm_wasm_byte_vec) -> String {
+        let text = bytes.data.map { String(decoding: UnsafeBufferPointer(start: $0, count: bytes.size), as: UTF8.self) } ?? ""
+        let lines = text.split(separator: "\n").map { $0.drop { $0 == " " } }.filter { !$0.isEmpty }
+        if let trap = lines.last(where: { $0.hasPrefix("wasm trap: ") }) { return String(trap.dropFirst("wasm trap: ".count)) }
+        if let first = lines.first, lines.count > 1, first.hasPrefix("error while executing") { return String(lines.last!) }
+        return lines.first.map(String.init) ?? "unknown wasmtime error"
+    }
+}

@@ -1,0 +1,217 @@
+import CWasmtime
+import Crypto
+import Glibc
+
+/// The wasmtime C library behind ``SandboxRuntime/wasmtime(_:)``: found in a predictable place,
+/// refused unless it is byte for byte the build the project's declarations were written for,
+/// then opened at run time (dlopen), so that twocvm builds and runs without it.
+///
+/// The declarations in `CWasmtime.h` (function signatures and struct layouts) are only valid
+/// for one build of the library, so its SHA-256 must equal ``pinnedDigest``: the
+/// `wasmtime/linux-x86_64/_libwasmtime.so` of the PyPI wheel `wasmtime==50.0.1` (manylinux
+/// x86_64). Any other file is refused before a single symbol is used.
+public final class WasmtimeLibrary: @unchecked Sendable {
+    /// The wasmtime release the declarations follow.
+    public static let version = "50.0.1"
+    /// SHA-256 of `_libwasmtime.so` in the wheel `wasmtime-50.0.1-py3-none-manylinux1_x86_64.whl`.
+    public static let pinnedDigest = "3127ca42fe7cdd3f0a43a358e79177dcfedd46c1746329826403b9d854de6178"
+    /// The one command that installs the right library, for error messages.
+    public static let installHint = "install the pinned library with `make deps` in the twocvm source tree "
+        + "(the PyPI wheel wasmtime==\(version) into .venv; `make install` copies it beside the binary), "
+        + "or name its wasmtime/linux-x86_64/_libwasmtime.so with --engine-library or TWOCVM_WASMTIME_LIBRARY"
+    /// The environment variable naming the library.
+    public static let environmentVariable = "TWOCVM_WASMTIME_LIBRARY"
+    /// The library's largest accepted size (the pinned one is about 30 MB).
+    static let maxBytes = 256 << 20
+
+    /// The file it was loaded from.
+    public let path: String
+    /// Its SHA-256, lowercase hex (always ``pinnedDigest``).
+    public let digest: String
+    /// Device, inode, size and modification time of the file that was verified: a child
+    /// process that opens the library by path checks them instead of hashing it again.
+    public let identity: FileIdentity
+    /// The resolved C API.
+    let api: twocvm_wasmtime_api
+
+    private init(path: String, identity: FileIdentity, api: twocvm_wasmtime_api) {
+        self.path = path
+        self.digest = Self.pinnedDigest
+        self.identity = identity
+        self.api = api
+    }
+
+    // MARK: Finding it
+
+    /// Where the library is looked for, in order: an explicit path (`--engine-library`), the
+    /// environment variable, `<prefix>/lib/twocvm/libwasmtime.so` beside an installed
+    /// `<prefix>/bin/twocvm`, then a development checkout's `.venv` (in the executable's folder
+    /// or any folder above it). The first candidate that exists is the one used: a wrong file
+    /// named explicitly is refused, never passed over.
+    public static func candidates(explicit: String?, environment: [String: String], executable: String) -> [String] {
+        if let explicit { return [explicit] }
+        if let named = environment[environmentVariable], !named.isEmpty { return [named] }
+        var directory = parent(of: executable)
+        var found = ["\(parent(of: directory))/lib/twocvm/libwasmtime.so"]
+        for _ in 0..<6 where directory != "/" && !directory.isEmpty {
+            found += venvLibraries(in: "\(directory)/.venv")
+            directory = parent(of: directory)
+        }
+        return found
+    }
+
+    /// Locates, verifies and opens the library (see ``candidates(explicit:environment:executable:)``).
+    public static func locate(explicit: String?, environment: [String: String], executable: String) throws(EngineLibraryError) -> WasmtimeLibrary {
+        let searched = candidates(explicit: explicit, environment: environment, executable: executable)
+        guard let path = searched.first(where: { access($0, F_OK) == 0 }) else { throw .notFound(searched: searched) }
+        return try load(path)
+    }
+
+    // MARK: Loading it
+
+    private static let cache = LibraryCache()
+
+    /// Reads the library at `path`, checks its SHA-256 against ``pinnedDigest`` and opens it.
+    /// A library already loaded from the same unchanged file is returned again.
+    public static func load(_ path: String) throws(EngineLibraryError) -> WasmtimeLibrary {
+        let identity = try FileIdentity(of: path)
+        if let loaded = cache.library(at: path, identity: identity) { return loaded }
+        let actual = try sha256(of: path)
+        guard actual == pinnedDigest else { throw .wrongDigest(path: path, expected: pinnedDigest, actual: actual) }
+        return try open(path, identity: identity)
+    }
+
+    /// Opens the library at `path` without hashing it again, provided the file is still the one
+    /// another process verified (same device, inode, size and modification time). The
+    /// component child uses this: its broker has verified the file a moment before.
+    public static func loadVerified(_ path: String, identity expected: FileIdentity) throws(EngineLibraryError) -> WasmtimeLibrary {
+        let identity = try FileIdentity(of: path)
+        guard identity == expected else { throw .changed(path: path) }
+        if let loaded = cache.library(at: path, identity: identity) { return loaded }
+        return try open(path, identity: identity)
+    }
+
+    private static func open(_ path: String, identity: FileIdentity) throws(EngineLibraryError) -> WasmtimeLibrary {
+        var api = twocvm_wasmtime_api()
+        var missing: UnsafePointer<CChar>?
+        guard twocvm_wasmtime_open(path, &api, &missing) != nil else {
+            if let missing { throw .missingSymbol(path: path, symbol: String(cString: missing)) }
+            throw .unloadable(path: path, reason: dlerror().map { String(cString: $0) } ?? "dlopen failed")
+        }
+        let library = WasmtimeLibrary(path: path, identity: identity, api: api)
+        cache.insert(library)
+        return library
+    }
+
+    private static func sha256(of path: String) throws(EngineLibraryError) -> String {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            total += count
+            guard total <= maxBytes else { throw .unreadable(path: path, reason: "larger than \(maxBytes) bytes") }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+        return hasher.finalize().map { byte in String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16) }.joined()
+    }
+
+    private static func venvLibraries(in venv: String) -> [String] {
+        guard let directory = opendir("\(venv)/lib") else { return [] }
+        defer { closedir(directory) }
+        var found: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix("python3") {
+                found.append("\(venv)/lib/\(name)/site-packages/wasmtime/linux-x86_64/_libwasmtime.so")
+            }
+        }
+        return found.sorted()
+    }
+
+    private static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
+
+/// What identifies a file that was verified: if any of it changes, the file may have.
+public struct FileIdentity: Sendable, Equatable, Hashable {
+    public let device: UInt64
+    public let inode: UInt64
+    public let size: Int64
+    public let modifiedNanoseconds: Int64
+
+    public init(device: UInt64, inode: UInt64, size: Int64, modifiedNanoseconds: Int64) {
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.modifiedNanoseconds = modifiedNanoseconds
+    }
+
+    init(of path: String) throws(EngineLibraryError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw errno == ENOENT ? .notFound(searched: [path]) : .unreadable(path: path, reason: reason)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
+        self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                  modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+}
+
+/// Why the wasmtime library cannot be used. Each case names the file; the CLI exits 3 (the
+/// environment lacks what the manifest asks for).
+public enum EngineLibraryError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notFound(searched: [String])
+    case unreadable(path: String, reason: String)
+    case wrongDigest(path: String, expected: String, actual: String)
+    /// The file changed between the broker's check and the child's load.
+    case changed(path: String)
+    case unloadable(path: String, reason: String)
+    case missingSymbol(path: String, symbol: String)
+
+    public var description: String {
+        let hint = WasmtimeLibrary.installHint
+        switch self {
+        case let .notFound(searched):
+            return "the wasmtime engine library (wasmtime \(WasmtimeLibrary.version)) is not installed; looked for "
+                + searched.joined(separator: ", ") + "; \(hint)"
+        case let .unreadable(path, reason): return "\(path): cannot read the wasmtime library: \(reason); \(hint)"
+        case let .wrongDigest(path, expected, actual):
+            return "\(path): not the pinned wasmtime \(WasmtimeLibrary.version) library: its SHA-256 is \(actual), "
+                + "twocvm requires \(expected) (its C declarations are only valid for that build); \(hint)"
+        case let .changed(path): return "\(path): the wasmtime library changed after it was verified; refusing to load it"
+        case let .unloadable(path, reason): return "\(path): cannot load the wasmtime library: \(reason); \(hint)"
+        case let .missingSymbol(path, symbol): return "\(path): the wasmtime library lacks \(symbol); \(hint)"
+        }
+    }
+}
+
+/// Libraries already opened in this process, by path (dlopen keeps them mapped for good).
+private final class LibraryCache: @unchecked Sendable {
+    private var libraries: [String: WasmtimeLibrary] = [:]
+    private var lock = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&lock, nil) }
+
+    func library(at path: String, identity: FileIdentity) -> WasmtimeLibrary? {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        guard let library = libraries[path], library.identity == identity else { return nil }
+        return library
+    }
+
+    func insert(_ library: WasmtimeLibrary) {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        libraries[library.path] = library
+    }
+}

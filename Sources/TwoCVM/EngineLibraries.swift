@@ -1,0 +1,50 @@
+import Glibc
+import Manifest
+import Sandbox
+
+/// The engines a command may need, resolved when first needed: WasmKit is built in; wasmtime
+/// comes from its pinned C library, looked up in order: `--engine-library`, the
+/// `TWOCVM_WASMTIME_LIBRARY` environment variable, `<prefix>/lib/twocvm/libwasmtime.so` beside
+/// the installed binary, then a development checkout's `.venv` (see
+/// ``WasmtimeLibrary/candidates(explicit:environment:executable:)``). The library is verified
+/// (SHA-256) and opened once per process.
+public struct EngineLibraries: Sendable {
+    /// `--engine-library`, when given.
+    public let explicitLibrary: String?
+
+    public init(explicitLibrary: String? = nil) {
+        self.explicitLibrary = explicitLibrary
+    }
+
+    /// SHA-256 of the wasmtime library this twocvm pins, as plans and receipts record it.
+    public static let pinnedWasmtimeDigest: [UInt8] = Hex.decode(WasmtimeLibrary.pinnedDigest)!
+
+    /// The runtime for `engine`, loading the wasmtime library on first use.
+    public func runtime(for engine: ComponentEngine) throws(EngineLibraryError) -> SandboxRuntime {
+        switch engine {
+        case .wasmkit: return .wasmkit
+        case .wasmtime:
+            let named = getenv(WasmtimeLibrary.environmentVariable).map { String(cString: $0) }
+            return .wasmtime(try WasmtimeLibrary.locate(explicit: explicitLibrary,
+                                                        environment: named.map { [WasmtimeLibrary.environmentVariable: $0] } ?? [:],
+                                                        executable: Self.executablePath))
+        }
+    }
+
+    /// The running binary (`/proc/self/exe`), where the installed library is looked for.
+    static var executablePath: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"
+    }
+}
+
+extension SandboxRuntime {
+    /// The SHA-256 of the engine's library for plans and receipts; nil for the built-in WasmKit.
+    public var libraryDigest: [UInt8]? {
+        switch self {
+        case .wasmkit: return nil
+        case .wasmtime: return EngineLibraries.pinnedWasmtimeDigest
+        }
+    }
+}
