@@ -1,4 +1,5 @@
 import CSeccomp
+import Sandbox
 
 /// The second fence around a component's child process: after it has read its request, it
 /// locks itself into a seccomp-BPF allowlist (CSeccomp): no file can be opened, no socket
@@ -30,6 +31,24 @@ public enum ChildLockdown {
 
     /// Makes the probe's call; returns its result only if the process survived it.
     public static func probe(_ probe: Probe) -> Int { twocvm_seccomp_probe(probe.code) }
+
+    /// A tiny module compiled by wasmtime before the lockdown and run after it (tests only):
+    /// proves that the compiling engine needs nothing the lockdown forbids once it has compiled.
+    public struct ProbeRun {
+        let loaded: Sandbox.LoadedRun
+
+        public init(wasmtimeLibrary path: String) throws {
+            let text = #"(module (memory (export "memory") 1) (func (export "_start") (i32.store (i32.const 0) (i32.const 1))))"#
+            let module = try WasmModule(source: Array(text.utf8), name: "probe.wat")
+            loaded = try Sandbox.load(SandboxRequest(
+                module: module, arguments: ["probe"], inputs: [:], outputs: [:], capabilities: [],
+                limits: SandboxLimits(fuel: 1_000, memoryBytes: 1 << 16, wallClockSeconds: 5),
+                runtime: .wasmtime(try WasmtimeLibrary.load(path))))
+        }
+
+        /// Runs the module; returns its outcome.
+        public func run() -> String { "\(loaded.run().outcome)" }
+    }
 }
 
 /// The kernel did not accept the filter (seccomp missing or forbidden); the child refuses to run.

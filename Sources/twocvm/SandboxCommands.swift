@@ -16,12 +16,17 @@ struct ComponentRunnerCommand: ParsableCommand {
     @Option(name: .customLong("lockdown-probe"), help: .hidden)
     var probe: String?
 
+    /// With a probe: compile a module with this wasmtime library before the lockdown, as a real
+    /// wasmtime component does, and run it after the probe.
+    @Option(name: .customLong("probe-engine-library"), help: .hidden)
+    var probeEngineLibrary: String?
+
     func run() throws {
-        try Self.serve(probe: probe)
+        try Self.serve(probe: probe, probeEngineLibrary: probeEngineLibrary)
     }
 
     /// Reads the request, locks down, runs the component (or the probe) and writes the response.
-    static func serve(probe: String?) throws {
+    static func serve(probe: String?, probeEngineLibrary: String? = nil) throws {
         let request: [UInt8]
         do {
             request = try FileIO.read("-", limit: ComponentProcessProtocol.maxRequestBytes)
@@ -31,8 +36,10 @@ struct ComponentRunnerCommand: ParsableCommand {
         // The engine library is opened and the module compiled before the lockdown: both need
         // calls the lockdown forbids (opening a file, mapping executable code).
         let loaded: ComponentProcessProtocol.LoadedComponent?
+        var probeRun: ChildLockdown.ProbeRun?
         do {
             loaded = probe == nil ? try ComponentProcessProtocol.load(request) : nil
+            probeRun = try probeEngineLibrary.map { try ChildLockdown.ProbeRun(wasmtimeLibrary: $0) }
         } catch {
             throw CommandFailure(.badInput, "component request: \(error)")
         }
@@ -47,6 +54,7 @@ struct ComponentRunnerCommand: ParsableCommand {
                 throw CommandFailure(.badInput, "unknown probe \(probe ?? "")")
             }
             Console.out("\(probe) returned \(ChildLockdown.probe(call))")
+            if let probeRun { Console.out("wasmtime run after the lockdown: \(probeRun.run())") }
             return
         }
         let response = loaded.respond()

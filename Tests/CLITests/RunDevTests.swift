@@ -44,7 +44,7 @@ final class RunDevTests: XCTestCase {
         let run = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/inputs", "--out", "\(work)/out", "--dev"])
         XCTAssertEqual(run.status, 0, run.stderr)
         for component in ["wafer-parser", "yield-model"] {
-            XCTAssertTrue(run.stdout.contains("\(component): ok, fuel "), run.stdout)
+            XCTAssertTrue(run.stdout.contains("\(component) [wasmtime]: ok, fuel "), run.stdout)
         }
         XCTAssertTrue(run.stdout.contains("peak memory"), run.stdout)
 
@@ -57,6 +57,24 @@ final class RunDevTests: XCTestCase {
         XCTAssertEqual(sandboxed, try String(contentsOfFile: "\(work)/native-report", encoding: .utf8))
         XCTAssertTrue(sandboxed.contains("\nL2406B,"), sandboxed)
         XCTAssertTrue(sandboxed.contains("\nALL,"), sandboxed)
+
+        // The same agreement on the interpreter (ENGINE=wasmkit: another manifest, so new
+        // approvals and plan) releases the very same report.
+        let interpreted = "\(work)/wasmkit"
+        XCTAssertEqual(try shell(root.appendingPathComponent("make-manifest.sh").path,
+                                 ["\(work)/keys/fab", "\(work)/keys/designer", "\(interpreted).toml"], environment: ["ENGINE": "wasmkit"]), 0)
+        try FileManager.default.createDirectory(atPath: "\(interpreted)-approvals", withIntermediateDirectories: true)
+        for id in ["fab", "designer"] {
+            XCTAssertEqual(try CLI.run(["manifest", "sign", "\(interpreted).toml", "--key", "\(work)/keys/\(id)", "--participant", id,
+                                        "-o", "\(interpreted)-approvals/\(id).cose"]).status, 0)
+        }
+        let composeInterpreted = try CLI.run(["compose", "\(interpreted).toml", "--components", root.appendingPathComponent("components").path,
+                                              "--approvals", "\(interpreted)-approvals", "-o", "\(interpreted).plan"])
+        XCTAssertEqual(composeInterpreted.status, 0, composeInterpreted.stderr)
+        let runInterpreted = try CLI.run(["run", "\(interpreted).plan", "--inputs", "\(work)/inputs", "--out", "\(interpreted)-out", "--dev"])
+        XCTAssertEqual(runInterpreted.status, 0, runInterpreted.stderr)
+        XCTAssertTrue(runInterpreted.stdout.contains("yield-model [wasmkit]: ok, fuel "), runInterpreted.stdout)
+        XCTAssertEqual(try String(contentsOfFile: "\(interpreted)-out/yield-report", encoding: .utf8), sandboxed)
 
         try sealedRun(work: work, expected: sandboxed)
     }
@@ -105,6 +123,10 @@ final class RunDevTests: XCTestCase {
         let audit = try CLI.run(["receipt", "verify", "\(work)/results/receipt.cose", "--evidence", evidence, "--trust-root", root,
                                  "--manifest", manifest, "--reference", reference, "--json"] + listed)
         XCTAssertEqual(audit.status, 0, audit.stderr)
+        let components = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["components"] as? [[String: Any]])
+        XCTAssertEqual(components.compactMap { $0["engine"] as? String }, ["wasmtime", "wasmtime"], "the receipt records the engine")
+        XCTAssertEqual(Set(components.compactMap { $0["engineLibrary"] as? String }),
+                       ["sha256:3127ca42fe7cdd3f0a43a358e79177dcfedd46c1746329826403b9d854de6178"])
         let files = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["files"] as? [[String: Any]])
         XCTAssertEqual(files.compactMap { $0["listedAs"] as? String },
                        ["plan", "input wafer-maps", "input product-spec", "output yield-report for fab", "output yield-report for designer"])
@@ -120,7 +142,7 @@ final class RunDevTests: XCTestCase {
         let refused = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/sealed", "--out", "\(work)/refused", "--state", state])
         XCTAssertEqual(refused.status, 1, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("refusing sealed input 'product-spec' before any component ran"), refused.stderr)
-        XCTAssertFalse(refused.stderr.contains("wafer-parser: ok"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("wafer-parser [wasmtime]: ok"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/refused"))
 
         // Without the simulated root the evidence, and so the receipt, is not trusted.
@@ -140,10 +162,11 @@ final class RunDevTests: XCTestCase {
         }
     }
 
-    private func shell(_ executable: String, _ arguments: [String]) throws -> Int32 {
+    private func shell(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         try process.run()
         process.waitUntilExit()
         return process.terminationStatus

@@ -2,11 +2,14 @@ import Foundation
 import XCTest
 
 /// `compose` and `run` refusals as a user meets them: exit codes, messages naming the culprit,
-/// and an untouched --out after a failed run.
+/// and an untouched --out after a failed run; each on both engines (the manifest's `engine`).
 final class SandboxCLITests: XCTestCase {
+    static let engines = ["wasmkit", "wasmtime"]
+
     /// A one-participant project over one `.wat` component reading data `notes` and writing
     /// output `report`; returns the plan path after compose (or the compose result on failure).
-    private func project(_ wat: String, limits: String = "limits = { fuel = 10_000_000, memory_mib = 1, timeout_s = 30 }")
+    private func project(_ wat: String, limits: String = "limits = { fuel = 10_000_000, memory_mib = 1, timeout_s = 30 }",
+                         engine: String = "wasmkit", environment: [String: String]? = nil)
         throws -> (work: String, compose: CLIResult) {
         let work = try TestPaths.temporaryDirectory(self).path
         XCTAssertEqual(try CLI.run(["keygen", "--out", "\(work)/keys"]).status, 0)
@@ -34,6 +37,7 @@ final class SandboxCLITests: XCTestCase {
             id = "worker"
             owner = "lab"
             digest = "sha256:\(digest)"
+            engine = "\(engine)"
             \(limits)
 
             [[data]]
@@ -56,30 +60,93 @@ final class SandboxCLITests: XCTestCase {
                                 "-o", "\(work)/approvals/lab.cose"])
         XCTAssertEqual(sign.status, 0, sign.stderr)
         let compose = try CLI.run(["compose", "\(work)/manifest.toml", "--components", "\(work)/components",
-                                   "--approvals", "\(work)/approvals", "-o", "\(work)/plan.cbor"])
+                                   "--approvals", "\(work)/approvals", "-o", "\(work)/plan.cbor"], environment: environment)
         return (work, compose)
     }
 
-    private func run(_ work: String, dev: Bool = true) throws -> CLIResult {
-        try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/inputs", "--out", "\(work)/out"] + (dev ? ["--dev"] : []))
+    private func run(_ work: String, dev: Bool = true, environment: [String: String]? = nil) throws -> CLIResult {
+        try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/inputs", "--out", "\(work)/out"] + (dev ? ["--dev"] : []),
+                    environment: environment)
     }
 
-    private let writesUndeclared = """
+    /// A module that first writes its declared output `report` in full, then does `then`: so
+    /// a run that still releases nothing proves the failure withheld a finished output.
+    private func writesReportThen(_ then: String) -> String {
+        """
         (module
           (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
-          (memory (export "memory") 1) (data (i32.const 16) "stolen-notes")
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1) (data (i32.const 16) "stolen-notes") (data (i32.const 32) "report") (data (i32.const 48) "done")
           (func (export "_start")
-            (drop (call $open (i32.const 4) (i32.const 0) (i32.const 16) (i32.const 12) (i32.const 9) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 8)))))
+            (if (call $open (i32.const 4) (i32.const 0) (i32.const 32) (i32.const 6) (i32.const 9) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 8))
+              (then unreachable))
+            (i32.store (i32.const 0) (i32.const 48)) (i32.store (i32.const 4) (i32.const 4))
+            (if (call $write (i32.load (i32.const 8)) (i32.const 0) (i32.const 1) (i32.const 12)) (then unreachable))
+            \(then)))
         """
+    }
+
+    private var writesUndeclared: String {
+        writesReportThen("(drop (call $open (i32.const 4) (i32.const 0) (i32.const 16) (i32.const 12) (i32.const 9) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 8)))")
+    }
 
     func testUndeclaredOutputFailsTheRunNamingItAndWritesNothing() throws {
-        let (work, compose) = try project(writesUndeclared)
+        for engine in Self.engines {
+            let (work, compose) = try project(writesUndeclared, engine: engine)
+            XCTAssertEqual(compose.status, 0, compose.stderr)
+            let result = try run(work)
+            XCTAssertEqual(result.status, 1, engine)
+            XCTAssertTrue(result.stderr.contains("/out/stolen-notes, which is not a declared output"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("nothing written"), result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out"), "\(engine): the finished report is withheld")
+        }
+    }
+
+    func testAFinishedReportIsReleasedOnBothEngines() throws {
+        for engine in Self.engines {
+            let (work, compose) = try project(writesReportThen("(nop)"), engine: engine)
+            XCTAssertEqual(compose.status, 0, compose.stderr)
+            XCTAssertTrue(compose.stdout.contains("ok (\(engine))"), compose.stdout)
+            let result = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/inputs", "--out", "\(work)/out", "--dev", "--json"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(try String(contentsOfFile: "\(work)/out/report", encoding: .utf8), "done")
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let component = try XCTUnwrap((json["components"] as? [[String: Any]])?.first)
+            XCTAssertEqual(component["engine"] as? String, engine)
+            XCTAssertEqual(component["engineLibrary"] as? String,
+                           engine == "wasmtime" ? "sha256:3127ca42fe7cdd3f0a43a358e79177dcfedd46c1746329826403b9d854de6178" : nil)
+        }
+    }
+
+    func testMissingOrWrongWasmtimeLibraryIsAnEnvironmentErrorNamingTheFix() throws {
+        let (work, compose) = try project(writesReportThen("(nop)"), engine: "wasmtime")
         XCTAssertEqual(compose.status, 0, compose.stderr)
-        let result = try run(work)
-        XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("/out/stolen-notes, which is not a declared output"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("nothing written"), result.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out/report"))
+        let missing = try CLI.run(["compose", "\(work)/manifest.toml", "--components", "\(work)/components", "--approvals",
+                                   "\(work)/approvals", "-o", "\(work)/plan2.cbor", "--engine-library", "\(work)/nowhere.so"])
+        XCTAssertEqual(missing.status, 3, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("component worker"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("\(work)/nowhere.so") && missing.stderr.contains("make deps"), missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/plan2.cbor"))
+
+        // Another file in its place: refused by digest, naming both digests, before any component runs.
+        let impostor = "\(work)/libwasmtime.so"
+        try Data("not the pinned build".utf8).write(to: URL(fileURLWithPath: impostor))
+        let wrong = try run(work, environment: ["TWOCVM_WASMTIME_LIBRARY": impostor])
+        XCTAssertEqual(wrong.status, 3, wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains(impostor), wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains(Array("not the pinned build".utf8).sha256Hex), wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("3127ca42fe7cdd3f0a43a358e79177dcfedd46c1746329826403b9d854de6178"), wrong.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out"))
+    }
+
+    func testModuleWasmtimeRejectsIsRefusedAtComposeNamingTheComponent() throws {
+        // Valid text, invalid module: the function returns an i64 where it declares an i32.
+        let invalid = #"(module (memory (export "memory") 1) (func (export "_start")) (func (result i32) (i64.const 1)))"#
+        let (work, compose) = try project(invalid, engine: "wasmtime")
+        XCTAssertEqual(compose.status, 1, compose.stderr)
+        XCTAssertTrue(compose.stderr.contains("component worker"), compose.stderr)
+        XCTAssertTrue(compose.stderr.contains("invalid module"), compose.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/plan.cbor"))
     }
 
     func testSealedRunOutsideAnyVMIsAnEnvironmentError() throws {
@@ -93,23 +160,27 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out"))
     }
 
-    func testWallClockLimitKillsTheChild() throws {
-        let loop = #"(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))"#
-        let (work, compose) = try project(loop, limits: "limits = { fuel = 1_000_000_000_000_000, memory_mib = 1, timeout_s = 1 }")
-        XCTAssertEqual(compose.status, 0, compose.stderr)
-        let start = Date()
-        let result = try run(work)
-        XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("component worker: killed after its wall-clock limit of 1 s"), result.stderr)
-        XCTAssertLessThan(Date().timeIntervalSince(start), 15)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out/report"))
+    func testWallClockLimitStopsTheComponent() throws {
+        for engine in Self.engines {
+            let limits = "limits = { fuel = 1_000_000_000_000_000, memory_mib = 1, timeout_s = 1 }"
+            let (work, compose) = try project(writesReportThen("(loop $l (br $l))"), limits: limits, engine: engine)
+            XCTAssertEqual(compose.status, 0, compose.stderr)
+            let start = Date()
+            let result = try run(work)
+            XCTAssertEqual(result.status, 1, engine)
+            XCTAssertTrue(result.stderr.contains("component worker: killed after its wall-clock limit of 1 s"), result.stderr)
+            XCTAssertLessThan(Date().timeIntervalSince(start), 15)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out"), "\(engine): the finished report is withheld")
+        }
     }
 
     func testComposeRefusesSocketImportWithExitOne() throws {
         let hostile = #"(module (import "wasi_snapshot_preview1" "sock_recv" (func (param i32 i32 i32 i32 i32 i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))"#
-        let (work, compose) = try project(hostile)
-        XCTAssertEqual(compose.status, 1)
-        XCTAssertTrue(compose.stderr.contains("wasi_snapshot_preview1.sock_recv"), compose.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/plan.cbor"))
+        for engine in Self.engines {
+            let (work, compose) = try project(hostile, engine: engine)
+            XCTAssertEqual(compose.status, 1)
+            XCTAssertTrue(compose.stderr.contains("wasi_snapshot_preview1.sock_recv"), compose.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/plan.cbor"))
+        }
     }
 }

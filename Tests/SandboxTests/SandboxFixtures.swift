@@ -29,10 +29,52 @@ enum Fixtures {
         return try WasmModule(source: Array(try Data(contentsOf: url)), name: url.lastPathComponent)
     }
 
+    /// Runs the module on both engines, WasmKit and wasmtime, asserts that they behave the same
+    /// (the same refusal, outcome kind, outputs, streams and memory; fuel is counted in each
+    /// engine's own unit) and returns WasmKit's result for the test's own assertions.
     static func run(_ module: WasmModule, inputs: [String: [UInt8]] = [:], outputs: [String: Int] = ["result": 4096],
-                    capabilities: SandboxCapabilities = [], limits: SandboxLimits = limits) throws -> SandboxResult {
-        try Sandbox.run(SandboxRequest(module: module, arguments: ["test"], inputs: inputs, outputs: outputs,
-                                       capabilities: capabilities, limits: limits))
+                    capabilities: SandboxCapabilities = [], limits: SandboxLimits = limits,
+                    file: StaticString = #filePath, line: UInt = #line) throws -> SandboxResult {
+        let request = SandboxRequest(module: module, arguments: ["test"], inputs: inputs, outputs: outputs,
+                                     capabilities: capabilities, limits: limits)
+        var compiled = request
+        compiled.runtime = .wasmtime(try wasmtime())
+        let interpreted = Result { () throws(SandboxError) in try Sandbox.run(request) }
+        let native = Result { () throws(SandboxError) in try Sandbox.run(compiled) }
+        switch (interpreted, native) {
+        case let (.success(a), .success(b)):
+            XCTAssertEqual(kind(of: a.outcome), kind(of: b.outcome), "outcome on wasmkit vs wasmtime", file: file, line: line)
+            XCTAssertEqual(a.outputs, b.outputs, "outputs on wasmkit vs wasmtime", file: file, line: line)
+            XCTAssertEqual(a.stdout, b.stdout, "stdout on wasmkit vs wasmtime", file: file, line: line)
+            XCTAssertEqual(a.stderr, b.stderr, "stderr on wasmkit vs wasmtime", file: file, line: line)
+            XCTAssertEqual(a.peakMemoryBytes, b.peakMemoryBytes, "memory on wasmkit vs wasmtime", file: file, line: line)
+        case let (.failure(a), .failure(b)):
+            XCTAssertEqual(String(describing: a).prefix(while: { $0 != ":" }), String(describing: b).prefix(while: { $0 != ":" }),
+                           "refusal on wasmkit vs wasmtime: \(a) / \(b)", file: file, line: line)
+            XCTAssertEqual(caseName(a), caseName(b), "refusal on wasmkit vs wasmtime: \(a) / \(b)", file: file, line: line)
+        default:
+            XCTFail("wasmkit: \(interpreted); wasmtime: \(native)", file: file, line: line)
+        }
+        return try interpreted.get()
+    }
+
+    /// The outcome without engine-specific details (a trap's message).
+    static func kind(of outcome: SandboxOutcome) -> String {
+        switch outcome {
+        case .trap: return "trap"
+        case let .memoryLimit(limit, _): return "memory-limit \(limit)"
+        default: return String(describing: outcome)
+        }
+    }
+
+    private static func caseName(_ error: SandboxError) -> String {
+        String(String(reflecting: error).split(separator: "(").first ?? "")
+    }
+
+    /// The pinned wasmtime library (installed by `make deps`). Missing: a test failure naming
+    /// the install command under CI (`CI=true` or `TWOCVM_NO_SKIP=1`), else a skip.
+    static func wasmtime() throws -> WasmtimeLibrary {
+        try WasmtimeTestLibrary.load()
     }
 
     /// The WASI imports the hand-written modules use.
