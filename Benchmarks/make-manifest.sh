@@ -28,6 +28,7 @@ $(cat "$keys/encryption.pub.pem")
 id = "$id"
 owner = "bench"
 digest = "sha256:$(sha256sum "$wasm" | cut -d' ' -f1)"
+engine = "${ENGINE:-wasmkit}"
 wasi = ["clock"]
 limits = { fuel = 1_000_000_000_000, memory_mib = 512, timeout_s = 600 }
 

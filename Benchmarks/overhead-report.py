@@ -4,6 +4,7 @@ section of Docs/performance.md. Exits 1 when any run's checksum differs from the
     python Benchmarks/overhead-report.py RESULTS.tsv --wasmtime VERSION
 """
 import argparse
+import math
 import csv
 import statistics
 import sys
@@ -33,7 +34,7 @@ def main() -> int:
     rows = list(csv.DictReader(open(args.results), delimiter="\t"))
     workloads = list(dict.fromkeys(r["workload"] for r in rows))
     engines = args.engines.split()
-    runners = ["native", "twocvm", "wasmtime"] + [f"twocvm@{e}" for e in engines]
+    runners = ["native", "twocvm", "twocvm-wasmtime", "wasmtime"] + [f"twocvm@{e}" for e in engines]
     runs = {}
     for r in rows:
         runs.setdefault((r["workload"], r["runner"]), []).append(r)
@@ -137,7 +138,63 @@ def main() -> int:
               f"| {mib(med(w, 'native', 'rss_kib') * 1024)} | {mib(med(w, 'twocvm', 'rss_kib') * 1024)} "
               f"| {mib(med(w, 'wasmtime', 'rss_kib') * 1024)} | {med(w, 'wasmtime', 'compile_s'):.3f} s |")
     print()
+    compiling_section(workloads, med, cell, ratio, runs)
     return 0
+
+
+def compiling_section(workloads, med, cell, ratio, runs):
+    """The compiling engine: `twocvm run` with `engine = "wasmtime"` against native, standalone
+    wasmtime and the WasmKit engine, with the goals of issue #13."""
+    if not any((w, "twocvm-wasmtime") in runs for w in workloads):
+        return
+    classes = [w for w in workloads if w != "empty"]
+    def geo(values):
+        values = [v for v in values if v > 0]
+        return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+    print("## The compiling engine (wasmtime)")
+    print()
+    print("The same workloads and rounds, run by `twocvm run` with `engine = \"wasmtime\"` in the manifest")
+    print("(*twocvm/wasmtime*): the pinned wasmtime 50.0.1 library (Cranelift), loaded and SHA-256-checked by")
+    print("the broker, the module compiled in the component's child before its seccomp lockdown, with fuel")
+    print("metering and epoch interruption on (which standalone *wasmtime* runs without). *twocvm/WasmKit*")
+    print("is the interpreter, as above.")
+    print()
+    print("| workload class | native kernel | twocvm/wasmtime kernel | wasmtime kernel | twocvm/WasmKit kernel "
+          "| **twocvm/wasmtime ÷ native** | twocvm/wasmtime ÷ wasmtime | twocvm/WasmKit ÷ twocvm/wasmtime |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for w in workloads:
+        nk, ck, wk, ik = (med(w, x, "kernel_s") for x in ("native", "twocvm-wasmtime", "wasmtime", "twocvm"))
+        print(f"| {w} | {cell(w, 'native', 'kernel_s')} | {cell(w, 'twocvm-wasmtime', 'kernel_s')} | {cell(w, 'wasmtime', 'kernel_s')} "
+              f"| {cell(w, 'twocvm', 'kernel_s')} | **{ratio(ck, nk)}** | {ratio(ck, wk)} | {ratio(ik, ck)} |")
+    kernel_geo = geo([med(w, "twocvm-wasmtime", "kernel_s") / med(w, "native", "kernel_s") for w in classes])
+    print()
+    print(f"Geometric mean of the kernel ratio to native over {', '.join(classes)}: **{kernel_geo:.2f}×** (goal ≤ 1.3×);")
+    print("to standalone wasmtime per class: "
+          + ", ".join(f"{w} {med(w, 'twocvm-wasmtime', 'kernel_s') / med(w, 'wasmtime', 'kernel_s'):.2f}×" for w in classes)
+          + " (goal within 10%).")
+    print()
+    print("Whole command and memory (medians; peak RSS is `/usr/bin/time`'s maximum resident set of the")
+    print("largest process, broker or child; *compile* is Cranelift's time for the module in standalone")
+    print("wasmtime, the same compiler and library):")
+    print()
+    print("| workload | native | twocvm/wasmtime | twocvm/WasmKit | **twocvm/wasmtime ÷ native** | component (child) "
+          "| peak RSS native | peak RSS twocvm/wasmtime | RSS over native | compile |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    mib = lambda b: f"{b / 1048576:.0f} MiB"
+    for w in workloads:
+        nw, cw = med(w, "native", "wall_s"), med(w, "twocvm-wasmtime", "wall_s")
+        nr, cr = med(w, "native", "rss_kib") * 1024, med(w, "twocvm-wasmtime", "rss_kib") * 1024
+        print(f"| {w} | {cell(w, 'native', 'wall_s')} | {cell(w, 'twocvm-wasmtime', 'wall_s')} | {med(w, 'twocvm', 'wall_s'):.3f} s "
+              f"| **{ratio(cw, nw)}** | {med(w, 'twocvm-wasmtime', 'component_s'):.3f} s | {mib(nr)} | {mib(cr)} "
+              f"| +{(cr - nr) / 1048576:.0f} MiB | {med(w, 'wasmtime', 'compile_s'):.3f} s |")
+    print()
+    print(f"Goals of issue #13: the empty component's whole `twocvm run` {med('empty', 'twocvm-wasmtime', 'wall_s') * 1000:.0f} ms "
+          "(goal ≤ 25 ms); whole command ÷ native "
+          + ", ".join(f"{w} {med(w, 'twocvm-wasmtime', 'wall_s') / med(w, 'native', 'wall_s'):.2f}×" for w in ("stream", "compute", "mixed") if w in workloads)
+          + " (goal ≤ 1.5×); peak RSS over native "
+          + ", ".join(f"{w} +{(med(w, 'twocvm-wasmtime', 'rss_kib') - med(w, 'native', 'rss_kib')) / 1024:.0f} MiB" for w in classes)
+          + " (goal ≤ 40 MiB).")
+    print()
 
 
 def engine_section(args, engines, workloads, med, cell, ratio, runs_of):

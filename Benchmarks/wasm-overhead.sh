@@ -6,6 +6,8 @@
 #   native      the gcc build, directly;
 #   twocvm      `twocvm run PLAN --inputs DIR --out DIR --dev --json`: a one-component manifest,
 #               the component in its own sandboxed child process (WasmKit), as in production;
+#   twocvm-wasmtime  the same with `engine = "wasmtime"` in the manifest (its own plan): the
+#               compiling engine from the pinned library, fuel and epoch interruption on;
 #   twocvm@NAME the same binary and plan with TWOCVM_ENGINE=NAME (Sources/Sandbox,
 #               SandboxEngineSettings.named): `baseline` is the engine configuration before
 #               issue #7, the others change one engine setting (BENCH_ENGINES);
@@ -33,7 +35,7 @@ python=${TWOCVM_PYTHON:-$root/.venv/bin/python}
 rounds=${BENCH_ROUNDS:-5}
 workloads=(${BENCH_WORKLOADS:-empty stream pointer-chase compute mixed})
 engines=(${BENCH_ENGINES-baseline token software-bounds})
-runners=(native twocvm wasmtime "${engines[@]/#/twocvm@}")
+runners=(native twocvm twocvm-wasmtime wasmtime "${engines[@]/#/twocvm@}")
 build=$root/.build-bench/workloads
 
 for tool in /usr/bin/time gcc "$python"; do
@@ -54,15 +56,18 @@ mkdir -p "$work/keys" "$work/components"
 # One keygen'd participant; the private half stays in $work (removed at exit).
 "$twocvm" keygen --out "$work/keys/bench" > /dev/null
 for w in "${workloads[@]}"; do
-    mkdir -p "$work/$w/inputs" "$work/$w/approvals"
+    mkdir -p "$work/$w/inputs" "$work/$w/approvals" "$work/$w/approvals-wasmtime"
     cp "$build/$w.wasm" "$work/components/$w.wasm"
     data=$([[ $w == mixed ]] && echo orders || true)
-    Benchmarks/make-manifest.sh "$work/keys/bench" "$build/$w.wasm" "$w" "$work/$w/manifest.toml" $data
-    "$twocvm" manifest lint "$work/$w/manifest.toml" > /dev/null
-    "$twocvm" manifest sign "$work/$w/manifest.toml" --key "$work/keys/bench" --participant bench \
-        -o "$work/$w/approvals/bench.cose" > /dev/null
-    "$twocvm" compose "$work/$w/manifest.toml" --components "$work/components" --approvals "$work/$w/approvals" \
-        -o "$work/$w/plan.cbor" > /dev/null
+    for engine in wasmkit wasmtime; do
+        suffix=$([[ $engine == wasmtime ]] && echo -wasmtime || true)
+        ENGINE=$engine Benchmarks/make-manifest.sh "$work/keys/bench" "$build/$w.wasm" "$w" "$work/$w/manifest$suffix.toml" $data
+        "$twocvm" manifest lint "$work/$w/manifest$suffix.toml" > /dev/null
+        "$twocvm" manifest sign "$work/$w/manifest$suffix.toml" --key "$work/keys/bench" --participant bench \
+            -o "$work/$w/approvals$suffix/bench.cose" > /dev/null
+        "$twocvm" compose "$work/$w/manifest$suffix.toml" --components "$work/components" --approvals "$work/$w/approvals$suffix" \
+            -o "$work/$w/plan$suffix.cbor" > /dev/null
+    done
 done
 if [[ " ${workloads[*]} " == *" mixed "* ]]; then
     echo "generating the 20 MB orders CSV (seed 2026)…" >&2
@@ -83,10 +88,11 @@ run_one() {  # WORKLOAD RUNNER ROUND
         native)
             /usr/bin/time -f %M -o "$work/rss" "$build/$w.native" "$out/result" "$work/$w/inputs/orders" > /dev/null ;;
         twocvm*)
-            local engine=
+            local engine= plan=$work/$w/plan.cbor
             [[ $runner == twocvm@* ]] && engine=${runner#twocvm@}
+            [[ $runner == twocvm-wasmtime ]] && plan=$work/$w/plan-wasmtime.cbor
             TWOCVM_ENGINE=$engine /usr/bin/time -f %M -o "$work/rss" \
-                "$twocvm" run "$work/$w/plan.cbor" --inputs "$work/$w/inputs" --out "$out" --dev --json \
+                "$twocvm" run "$plan" --inputs "$work/$w/inputs" --out "$out" --dev --json \
                 > "$work/run.json" 2> "$work/run.err" || { cat "$work/run.err" >&2; exit 1; }
             extra=$("$python" - "$work/run.json" <<'PY'
 import json, sys
