@@ -37,7 +37,7 @@ public enum GuestDeviceError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notPresent:
-            return "no SEV-SNP guest device: neither \(ConfigfsTSM.defaultRoot) nor \(SevGuestIoctl.defaultPath) exists (not inside an SNP guest? use --platform simulated for development)"
+            return "no SEV-SNP guest device: neither \(ConfigfsTSM.defaultRoot) nor \(SevGuestIoctl.defaultPath) exists (not inside an SNP guest? for development, launch a simulated VM with `twocvm sim launch --state DIR …` and add --platform simulated --state DIR)"
         case let .permissionDenied(path): return "\(path): permission denied (run as root or grant access)"
         case let .io(path, code): return "\(path): \(String(cString: strerror(code)))"
         case let .firmware(status, vmm):

@@ -17,6 +17,7 @@ public enum ComposeWorkflow {
         let (manifest, digest, source) = try loadManifest(path)
         let approvals = try checkApprovals(in: approvalsDirectory, manifest: manifest, digest: digest)
         var modules: [String: (file: String, bytes: [UInt8])] = [:]
+        var createsFiles: [String: Bool] = [:]
         for component in manifest.components {
             let runtime: SandboxRuntime
             do {
@@ -24,10 +25,18 @@ public enum ComposeWorkflow {
             } catch {
                 throw .engineUnavailable(component: component.id, error)
             }
-            modules[component.id] = try admit(component, from: directory, runtime: runtime)
+            let admitted = try admit(component, from: directory, runtime: runtime)
+            modules[component.id] = (admitted.file, admitted.bytes)
+            createsFiles[component.id] = admitted.createsFiles
         }
-        return try PlanAssembly.assemble(manifest: manifest, source: source, digest: digest,
-                                         approvals: approvals, modules: modules)
+        let plan = try PlanAssembly.assemble(manifest: manifest, source: source, digest: digest,
+                                             approvals: approvals, modules: modules)
+        // What the module's imports make knowable: without path_open a component can create no
+        // file, so a component with outputs to write would only fail at run time.
+        for step in plan.steps where !step.outputs.isEmpty && createsFiles[step.id] == false {
+            throw .cannotWriteOutputs(component: step.id, file: step.moduleFile, outputs: step.outputs.map(\.name))
+        }
+        return plan
     }
 
     /// Writes `plan` to `path` atomically.
@@ -55,7 +64,11 @@ public enum ComposeWorkflow {
             throw .unreadable(path: directory, reason: String(describing: error))
         }
         let verdict = Approval.verify(files, manifest: manifest, digest: digest)
-        guard verdict.complete else { throw .approvalsIncomplete(missing: verdict.missing, invalid: verdict.invalid) }
+        // The same rule as `manifest approvals`: every *.cose in the folder must be a valid
+        // approval of this manifest, not only one per participant.
+        guard verdict.complete, verdict.invalid.isEmpty else {
+            throw .approvalsIncomplete(missing: verdict.missing, invalid: verdict.invalid)
+        }
         return manifest.participants.map { participant in
             files.first { $0.name == verdict.approvedBy[participant.id] }!.bytes
         }
@@ -63,7 +76,7 @@ public enum ComposeWorkflow {
 
     /// Finds, reads, digests and checks one component's module.
     private static func admit(_ component: Component, from directory: String,
-                              runtime: SandboxRuntime) throws(ComposeError) -> (file: String, bytes: [UInt8]) {
+                              runtime: SandboxRuntime) throws(ComposeError) -> (file: String, bytes: [UInt8], createsFiles: Bool) {
         let candidates = ["wasm", "wat"].map { "\(directory)/\(component.id).\($0)" }
         let present = candidates.filter { FileManager.default.fileExists(atPath: $0) }
         guard !present.isEmpty else { throw .missingModule(component: component.id, candidates: candidates) }
@@ -83,12 +96,14 @@ public enum ComposeWorkflow {
         let step = PlanStep(id: component.id, owner: component.owner, digest: actual, moduleFile: name, module: bytes,
                             wasi: Array(component.wasi), limits: component.limits, engine: component.engine,
                             inputs: [], outputs: [])
+        let module: WasmModule
         do {
-            let module = try WasmModule(source: bytes, name: name)
+            module = try WasmModule(source: bytes, name: name)
             try Sandbox.check(module, capabilities: step.capabilities, memoryBytes: step.sandboxLimits.memoryBytes, runtime: runtime)
         } catch {
             throw .moduleRefused(component: component.id, file: name, error)
         }
-        return (name, bytes)
+        let createsFiles = module.summary.imports.contains { $0.module == "wasi_snapshot_preview1" && $0.name == "path_open" }
+        return (name, bytes, createsFiles)
     }
 }

@@ -135,6 +135,15 @@ public enum PlanError: Error, Sendable, CustomStringConvertible {
     case engineLibrary(component: String, planned: String)
     case inconsistent(String)
 
+    /// True when the plan reads as a plan but fails a check (a changed manifest, approval,
+    /// module or listing: exit 1), rather than being unreadable or of another release (exit 2).
+    public var isCheckFailure: Bool {
+        switch self {
+        case .manifest, .approvals, .moduleDigest, .inconsistent: return true
+        case .unreadable, .malformed, .engineLibrary: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"

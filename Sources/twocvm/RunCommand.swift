@@ -69,7 +69,7 @@ struct RunCommand: ParsableCommand {
         do {
             loaded = try PlanCoding.load(plan)
         } catch {
-            throw CommandFailure(.badInput, error.description)
+            throw CommandFailure(error.isCheckFailure ? .checkFailed : .badInput, error.description)
         }
         var data: [String: [UInt8]] = [:]
         for item in loaded.data {
@@ -130,7 +130,7 @@ struct RunCommand: ParsableCommand {
                 if !json { Console.progress(Self.line(stats)) }
             }
         } catch let error as PlanError {
-            throw CommandFailure(.badInput, error.description)
+            throw CommandFailure(error.isCheckFailure ? .checkFailed : .badInput, error.description)
         } catch let error as SealedRunError {
             switch error {
             case .missingInput, .unknownOwner, .unknownRecipient: throw CommandFailure(.badInput, error.description)

@@ -42,6 +42,9 @@ struct TwoCVMCommand: ParsableCommand {
                 try ComponentRunnerCommand.serve(probe: nil)
                 return
             }
+            if let unknown = SubcommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+                throw CommandFailure(.badInput, unknown)
+            }
             var command = try parseAsRoot()
             try command.run()
         } catch {

@@ -183,4 +183,45 @@ final class SandboxCLITests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/plan.cbor"))
         }
     }
+
+    func testATamperedPlanIsAFailedCheckAndAnUnreadableOneBadInput() throws {
+        let (work, compose) = try project(writesReportThen("(nop)"))
+        XCTAssertEqual(compose.status, 0, compose.stderr)
+        var plan = try Data(contentsOf: URL(fileURLWithPath: "\(work)/plan.cbor"))
+        // Raise the fuel limit in place: 10_000_000 is 0x1a 0x00 0x98 0x96 0x80.
+        let fuel = Data([0x1A, 0x00, 0x98, 0x96, 0x80])
+        let at = try XCTUnwrap(plan.range(of: fuel)).lowerBound
+        plan[at + 1] = 0x01
+        try plan.write(to: URL(fileURLWithPath: "\(work)/plan.cbor"))
+        let tampered = try run(work)
+        XCTAssertEqual(tampered.status, 1, tampered.stderr)
+        XCTAssertTrue(tampered.stderr.contains("plan:"), tampered.stderr)
+        try Data("not a plan".utf8).write(to: URL(fileURLWithPath: "\(work)/plan.cbor"))
+        XCTAssertEqual(try run(work).status, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out"))
+    }
+
+    func testComposeRefusesAJunkFileInTheApprovalsFolderNamingIt() throws {
+        let (work, compose) = try project(writesReportThen("(nop)"))
+        XCTAssertEqual(compose.status, 0, compose.stderr)
+        try Data("junk".utf8).write(to: URL(fileURLWithPath: "\(work)/approvals/stale.cose"))
+        let again = try CLI.run(["compose", "\(work)/manifest.toml", "--components", "\(work)/components",
+                                 "--approvals", "\(work)/approvals", "-o", "\(work)/plan2.cbor"])
+        XCTAssertEqual(again.status, 1, again.stderr)
+        XCTAssertTrue(again.stderr.contains("\(work)/approvals/stale.cose"), again.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/plan2.cbor"))
+        // `manifest approvals` applies the same rule to the same files.
+        let approvals = try CLI.run(["manifest", "approvals", "\(work)/manifest.toml", "\(work)/approvals/lab.cose",
+                                     "\(work)/approvals/stale.cose"])
+        XCTAssertEqual(approvals.status, 1, approvals.stdout)
+    }
+
+    func testAMisspeltSubcommandSuggestsTheClosestOne() throws {
+        let top = try CLI.run(["compse", "manifest.toml"])
+        XCTAssertEqual(top.status, 2)
+        XCTAssertTrue(top.stderr.contains("did you mean 'compose'?"), top.stderr)
+        let nested = try CLI.run(["manifest", "lnt", "manifest.toml"])
+        XCTAssertEqual(nested.status, 2)
+        XCTAssertTrue(nested.stderr.contains("unknown subcommand 'lnt' of 'twocvm manifest'; did you mean 'lint'?"), nested.stderr)
+    }
 }

@@ -42,8 +42,11 @@ final class ComposeWorkflowTests: XCTestCase {
         let project = try fixture()
         try Data("(module)".utf8).write(to: URL(fileURLWithPath: "\(project.components)/first.wat"))
         XCTAssertThrowsError(try project.compose()) { error in
-            guard case .digestMismatch(component: "first", _, _, _)? = error as? ComposeError else { return XCTFail("\(error)") }
+            guard case let .digestMismatch(component: "first", _, _, actual)? = error as? ComposeError else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("first.wat"))
+            // What to do next: the digest to pin, approve again, measure again.
+            XCTAssertTrue("\(error)".contains("digest = \"\(actual)\"") && "\(error)".contains("manifest sign")
+                          && "\(error)".contains("launch-measure"), "\(error)")
         }
     }
 
@@ -56,11 +59,32 @@ final class ComposeWorkflowTests: XCTestCase {
     }
 
     func testUndeclaredGroupIsRefusedAndDeclaredOneAccepted() throws {
-        let clock = #"(module (import "wasi_snapshot_preview1" "clock_time_get" (func (param i32 i64 i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))"#
+        let clock = #"(module (import "wasi_snapshot_preview1" "clock_time_get" (func (param i32 i64 i32) (result i32))) (import "wasi_snapshot_preview1" "path_open" (func (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))"#
         XCTAssertThrowsError(try fixture(first: clock).compose()) { error in
             XCTAssertTrue("\(error)".contains(#"clock_time_get: needs wasi = ["clock"]"#), "\(error)")
         }
         XCTAssertNoThrow(try fixture(first: clock, firstExtra: "wasi = [\"clock\"]\n" + Components.limits).compose())
+    }
+
+    func testAComponentThatCanCreateNoFileButMustWriteOutputsIsRefused() throws {
+        // No path_open import: it can never create /out/<name>, so the run could only fail.
+        let mute = #"(module (memory (export "memory") 1) (func (export "_start")))"#
+        XCTAssertThrowsError(try fixture(first: mute).compose()) { error in
+            guard case .cannotWriteOutputs(component: "first", _, _)? = error as? ComposeError else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("imports no wasi_snapshot_preview1.path_open"), "\(error)")
+        }
+    }
+
+    func testAMalformedFileInTheApprovalsFolderIsRefusedNamingIt() throws {
+        let project = try fixture()
+        let junk = "\(project.approvals)/junk.cose"
+        try Data("not a COSE_Sign1".utf8).write(to: URL(fileURLWithPath: junk))
+        XCTAssertThrowsError(try project.compose()) { error in
+            guard case let .approvalsIncomplete(missing, invalid)? = error as? ComposeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(missing, [])
+            XCTAssertEqual(invalid.map(\.file), [junk])
+            XCTAssertTrue("\(error)".contains(junk), "\(error)")
+        }
     }
 
     func testComponentModelIsRefusedClearly() throws {

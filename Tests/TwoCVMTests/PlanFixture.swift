@@ -132,8 +132,10 @@ enum Components {
         """
     }
 
-    static let trap = #"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#
-    static let loop = #"(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))"#
+    /// A component that could write files (it imports path_open, so compose admits it with
+    /// outputs) but traps, or loops, before it does.
+    static let trap = "(module \(imports) (memory (export \"memory\") 1) (func (export \"_start\") unreachable))"
+    static let loop = "(module \(imports) (memory (export \"memory\") 1) (func (export \"_start\") (loop $l (br $l))))"
 
     static let limits = "limits = { fuel = 10_000_000, memory_mib = 1, timeout_s = 30 }"
 }
