@@ -23,9 +23,12 @@ NATIVE_CC        ?= gcc
 TWO_PARTY_WASM   := Examples/two-party/components/wafer-parser.wasm Examples/two-party/components/yield-model.wasm
 RUST_WASM        := Examples/rust/lot-summary.wasm
 
-.PHONY: examples examples-deps demo-dev
+.PHONY: examples examples-deps demo-dev wasm-resource
 
 examples: $(TWO_PARTY_WASM) $(RUST_WASM)
+
+# The resource directory alone, for building your own C components (Examples/README.md).
+wasm-resource: $(WASM_RESOURCE)/.ready
 
 # The Debian packages `make examples` needs beyond `make deps`.
 examples-deps:
