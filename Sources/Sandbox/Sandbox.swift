@@ -22,7 +22,7 @@ public enum Sandbox {
     public static func check(_ module: WasmModule, capabilities: SandboxCapabilities, memoryBytes: Int,
                              runtime: SandboxRuntime = .wasmkit) throws(SandboxError) {
         let binary = try prepare(module, capabilities: capabilities, memoryBytes: memoryBytes, dropStart: true)
-        try runtime.engine.validate(binary: binary, imports: module.summary.imports, module: module.name)
+        try runtime.engine(for: module.name).validate(binary: binary, imports: module.summary.imports, module: module.name)
     }
 
     /// Runs `request.module` once: ``load(_:)`` then ``LoadedRun/run()``. Throws if the module
@@ -42,7 +42,7 @@ public enum Sandbox {
         let module = request.module
         let binary = try prepare(module, capabilities: request.capabilities, memoryBytes: request.limits.memoryBytes,
                                  dropStart: false)
-        let loaded = try request.runtime.engine.load(binary: binary, imports: module.summary.imports, module: module.name,
+        let loaded = try request.runtime.engine(for: module.name).load(binary: binary, imports: module.summary.imports, module: module.name,
                                                      settings: request.engine)
         return LoadedRun(request: request, loaded: loaded)
     }

@@ -95,10 +95,17 @@ public enum SandboxRuntime: Sendable {
         }
     }
 
-    var engine: any SandboxEngine {
+    /// The engine, opening the wasmtime library on first use.
+    func engine(for module: String) throws(SandboxError) -> any SandboxEngine {
         switch self {
         case .wasmkit: return WasmKitEngine()
-        case let .wasmtime(library): return WasmtimeEngine(library: library)
+        case let .wasmtime(library):
+            do {
+                try library.open()
+            } catch {
+                throw .engineUnavailable(module: module, reason: error.description)
+            }
+            return WasmtimeEngine(library: library)
         }
     }
 }

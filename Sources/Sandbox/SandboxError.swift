@@ -24,6 +24,8 @@ public enum SandboxError: Error, Equatable, Sendable, CustomStringConvertible {
     case initialTableTooLarge(module: String, elements: UInt64, limit: UInt64)
     /// A feature the sandbox does not admit (shared or 64-bit memory, several memories).
     case unsupportedFeature(module: String, feature: String)
+    /// The engine's library could not be opened (wasmtime: verified, but dlopen failed).
+    case engineUnavailable(module: String, reason: String)
 
     public var description: String {
         switch self {
@@ -45,6 +47,7 @@ public enum SandboxError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .initialTableTooLarge(module, elements, limit):
             return "\(module): declares a table of \(elements) elements, over the sandbox limit of \(limit)"
         case let .unsupportedFeature(module, feature): return "\(module): uses \(feature), which the sandbox does not admit"
+        case let .engineUnavailable(module, reason): return "\(module): engine unavailable: \(reason)"
         }
     }
 }

@@ -31,14 +31,33 @@ public final class WasmtimeLibrary: @unchecked Sendable {
     /// Device, inode, size and modification time of the file that was verified: a child
     /// process that opens the library by path checks them instead of hashing it again.
     public let identity: FileIdentity
-    /// The resolved C API.
-    let api: twocvm_wasmtime_api
+    /// The resolved C API, once ``open()`` has succeeded.
+    private var opened: twocvm_wasmtime_api?
+    private var lock = pthread_mutex_t()
 
-    private init(path: String, identity: FileIdentity, api: twocvm_wasmtime_api) {
+    private init(path: String, identity: FileIdentity) {
         self.path = path
         self.digest = Self.pinnedDigest
         self.identity = identity
-        self.api = api
+        pthread_mutex_init(&lock, nil)
+    }
+
+    /// The C API; only used by an engine made after ``open()`` succeeded.
+    var api: twocvm_wasmtime_api { opened! }
+
+    /// Opens the verified library (dlopen, every symbol resolved) on first use. A process that
+    /// only verifies the library (the broker of `run`) never maps it: its children do.
+    func open() throws(EngineLibraryError) {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        guard opened == nil else { return }
+        var api = twocvm_wasmtime_api()
+        var missing: UnsafePointer<CChar>?
+        guard twocvm_wasmtime_open(path, &api, &missing) != nil else {
+            if let missing { throw .missingSymbol(path: path, symbol: String(cString: missing)) }
+            throw .unloadable(path: path, reason: dlerror().map { String(cString: $0) } ?? "dlopen failed")
+        }
+        opened = api
     }
 
     // MARK: Finding it
@@ -71,34 +90,29 @@ public final class WasmtimeLibrary: @unchecked Sendable {
 
     private static let cache = LibraryCache()
 
-    /// Reads the library at `path`, checks its SHA-256 against ``pinnedDigest`` and opens it.
-    /// A library already loaded from the same unchanged file is returned again.
+    /// Reads the library at `path` and checks its SHA-256 against ``pinnedDigest``; an engine
+    /// opens it when first used. A library already verified from the same unchanged file is
+    /// returned again.
     public static func load(_ path: String) throws(EngineLibraryError) -> WasmtimeLibrary {
         let identity = try FileIdentity(of: path)
         if let loaded = cache.library(at: path, identity: identity) { return loaded }
         let actual = try sha256(of: path)
         guard actual == pinnedDigest else { throw .wrongDigest(path: path, expected: pinnedDigest, actual: actual) }
-        return try open(path, identity: identity)
+        return remember(path, identity: identity)
     }
 
-    /// Opens the library at `path` without hashing it again, provided the file is still the one
+    /// Accepts the library at `path` without hashing it again, provided the file is still the one
     /// another process verified (same device, inode, size and modification time). The
     /// component child uses this: its broker has verified the file a moment before.
     public static func loadVerified(_ path: String, identity expected: FileIdentity) throws(EngineLibraryError) -> WasmtimeLibrary {
         let identity = try FileIdentity(of: path)
         guard identity == expected else { throw .changed(path: path) }
         if let loaded = cache.library(at: path, identity: identity) { return loaded }
-        return try open(path, identity: identity)
+        return remember(path, identity: identity)
     }
 
-    private static func open(_ path: String, identity: FileIdentity) throws(EngineLibraryError) -> WasmtimeLibrary {
-        var api = twocvm_wasmtime_api()
-        var missing: UnsafePointer<CChar>?
-        guard twocvm_wasmtime_open(path, &api, &missing) != nil else {
-            if let missing { throw .missingSymbol(path: path, symbol: String(cString: missing)) }
-            throw .unloadable(path: path, reason: dlerror().map { String(cString: $0) } ?? "dlopen failed")
-        }
-        let library = WasmtimeLibrary(path: path, identity: identity, api: api)
+    private static func remember(_ path: String, identity: FileIdentity) -> WasmtimeLibrary {
+        let library = WasmtimeLibrary(path: path, identity: identity)
         cache.insert(library)
         return library
     }
