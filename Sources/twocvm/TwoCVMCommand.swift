@@ -43,6 +43,7 @@ struct TwoCVMCommand: ParsableCommand {
                 return
             }
             var command = try parseAsRoot()
+            ProgressLine.installIfTerminal()  // long work draws a line on stderr; --quiet removes it
             try command.run()
         } catch {
             Foundation.exit(Self.report(error))
