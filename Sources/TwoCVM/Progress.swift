@@ -13,6 +13,13 @@ public struct ProgressUpdate: Sendable {
     public let done: UInt64
     /// Bytes of work in all, over every pass.
     public let total: UInt64
+
+    public init(task: String, phase: String, done: UInt64, total: UInt64) {
+        self.task = task
+        self.phase = phase
+        self.done = done
+        self.total = total
+    }
 }
 
 /// The process-wide progress hook. Work of at most `threshold` bytes reports nothing.

@@ -39,7 +39,13 @@ final class ProgressLine: @unchecked Sendable {
         defer { lock.unlock() }
         let now = Self.seconds()
         if started?.task != update.task { started = (update.task, now) }
-        guard now - lastDraw >= 0.1 || update.done >= update.total else { return }
+        if update.done >= update.total {
+            // Done: clear now, before the command prints its result on stdout.
+            if drawn { Self.write("\r\u{1B}[K") }
+            drawn = false
+            return
+        }
+        guard now - lastDraw >= 0.1 else { return }
         lastDraw = now
         let elapsed = now - started!.at
         let fraction = update.total > 0 ? Double(update.done) / Double(update.total) : 1
