@@ -9,39 +9,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 q() { "$twocvm" "$@" > /dev/null; }
 q keygen --out "$work/owner"
-cat > "$work/manifest.toml" <<TOML
-version = 1
-name = "sealed-fixture"
-
-[[participants]]
-id = "bench"
-display_name = "Fixture owner"
-signing_key = """
-$(cat "$work/owner/signing.pub.pem")
-"""
-encryption_key = """
-$(cat "$work/owner/encryption.pub.pem")
-"""
-
-[[components]]
-id = "consumer"
-owner = "bench"
-digest = "sha256:$(printf consumer | sha256sum | cut -d' ' -f1)"
-
-[[data]]
-id = "blob"
-owner = "bench"
-
-[[channels]]
-from = "data.blob"
-to = "consumer"
-
-[[outputs]]
-id = "result"
-from = "consumer"
-to = ["bench"]
-max_bytes = 4096
-TOML
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+printf consumer > "$work/consumer.wasm"   # only its digest goes into the manifest
+"$root/Benchmarks/make-manifest.sh" "$work/owner" "$work/consumer.wasm" consumer "$work/manifest.toml" blob
 q manifest lint "$work/manifest.toml"
 q launch-measure --mode snp --vcpus 1 --vcpu-type EPYC-v4 --ovmf /usr/share/ovmf/OVMF.fd \
     --manifest "$work/manifest.toml" --reference-out "$work/reference.json"
