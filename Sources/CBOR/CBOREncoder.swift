@@ -26,14 +26,20 @@ extension CBOR {
             CBOR.writeHead(major: 2, argument: UInt64(b.count), into: &out)
             out.append(contentsOf: b)
         case let .text(s):
-            let utf8 = Array(s.utf8)
-            CBOR.writeHead(major: 3, argument: UInt64(utf8.count), into: &out)
-            out.append(contentsOf: utf8)
+            CBOR.writeHead(major: 3, argument: UInt64(s.utf8.count), into: &out)
+            out.append(contentsOf: s.utf8)
         case let .array(items):
             CBOR.writeHead(major: 4, argument: UInt64(items.count), into: &out)
             for item in items { item.encode(into: &out) }
         case let .map(entries):
             CBOR.writeHead(major: 5, argument: UInt64(entries.count), into: &out)
+            if let sorted = CBOR.sortedByTextKey(entries) {
+                for entry in sorted {
+                    entry.key.encode(into: &out)
+                    entry.value.encode(into: &out)
+                }
+                return
+            }
             let encodedEntries = entries
                 .map { (key: $0.key.encoded(), value: $0.value) }
                 .sorted { $0.key.lexicographicallyPrecedes($1.key) }
@@ -49,6 +55,23 @@ extension CBOR {
         case .undefined: out.append(0xF7)
         case let .float(d): CBOR.writeFloat(d, into: &out)
         }
+    }
+
+    /// The entries in deterministic order if every key is a text string, without encoding the
+    /// keys: for one major type, the bytewise order of the encodings is the order of the
+    /// lengths (a longer string never has a smaller head), then of the UTF-8 bytes. Nil if any
+    /// key is not text (the general path encodes the keys and sorts the encodings).
+    static func sortedByTextKey(_ entries: [Entry]) -> [Entry]? {
+        var keyed: [(key: String.UTF8View, entry: Entry)] = []
+        keyed.reserveCapacity(entries.count)
+        for entry in entries {
+            guard case let .text(key) = entry.key else { return nil }
+            keyed.append((key.utf8, entry))
+        }
+        keyed.sort { a, b in
+            a.key.count != b.key.count ? a.key.count < b.key.count : a.key.lexicographicallyPrecedes(b.key)
+        }
+        return keyed.map(\.entry)
     }
 
     /// Writes an initial byte and argument in the shortest form (RFC 8949 §3, §4.2.1).

@@ -83,7 +83,9 @@ public struct SealedFileWriter {
     private let headerDigest: [UInt8]
     private let senderKey: P384.Signing.PrivateKey
     private var context: HPKE.Sender
-    private var signed = SHA384()
+    /// SHA-384 over the header and the chunk ciphertexts (what the signature covers); a class,
+    /// so the streaming sealer can update it on its hashing thread.
+    let signed = Hashing<SHA384>()
     private var next = 0
 
     /// Sets up HPKE to `recipientKey` and builds the header.
@@ -110,12 +112,23 @@ public struct SealedFileWriter {
         SealedFileFormat.appendByteStringHead(headerBytes.count, to: &item)
         headerItem = item + headerBytes
         headerDigest = Array(SHA384.hash(data: headerBytes))
-        signed.update(data: headerBytes)
+        signed.update(headerBytes)
         self.senderKey = senderKey
     }
 
     /// Seals the next chunk (exactly `header.plaintextSize(ofChunk:)` bytes) and returns its framed ciphertext.
     public mutating func sealChunk(_ plaintext: some DataProtocol) throws(SealError) -> [UInt8] {
+        let ciphertext = try encrypt(plaintext)
+        signed.update(ciphertext)
+        var out: [UInt8] = []
+        out.reserveCapacity(ciphertext.count + 9)
+        SealedFileFormat.appendByteStringHead(ciphertext.count, to: &out)
+        out += ciphertext
+        return out
+    }
+
+    /// Encrypts the next chunk without adding it to the signed digest (the caller does, in order).
+    mutating func encrypt(_ plaintext: some DataProtocol) throws(SealError) -> Data {
         guard next < header.chunkCount else { throw .sealing("more chunks than the declared length") }
         guard plaintext.count == header.plaintextSize(ofChunk: next) else {
             throw .sealing("chunk \(next) is \(plaintext.count) bytes, expected \(header.plaintextSize(ofChunk: next))")
@@ -123,13 +136,8 @@ public struct SealedFileWriter {
         let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: next, final: next == header.chunkCount - 1)
         let ciphertext: Data
         do { ciphertext = try context.seal(plaintext, authenticating: aad) } catch { throw .sealing("AEAD failed (\(error))") }
-        signed.update(data: ciphertext)
         next += 1
-        var out: [UInt8] = []
-        out.reserveCapacity(ciphertext.count + 9)
-        SealedFileFormat.appendByteStringHead(ciphertext.count, to: &out)
-        out += ciphertext
-        return out
+        return ciphertext
     }
 
     /// Signs the header and all chunk ciphertexts; returns the framed signature, the file's last bytes.

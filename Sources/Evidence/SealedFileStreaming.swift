@@ -1,81 +1,217 @@
 import Crypto
+import Dispatch
 import Foundation
 import Manifest
 
+/// Reads the next bytes of one sequential pass into `buffer` and returns how many it read
+/// (at most `buffer.count`); 0 only at the end.
+public typealias SealedStreamReader = (_ buffer: UnsafeMutableRawBufferPointer) throws -> Int
+
+/// Takes the next output bytes; `bytes` is valid only during the call.
+public typealias SealedStreamWriter = (_ bytes: UnsafeRawBufferPointer) throws -> Void
+
+/// Where a long seal or open has got to, reported on the calling thread after each block.
+public struct SealedFileProgress: Sendable {
+    /// What the pass does.
+    public enum Phase: String, Sendable {
+        /// Seal, pass 1: SHA-256 of the plaintext (for the header).
+        case hashing
+        /// Seal, pass 2: encrypting, writing, and hashing the ciphertext for the signature.
+        case encrypting
+        /// Open, pass 1: framing, header and signature, nothing decrypted.
+        case verifying
+        /// Open, pass 2: decrypting and writing, checking length and SHA-256.
+        case decrypting
+    }
+
+    public let phase: Phase
+    /// 0 for the first pass, 1 for the second (both seal and open make two).
+    public let pass: Int
+    /// Plaintext bytes this pass has covered.
+    public let done: UInt64
+    /// Plaintext bytes this pass covers in all (for seal's first pass: the size hint, if any).
+    public let total: UInt64?
+}
+
 /// Bounded-memory sealing and opening over caller-supplied byte streams, so the library does no
-/// file I/O itself: the workflow passes readers and a writer over `FileHandle`s. Memory is bounded
-/// by the chunk size (at most 16 MiB plus the tag).
+/// file I/O itself: the workflow passes readers and a writer over file descriptors. Memory is
+/// bounded by a few chunks (chunk size at most 16 MiB plus the tag).
 ///
-/// A reader factory is called once per pass and must start at the beginning each time; a reader
-/// returns up to the number of bytes asked for, and an empty array only at the end.
+/// Both directions make two passes, because the format asks for them: the header carries the
+/// plaintext's SHA-256 and every chunk's AAD carries the header's digest, so nothing can be
+/// encrypted before the whole plaintext is hashed; and the opener checks the signature over
+/// every chunk before it decrypts any. Within each pass, the hash that does not depend on the
+/// chunk at hand (SHA-256 of the plaintext, SHA-384 of the ciphertext for the signature) runs
+/// on a second thread, one block behind reading, AES-GCM and writing on the calling thread.
+///
+/// A reader factory is called once per pass and must start at the beginning each time.
 extension SealedFile {
     /// Seals a stream in two passes: the first computes the length and SHA-256 for the header,
-    /// the second encrypts chunk by chunk into `write`. Refuses a source that changes between passes.
+    /// the second encrypts chunk by chunk into `write`. Refuses a source that changes length
+    /// between passes. `sizeHint` (the expected length) only scales the first pass's progress.
     /// Returns the header written.
     @discardableResult
     public static func seal(
-        streaming makeReader: () throws -> (Int) throws -> [UInt8], manifest: ManifestDigest, purpose: SealPurpose,
-        id: String, recipientName: String, recipientKey: P384.KeyAgreement.PublicKey, sender: String,
-        senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20, write: ([UInt8]) throws -> Void
+        reading makeReader: () throws -> SealedStreamReader, sizeHint: UInt64? = nil, manifest: ManifestDigest,
+        purpose: SealPurpose, id: String, recipientName: String, recipientKey: P384.KeyAgreement.PublicKey,
+        sender: String, senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20,
+        progress: ((SealedFileProgress) -> Void)? = nil, write: SealedStreamWriter
     ) throws(SealError) -> SealedFileHeader {
         guard SealedFileFormat.chunkSizes.contains(chunkSize) else { throw .sealing("chunk size \(chunkSize) outside \(SealedFileFormat.chunkSizes)") }
-        var first = try SealItemReader(makeReader)
-        var hash = SHA256()
+        let lane = HashLane()
+        defer { lane.wait() }
+
+        // Pass 1: length and SHA-256, the hash one block behind the reads.
+        let plaintextHash = Hashing<SHA256>()
         var length: UInt64 = 0
-        while true {
-            let part = try first.upTo(chunkSize)
-            if part.isEmpty { break }
-            hash.update(data: part)
-            length += UInt64(part.count)
+        do {
+            var reader = try PassReader(makeReader)
+            let blocks = [Slab(passBlockBytes), Slab(passBlockBytes)]
+            var which = 0
+            while true {
+                let block = blocks[which]
+                let count = try reader.fill(block.buffer)
+                if count == 0 { break }
+                lane.submit { plaintextHash.update(block.prefix(count)) }
+                length += UInt64(count)
+                which ^= 1
+                progress?(SealedFileProgress(phase: .hashing, pass: 0, done: length, total: sizeHint))
+            }
+            lane.wait()
         }
+
+        // Pass 2: encrypt and write on this thread, SHA-384 of the ciphertext on the other.
         var writer = try SealedFileWriter(
             manifest: manifest, purpose: purpose, id: id, recipientName: recipientName, recipientKey: recipientKey,
-            sender: sender, senderKey: senderKey, length: length, sha256: Array(hash.finalize()), chunkSize: chunkSize)
+            sender: sender, senderKey: senderKey, length: length, sha256: plaintextHash.digest(), chunkSize: chunkSize)
         try emit(writer.headerItem, write)
-        var second = try SealItemReader(makeReader)
+        var reader = try PassReader(makeReader)
+        let plaintext = Slab(writer.header.plaintextSize(ofChunk: 0))
+        var done: UInt64 = 0
         for index in 0..<writer.header.chunkCount {
-            let chunk = try second.exactly(writer.header.plaintextSize(ofChunk: index), what: "plaintext (changed while sealing)")
-            try emit(try writer.sealChunk(chunk), write)
+            let size = writer.header.plaintextSize(ofChunk: index)
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: plaintext.buffer[..<size])
+            guard try reader.fill(chunk) == size else { throw .malformed("plaintext (changed while sealing) is truncated") }
+            let ciphertext = try writer.encrypt(UnsafeRawBufferPointer(chunk))
+            var head: [UInt8] = []
+            SealedFileFormat.appendByteStringHead(ciphertext.count, to: &head)
+            try emit(head, write)
+            try emit(ciphertext, write)
+            let signed = writer.signed
+            lane.submit { signed.update(ciphertext) }
+            done += UInt64(size)
+            progress?(SealedFileProgress(phase: .encrypting, pass: 1, done: done, total: length))
         }
-        guard try second.upTo(1).isEmpty else { throw .io("plaintext grew while sealing") }
+        guard try reader.atEnd() else { throw .io("plaintext grew while sealing") }
+        lane.wait()
         try emit(try writer.finish(), write)
         return writer.header
     }
 
-    /// Opens a sealed stream in two passes: the first checks the framing, the header against
-    /// `expect` and the sender's signature without decrypting; the second decrypts chunk by chunk
-    /// into `write` and checks the length and SHA-256 at the end. On any error the caller must
-    /// discard what was written (write to a temporary file, rename only on success).
-    /// Returns the header of the opened file.
+    /// Opens a sealed stream in two passes: `check` (framing, header against `expect`, the
+    /// sender's signature, nothing decrypted), then `CheckedSealedFile.decrypt` (chunk by chunk
+    /// into `write`, length and SHA-256 checked at the end). Nothing reaches `write` unless the
+    /// first pass passed; on a later error the caller must discard what was written (write to
+    /// a temporary file, rename only on success). With `digestingFile`, the result carries the
+    /// SHA-256 of every byte the signature-checking pass read.
     @discardableResult
     public static func open(
-        streaming makeReader: () throws -> (Int) throws -> [UInt8], recipientKey: P384.KeyAgreement.PrivateKey,
-        expect: Expectation, write: ([UInt8]) throws -> Void
-    ) throws(SealError) -> SealedFileHeader {
-        // Pass 1: header, expectation, signature.
-        var first = try SealItemReader(makeReader)
-        let headerBytes = try first.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
-        let header = try SealedFileFormat.decodeHeader(headerBytes)
-        try check("manifest", expect.manifest.description, header.manifest.description)
-        try check("purpose", expect.purpose.rawValue, header.purpose.rawValue)
-        try check("id", expect.id, header.id)
-        try check("recipient", expect.recipient, header.recipient)
-        try check("sender", expect.sender, header.sender)
-        var signed = SHA384()
-        signed.update(data: headerBytes)
-        for index in 0..<header.chunkCount {
-            signed.update(data: try first.chunk(index, of: header))
-        }
-        let signatureBytes = try first.item(limit: SealedFileFormat.signatureBytes, what: "signature")
-        try first.expectEnd()
-        guard signatureBytes.count == SealedFileFormat.signatureBytes,
-              let signature = try? P384.Signing.ECDSASignature(rawRepresentation: signatureBytes),
-              expect.senderKey.isValidSignature(signature, for: signed.finalize())
-        else { throw .badSignature }
+        reading makeReader: () throws -> SealedStreamReader, recipientKey: P384.KeyAgreement.PrivateKey,
+        expect: Expectation, digestingFile: Bool = false, progress: ((SealedFileProgress) -> Void)? = nil,
+        write: SealedStreamWriter
+    ) throws(SealError) -> CheckedSealedFile {
+        let checked = try check(reading: makeReader, expect: expect, digestingFile: digestingFile, progress: progress)
+        try checked.decrypt(reading: makeReader, recipientKey: recipientKey, progress: progress, write: write)
+        return checked
+    }
 
-        // Pass 2: decrypt. The header must be the one just verified.
-        var second = try SealItemReader(makeReader)
-        guard try second.item(limit: SealedFileFormat.maxHeaderBytes, what: "header") == headerBytes else {
+    /// The first pass of `open`: reads the whole file, checking its framing (thrown at once)
+    /// and its header against `expect` and the sender's signature (kept, and thrown by
+    /// `decrypt` before it decrypts anything). So a caller can check the file's digest (e.g.
+    /// against a receipt) between the passes, with every byte read once so far.
+    public static func check(
+        reading makeReader: () throws -> SealedStreamReader, expect: Expectation, digestingFile: Bool = false,
+        progress: ((SealedFileProgress) -> Void)? = nil
+    ) throws(SealError) -> CheckedSealedFile {
+        let lane = HashLane()
+        defer { lane.wait() }
+        var reader = try PassReader(makeReader, digesting: digestingFile)
+        let headerBytes = try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
+        let header = try SealedFileFormat.decodeHeader(headerBytes)
+        // SHA-384 one chunk behind the reads, on the hashing thread.
+        let signed = Hashing<SHA384>()
+        signed.update(headerBytes)
+        let slabBytes = header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
+        let slabs = [Slab(slabBytes), Slab(slabBytes)]
+        var done: UInt64 = 0
+        for index in 0..<header.chunkCount {
+            let slab = slabs[index & 1]
+            let count = try reader.chunk(index, of: header, into: slab)
+            lane.submit { signed.update(slab.prefix(count)) }
+            done += UInt64(count - SealedFileFormat.tagBytes)
+            progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
+        }
+        let signatureBytes = try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
+        try reader.expectEnd()
+        lane.wait()
+        var failure: SealError? = nil
+        for (field, expected, found) in [("manifest", expect.manifest.description, header.manifest.description),
+                                         ("purpose", expect.purpose.rawValue, header.purpose.rawValue), ("id", expect.id, header.id),
+                                         ("recipient", expect.recipient, header.recipient), ("sender", expect.sender, header.sender)]
+        where failure == nil && expected != found {
+            failure = .mismatch(field: field, expected: expected, found: found)
+        }
+        if failure == nil {
+            guard signatureBytes.count == SealedFileFormat.signatureBytes,
+                  let signature = try? P384.Signing.ECDSASignature(rawRepresentation: signatureBytes),
+                  expect.senderKey.isValidSignature(signature, for: signed.finalize())
+            else { return CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes, failure: .badSignature) }
+        }
+        return CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes, failure: failure)
+    }
+
+    /// Reads only the header of a sealed stream (no signature check, no decryption): what a
+    /// sealed file claims to be, so a caller can pick the expectation to open it with.
+    public static func readHeader(reading makeReader: () throws -> SealedStreamReader) throws(SealError) -> SealedFileHeader {
+        var reader = try PassReader(makeReader)
+        return try SealedFileFormat.decodeHeader(try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header"))
+    }
+
+    static func check(_ field: String, _ expected: String, _ found: String) throws(SealError) {
+        guard expected == found else { throw .mismatch(field: field, expected: expected, found: found) }
+    }
+
+    /// Bytes per read in seal's first pass (the plaintext is hashed, not chunked, there).
+    static let passBlockBytes = 1 << 20
+
+    static func emit(_ bytes: some ContiguousBytes, _ write: SealedStreamWriter) throws(SealError) {
+        do { try bytes.withUnsafeBytes { try write($0) } } catch { throw .io("write failed (\(error))") }
+    }
+}
+
+/// A sealed file after the first pass of opening (`SealedFile.check`): its header and digest,
+/// and the verdict on its header and signature, which `decrypt` enforces before decrypting.
+public struct CheckedSealedFile: Sendable {
+    /// The header the file carries (checked against the expectation only if `failure` is nil).
+    public let header: SealedFileHeader
+    /// SHA-256 of the bytes whose signature was checked (with `digestingFile`), else nil.
+    public let fileSHA256: [UInt8]?
+    let headerBytes: [UInt8]
+    /// Why the file must not be decrypted (expectation mismatch, bad signature), if it must not.
+    public let failure: SealError?
+
+    /// The second pass: refuses a file whose check failed, then decrypts chunk by chunk into
+    /// `write` (SHA-256 of the plaintext on a second thread) and checks the length and SHA-256
+    /// at the end. The stream must still hold the header just checked.
+    public func decrypt(
+        reading makeReader: () throws -> SealedStreamReader, recipientKey: P384.KeyAgreement.PrivateKey,
+        progress: ((SealedFileProgress) -> Void)? = nil, write: SealedStreamWriter
+    ) throws(SealError) {
+        if let failure { throw failure }
+        let lane = HashLane()
+        defer { lane.wait() }
+        var reader = try PassReader(makeReader)
+        guard try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header") == headerBytes else {
             throw .io("sealed file changed while opening")
         }
         let info = SealedFileFormat.info(manifest: header.manifest, purpose: header.purpose, id: header.id, recipient: header.recipient)
@@ -85,82 +221,182 @@ extension SealedFile {
                                          info: Data(info), encapsulatedKey: Data(header.encapsulatedKey))
         } catch { throw .keyAgreement }
         let headerDigest = Array(SHA384.hash(data: headerBytes))
-        var hash = SHA256()
+        let plaintextHash = Hashing<SHA256>()
         var length: UInt64 = 0
+        let slab = Slab(header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes)
         for index in 0..<header.chunkCount {
-            let ciphertext = try second.chunk(index, of: header)
+            let count = try reader.chunk(index, of: header, into: slab)
             let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
-            let plaintext: [UInt8]
-            do { plaintext = Array(try context.open(ciphertext, authenticating: aad)) } catch { throw .chunk(index: index) }
-            hash.update(data: plaintext)
+            let plaintext: Data
+            do { plaintext = try context.open(slab.prefix(count), authenticating: aad) } catch { throw .chunk(index: index) }
+            try SealedFile.emit(plaintext, write)
+            lane.submit { plaintextHash.update(plaintext) }
             length += UInt64(plaintext.count)
-            try emit(plaintext, write)
+            progress?(SealedFileProgress(phase: .decrypting, pass: 1, done: length, total: header.length))
         }
-        guard length == header.length, Array(hash.finalize()) == header.sha256 else { throw .plaintextDigest }
-        return header
-    }
-
-    /// Reads only the header of a sealed stream (no signature check, no decryption): what a
-    /// sealed file claims to be, so a caller can pick the expectation to open it with.
-    public static func readHeader(streaming makeReader: () throws -> (Int) throws -> [UInt8]) throws(SealError) -> SealedFileHeader {
-        var reader = try SealItemReader(makeReader)
-        return try SealedFileFormat.decodeHeader(try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header"))
-    }
-
-    static func check(_ field: String, _ expected: String, _ found: String) throws(SealError) {
-        guard expected == found else { throw .mismatch(field: field, expected: expected, found: found) }
-    }
-
-    private static func emit(_ bytes: [UInt8], _ write: ([UInt8]) throws -> Void) throws(SealError) {
-        do { try write(bytes) } catch { throw .io("write failed (\(error))") }
+        lane.wait()
+        guard length == header.length, plaintextHash.digest() == header.sha256 else { throw .plaintextDigest }
     }
 }
 
-/// Reads exact byte counts and framed byte strings from a sequential reader.
-struct SealItemReader {
-    private let read: (Int) throws -> [UInt8]
+// MARK: - The byte-array API (in-memory files, tests, fuzzing)
 
-    init(_ makeReader: () throws -> (Int) throws -> [UInt8]) throws(SealError) {
-        do { read = try makeReader() } catch { throw .io("cannot read (\(error))") }
+extension SealedFile {
+    /// `seal(reading:…)` over readers that return arrays (`(count) -> up to count bytes`,
+    /// empty at the end) and a writer that takes arrays.
+    @discardableResult
+    public static func seal(
+        streaming makeReader: () throws -> (Int) throws -> [UInt8], manifest: ManifestDigest, purpose: SealPurpose,
+        id: String, recipientName: String, recipientKey: P384.KeyAgreement.PublicKey, sender: String,
+        senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20, write: ([UInt8]) throws -> Void
+    ) throws(SealError) -> SealedFileHeader {
+        try seal(reading: { bufferReader(try makeReader()) }, manifest: manifest, purpose: purpose, id: id,
+                 recipientName: recipientName, recipientKey: recipientKey, sender: sender, senderKey: senderKey,
+                 chunkSize: chunkSize, write: { try write(Array($0)) })
     }
 
-    /// Up to `count` bytes; fewer only at the end.
-    mutating func upTo(_ count: Int) throws(SealError) -> [UInt8] {
-        var out: [UInt8] = []
-        while out.count < count {
-            let part: [UInt8]
-            do { part = try read(count - out.count) } catch { throw .io("read failed (\(error))") }
-            if part.isEmpty { break }
-            out += part.prefix(count - out.count)
+    /// `open(reading:…)` over readers and a writer of arrays; one write per chunk.
+    @discardableResult
+    public static func open(
+        streaming makeReader: () throws -> (Int) throws -> [UInt8], recipientKey: P384.KeyAgreement.PrivateKey,
+        expect: Expectation, write: ([UInt8]) throws -> Void
+    ) throws(SealError) -> SealedFileHeader {
+        try open(reading: { bufferReader(try makeReader()) }, recipientKey: recipientKey, expect: expect,
+                 write: { try write(Array($0)) }).header
+    }
+
+    /// `readHeader(reading:)` over a reader of arrays.
+    public static func readHeader(streaming makeReader: () throws -> (Int) throws -> [UInt8]) throws(SealError) -> SealedFileHeader {
+        try readHeader(reading: { bufferReader(try makeReader()) })
+    }
+
+    /// A buffer reader over a reader of arrays (bytes beyond the buffer's size are dropped, as
+    /// such a reader must not return them).
+    static func bufferReader(_ read: @escaping (Int) throws -> [UInt8]) -> SealedStreamReader {
+        { buffer in
+            let part = try read(buffer.count)
+            let count = min(part.count, buffer.count)
+            part.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            return count
         }
-        return out
+    }
+}
+
+// MARK: - Reading framed items into reused buffers
+
+/// Exact reads and framed byte strings from one pass, optionally hashing every byte read.
+struct PassReader {
+    private let read: SealedStreamReader
+    private var fileHash: SHA256?
+    /// Room for a byte-string head (at most 9 bytes).
+    private let scratch = Slab(16)
+
+    init(_ makeReader: () throws -> SealedStreamReader, digesting: Bool = false) throws(SealError) {
+        do { read = try makeReader() } catch { throw .io("cannot read (\(error))") }
+        fileHash = digesting ? SHA256() : nil
     }
 
-    /// Exactly `count` bytes, or `malformed` naming `what`.
-    mutating func exactly(_ count: Int, what: String) throws(SealError) -> [UInt8] {
-        let out = try upTo(count)
-        guard out.count == count else { throw .malformed("\(what) is truncated") }
-        return out
+    /// Fills `buffer` unless the stream ends first; returns the bytes read.
+    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(SealError) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let count: Int
+            do { count = try read(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) } catch { throw .io("read failed (\(error))") }
+            guard count > 0 else { break }
+            filled += min(count, buffer.count - filled)
+        }
+        if filled > 0 { fileHash?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<filled])) }
+        return filled
     }
 
-    /// One framed byte string of at most `limit` bytes.
+    /// Exactly `buffer.count` bytes, or `malformed` naming `what`.
+    mutating func exactly(_ buffer: UnsafeMutableRawBufferPointer, what: String) throws(SealError) {
+        guard try fill(buffer) == buffer.count else { throw .malformed("\(what) is truncated") }
+    }
+
+    /// The length a byte-string head declares (shortest form, at most `limit`); nil at the end.
+    mutating func head(limit: Int, what: String) throws(SealError) -> Int? {
+        guard try fill(UnsafeMutableRawBufferPointer(rebasing: scratch.buffer[..<1])) == 1 else { return nil }
+        let extra = try SealedFileFormat.extraHeadBytes(initial: scratch.buffer[0], what: what)
+        try exactly(UnsafeMutableRawBufferPointer(rebasing: scratch.buffer[1..<(1 + extra)]), what: "\(what) head")
+        let bytes = Array(scratch.prefix(1 + extra))
+        return try SealedFileFormat.length(ofHead: bytes[...], limit: limit, what: what)
+    }
+
+    /// One framed byte string of at most `limit` bytes, as an array (header, signature).
     mutating func item(limit: Int, what: String) throws(SealError) -> [UInt8] {
-        let initial = try upTo(1)
-        guard let byte = initial.first else { throw .malformed("\(what) is missing (file truncated)") }
-        let head = initial + (try exactly(try SealedFileFormat.extraHeadBytes(initial: byte, what: what), what: "\(what) head"))
-        return try exactly(try SealedFileFormat.length(ofHead: head[...], limit: limit, what: what), what: what)
+        guard let length = try head(limit: limit, what: what) else { throw .malformed("\(what) is missing (file truncated)") }
+        let body = Slab(length)
+        try exactly(UnsafeMutableRawBufferPointer(rebasing: body.buffer[..<length]), what: what)
+        return Array(body.prefix(length))
     }
 
-    /// Chunk `index` of a file with `header`, refused unless exactly its expected size.
-    mutating func chunk(_ index: Int, of header: SealedFileHeader) throws(SealError) -> [UInt8] {
+    /// Chunk `index` of a file with `header` read into `slab`, refused unless exactly its
+    /// expected size (checked from the head, before reading the body). Returns its size.
+    mutating func chunk(_ index: Int, of header: SealedFileHeader, into slab: Slab) throws(SealError) -> Int {
         let expected = header.plaintextSize(ofChunk: index) + SealedFileFormat.tagBytes
-        let bytes = try item(limit: expected, what: "chunk \(index)")
-        guard bytes.count == expected else { throw .malformed("chunk \(index) is \(bytes.count) bytes, expected \(expected)") }
-        return bytes
+        let what = "chunk \(index)"
+        guard let length = try head(limit: expected, what: what) else { throw .malformed("\(what) is missing (file truncated)") }
+        guard length == expected else { throw .malformed("chunk \(index) is \(length) bytes, expected \(expected)") }
+        try exactly(UnsafeMutableRawBufferPointer(rebasing: slab.buffer[..<length]), what: what)
+        return length
+    }
+
+    /// True if the stream has no more bytes.
+    mutating func atEnd() throws(SealError) -> Bool {
+        try fill(UnsafeMutableRawBufferPointer(rebasing: scratch.buffer[..<1])) == 0
     }
 
     /// Refuses trailing bytes.
     mutating func expectEnd() throws(SealError) {
-        guard try upTo(1).isEmpty else { throw .malformed("bytes after the signature") }
+        guard try fill(UnsafeMutableRawBufferPointer(rebasing: scratch.buffer[..<1])) == 0 else {
+            throw .malformed("bytes after the signature")
+        }
     }
+
+    /// The SHA-256 of every byte read so far, if this reader digests.
+    func fileDigest() -> [UInt8]? { fileHash.map { Array($0.finalize()) } }
+}
+
+// MARK: - Buffers and the hashing thread
+
+/// A reused, 64-byte aligned buffer; shared with the hashing thread, which only reads it while
+/// the calling thread has moved on to the other buffer of a pair.
+final class Slab: @unchecked Sendable {
+    let buffer: UnsafeMutableRawBufferPointer
+
+    init(_ count: Int) { buffer = .allocate(byteCount: max(count, 1), alignment: 64) }
+    deinit { buffer.deallocate() }
+
+    /// The first `count` bytes.
+    func prefix(_ count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[..<count]) }
+}
+
+/// A hash state updated on the hashing thread and read on the calling thread after `wait()`.
+final class Hashing<H: HashFunction>: @unchecked Sendable {
+    private var state = H()
+
+    func update(_ bytes: UnsafeRawBufferPointer) { state.update(bufferPointer: bytes) }
+    func update(_ bytes: some DataProtocol) { state.update(data: bytes) }
+    func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { state.update(bufferPointer: $0) } }
+    func finalize() -> H.Digest { state.finalize() }
+    func digest() -> [UInt8] { Array(state.finalize()) }
+}
+
+/// A second thread that runs one hashing job at a time: `submit` waits for the previous job,
+/// so at most one is in flight and a pair of buffers suffices.
+final class HashLane: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "twocvm.sealed-file.hash")
+    private let group = DispatchGroup()
+
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        group.wait()
+        group.enter()
+        queue.async { [group] in
+            job()
+            group.leave()
+        }
+    }
+
+    func wait() { group.wait() }
 }

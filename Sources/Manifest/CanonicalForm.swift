@@ -14,66 +14,62 @@ enum CanonicalForm {
     /// Longest key allowed, in UTF-8 bytes.
     static let maxKeyBytes = 23
 
-    /// Reports floats, dates/times and over-long keys anywhere in the document.
-    static func checkDataModel(_ table: TOMLTable, sink: inout DiagnosticSink) {
+    /// Reports floats, dates/times and over-long keys anywhere in the document, and returns its
+    /// CBOR value, built in the same walk. The value is only meaningful for a document without
+    /// errors.
+    static func checkDataModel(_ table: TOMLTree, sink: inout DiagnosticSink) -> CBOR {
         checkTable(table, at: ManifestPath(), sink: &sink)
     }
 
     /// The canonical CBOR bytes of the document.
     static func encode(_ table: TOMLTable) -> [UInt8] {
-        cbor(of: table).encoded()
+        var sink = DiagnosticSink(fileName: "")
+        return checkDataModel(TOMLTree(table), sink: &sink).encoded()
     }
 
-    /// The CBOR value of a table (map with text keys).
-    static func cbor(of table: TOMLTable) -> CBOR {
-        .map(table.keys.compactMap { key in
-            guard let value = table[key] else { return nil }
-            return CBOR.Entry(.text(key), cbor(of: value))
-        })
-    }
-
-    private static func cbor(of value: TOMLValueConvertible) -> CBOR {
-        switch value.type {
-        case .table: return cbor(of: value.table!)
-        case .array: return .array(value.array!.map { cbor(of: $0) })
-        case .string: return .text(value.string!)
-        case .int: return .int(Int64(value.int!))
-        case .bool: return .bool(value.bool!)
-        // Excluded by checkDataModel; never reached for a document without errors.
-        case .double, .date, .time, .dateTime: return .null
-        }
-    }
-
-    private static func checkTable(_ table: TOMLTable, at path: ManifestPath, sink: inout DiagnosticSink) {
+    private static func checkTable(_ table: TOMLTree, at path: ManifestPath, sink: inout DiagnosticSink) -> CBOR {
+        var entries: [CBOR.Entry] = []
         for key in table.keys {
-            let keyPath = path.key(key)
+            guard let value = table[key] else { continue }
             if key.utf8.count > maxKeyBytes {
-                sink.report(.keyTooLong, path: keyPath,
+                sink.report(.keyTooLong, path: path.key(key),
                             message: "key '\(key)' is \(key.utf8.count) bytes; keys must be shorter than 24 bytes",
                             hint: "use a shorter key (the canonical digest requires it)")
             }
-            if let value = table[key] { checkValue(value, at: keyPath, sink: &sink) }
+            entries.append(CBOR.Entry(.text(key), checkValue(value, at: path, key: key, sink: &sink)))
         }
+        return .map(entries)
     }
 
-    private static func checkValue(_ value: TOMLValueConvertible, at path: ManifestPath, sink: inout DiagnosticSink) {
-        switch value.type {
-        case .table:
-            checkTable(value.table!, at: path, sink: &sink)
-        case .array:
-            for (index, element) in value.array!.enumerated() {
-                checkValue(element, at: path.index(index), sink: &sink)
-            }
-        case .double:
-            sink.report(.floatValue, path: path, atValue: true,
-                        message: "\(path) is a floating-point number; manifests allow integers only",
+    /// Checks and converts the value under `key` in the table at `path` (or, with no key, the
+    /// element at `index` of the array at `path`); paths are built only for a finding.
+    private static func checkValue(_ value: TOMLNode, at path: ManifestPath, key: String? = nil, index: Int = 0,
+                                   sink: inout DiagnosticSink) -> CBOR {
+        func here() -> ManifestPath { key.map { path.key($0) } ?? path.index(index) }
+        switch value {
+        case let .table(table):
+            return checkTable(table, at: here(), sink: &sink)
+        case let .array(elements):
+            let elementsPath = here()
+            return .array(elements.enumerated().map { element in
+                checkValue(element.element, at: elementsPath, index: element.offset, sink: &sink)
+            })
+        case let .string(s):
+            return .text(s)
+        case let .int(n):
+            return .int(Int64(n))
+        case let .bool(b):
+            return .bool(b)
+        case .other(.double):
+            sink.report(.floatValue, path: here(), atValue: true,
+                        message: "\(here()) is a floating-point number; manifests allow integers only",
                         hint: "write an integer (e.g. 256, not 256.0)")
-        case .date, .time, .dateTime:
-            sink.report(.dateValue, path: path, atValue: true,
-                        message: "\(path) is a TOML date or time; manifests do not allow them",
+            return .null
+        case .other:
+            sink.report(.dateValue, path: here(), atValue: true,
+                        message: "\(here()) is a TOML date or time; manifests do not allow them",
                         hint: "write it as a string if you need it")
-        case .string, .int, .bool:
-            break
+            return .null
         }
     }
 }

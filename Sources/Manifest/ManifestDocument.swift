@@ -37,9 +37,10 @@ public struct ManifestDocument: Sendable {
         guard let text = readableText(source, sink: &sink) else {
             return ManifestDocument(fileName: fileName, sink: sink)
         }
-        let table: TOMLTable
+        // TOMLKit's tree (toml++ nodes) is read out once and released at the end of this block.
+        let tree: TOMLTree
         do {
-            table = try TOMLTable(string: text)
+            tree = TOMLTree(try TOMLTable(string: text))
         } catch let error as TOMLParseError {
             sink.report(.tomlSyntax, at: .init(line: error.source.begin.line, column: error.source.begin.column),
                         path: ManifestPath(), message: "TOML syntax: \(error.description)",
@@ -50,18 +51,22 @@ public struct ManifestDocument: Sendable {
                         message: "TOML syntax: \(error)", hint: "fix the TOML syntax")
             return ManifestDocument(fileName: fileName, sink: sink)
         }
-        sink.locator = SourceLocator(source: Array(text.utf8))
-        for position in sink.locator!.nulEscapes {
+        // Positions are found by scanning the source (SourceLocator), which costs as much as the
+        // TOML parse itself; a clean manifest never needs them, so the scan runs only when a
+        // finding is reported, or when the text may hold a NUL escape (found by that scan).
+        let utf8 = Array(text.utf8)
+        sink.source = utf8
+        for position in Self.mayHoldNulEscape(utf8) ? sink.scannedLocator().nulEscapes : [] {
             sink.report(.nulInString, at: position, path: ManifestPath(),
                         message: "string contains a NUL character (\\u0000)", hint: "remove the NUL escape")
         }
-        CanonicalForm.checkDataModel(table, sink: &sink)
-        let draft = SchemaDecoder.decode(table, sink: &sink)
+        let canonical = CanonicalForm.checkDataModel(tree, sink: &sink)
+        let draft = SchemaDecoder.decode(tree, sink: &sink)
         LintRules.check(draft, sink: &sink)
         guard !sink.hasErrors, let manifest = draft.build() else {
             return ManifestDocument(fileName: fileName, sink: sink)
         }
-        let cbor = CanonicalForm.encode(table)
+        let cbor = canonical.encoded()
         return ManifestDocument(fileName: fileName, diagnostics: sink.sorted, manifest: manifest,
                                 canonicalCBOR: cbor, digest: ManifestDigest(of: cbor))
     }
@@ -93,7 +98,8 @@ public struct ManifestDocument: Sendable {
                         hint: "a manifest is a UTF-8 TOML text file")
             return nil
         }
-        let text = decoded.replacingOccurrences(of: "\r\n", with: "\n")
+        // CRLF → LF on the bytes (a manifest without CR, the usual case, is left as it is).
+        let text = source.contains(0x0D) ? String(decoding: normalisingLineEndings(source), as: UTF8.self) : decoded
         // TOML allows no control characters but tab and newlines, anywhere; refusing them here
         // also keeps them from toml++, which asserts on some (found by fuzzing: "[\u{1}").
         if let (position, byte) = firstControlCharacter(in: Array(text.utf8)) {
@@ -125,6 +131,37 @@ public struct ManifestDocument: Sendable {
             break
         }
         return text
+    }
+
+    /// `source` with every CR LF pair replaced by LF (a lone CR stays, and is refused later).
+    private static func normalisingLineEndings(_ source: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(source.count)
+        var index = 0
+        while index < source.count {
+            if source[index] == 0x0D, index + 1 < source.count, source[index + 1] == 0x0A {
+                index += 1
+                continue
+            }
+            out.append(source[index])
+            index += 1
+        }
+        return out
+    }
+
+    /// True if the bytes contain `\u0000` or `\U00000000` anywhere (in a string or not: the
+    /// source scan decides).
+    static func mayHoldNulEscape(_ bytes: [UInt8]) -> Bool {
+        let short = Array("\\u0000".utf8), long = Array("\\U00000000".utf8)
+        return bytes.withUnsafeBufferPointer { buffer in
+            var index = 0
+            while let found = buffer[index...].firstIndex(of: 0x5C) {
+                let rest = buffer[found...]
+                if rest.starts(with: short) || rest.starts(with: long) { return true }
+                index = found + 1
+            }
+            return false
+        }
     }
 
     /// The first byte TOML forbids everywhere (C0 controls but tab and LF, a lone CR, DEL).
@@ -202,7 +239,11 @@ public struct ManifestDigest: Hashable, Sendable, CustomStringConvertible, Codab
 /// Collects findings, placing each at the source position of its path.
 struct DiagnosticSink {
     let fileName: String
-    var locator: SourceLocator?
+    /// The (normalised) source text, scanned for positions on the first finding that needs one.
+    var source: [UInt8]? {
+        didSet { locator = nil }
+    }
+    private var locator: SourceLocator?
     private(set) var diagnostics: [Diagnostic] = []
 
     init(fileName: String) {
@@ -221,10 +262,19 @@ struct DiagnosticSink {
     /// Reports a finding at the key of `path` (or at its value with `atValue`).
     mutating func report(_ rule: LintRule, _ severity: Diagnostic.Severity = .error, path: ManifestPath,
                          atValue: Bool = false, message: String, hint: String) {
+        let located = source == nil ? nil : scannedLocator()
         let position = atValue
-            ? (locator?.valuePosition(of: path) ?? .init(line: 1, column: 1))
-            : (locator?.position(of: path) ?? .init(line: 1, column: 1))
+            ? (located?.valuePosition(of: path) ?? .init(line: 1, column: 1))
+            : (located?.position(of: path) ?? .init(line: 1, column: 1))
         report(rule, severity, at: position, path: path, message: message, hint: hint)
+    }
+
+    /// The positions of every key and value in `source`, scanned once on first use.
+    mutating func scannedLocator() -> SourceLocator {
+        if let locator { return locator }
+        let scanned = SourceLocator(source: source ?? [])
+        locator = scanned
+        return scanned
     }
 
     mutating func report(_ rule: LintRule, _ severity: Diagnostic.Severity = .error, at position: SourceLocator.Position,

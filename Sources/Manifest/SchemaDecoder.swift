@@ -8,7 +8,7 @@ import TOMLKit
 enum SchemaDecoder {
     static let supportedVersion = 1
 
-    static func decode(_ root: TOMLTable, sink: inout DiagnosticSink) -> ManifestDraft {
+    static func decode(_ root: TOMLTree, sink: inout DiagnosticSink) -> ManifestDraft {
         let top = TableReader(root, at: ManifestPath())
         top.rejectUnknownKeys(["version", "name", "participants", "components", "data", "channels", "outputs"], sink: &sink)
         var draft = ManifestDraft()

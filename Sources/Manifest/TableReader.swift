@@ -3,10 +3,10 @@ import TOMLKit
 /// Typed, reporting access to one TOML table of the manifest: every read names its path, so a
 /// wrong type or a missing key becomes a finding at the right line.
 struct TableReader {
-    let table: TOMLTable
+    let table: TOMLTree
     let path: ManifestPath
 
-    init(_ table: TOMLTable, at path: ManifestPath) {
+    init(_ table: TOMLTree, at path: ManifestPath) {
         self.table = table
         self.path = path
     }
@@ -111,7 +111,7 @@ struct TableReader {
         return readers
     }
 
-    private func present(_ key: String, required: Bool, expected: String, sink: inout DiagnosticSink) -> TOMLValueConvertible? {
+    private func present(_ key: String, required: Bool, expected: String, sink: inout DiagnosticSink) -> TOMLNode? {
         if let value = table[key] { return value }
         if required {
             let where_ = path.isEmpty ? "the manifest" : "\(path)"
@@ -121,7 +121,7 @@ struct TableReader {
         return nil
     }
 
-    private func wrongType<T>(_ key: String, _ value: TOMLValueConvertible, expected: String, sink: inout DiagnosticSink) -> T? {
+    private func wrongType<T>(_ key: String, _ value: TOMLNode, expected: String, sink: inout DiagnosticSink) -> T? {
         // Floats and dates are already reported by the data-model check.
         if [.double, .date, .time, .dateTime].contains(value.type) { return nil }
         sink.report(.wrongType, path: path.key(key), atValue: true,

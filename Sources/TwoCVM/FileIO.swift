@@ -67,6 +67,17 @@ public enum FileIO {
     /// returns; on any error nothing is left behind.
     public static func writeAtomically(to path: String, mode: mode_t = 0o644,
                                        _ produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
+        try streamAtomically(to: path, mode: mode) { write in
+            try withoutActuallyEscaping(write) { write in
+                try produce { bytes in try bytes.withUnsafeBytes { try write($0) } }
+            }
+        }
+    }
+
+    /// `writeAtomically` with a writer of raw buffers, written straight from the caller's
+    /// memory (no copy into an array): the path of large outputs (open, seal).
+    public static func streamAtomically(to path: String, mode: mode_t = 0o644,
+                                        _ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
@@ -81,7 +92,7 @@ public enum FileIO {
             try produce { bytes in
                 var written = 0
                 while written < bytes.count {
-                    let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+                    let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
                     if n < 0 && errno == EINTR { continue }
                     guard n > 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
                     written += n
@@ -99,18 +110,39 @@ public enum FileIO {
         }
     }
 
-    /// A reader factory over the file at `path` for the streaming seal/open APIs: each call
-    /// opens the file afresh; each read returns up to the count asked for, empty at the end.
+    /// A reader factory over the file at `path` that reads straight into the caller's buffer
+    /// (`read(2)`, no intermediate copy): each call opens the file afresh and advises the kernel
+    /// of sequential access; each read returns up to the buffer's size, 0 at the end.
+    public static func bufferReader(_ path: String) -> () throws -> (UnsafeMutableRawBufferPointer) throws -> Int {
+        {
+            let file = try OpenFile(path)
+            return { buffer in
+                guard buffer.count > 0 else { return 0 }
+                while true {
+                    let n = Glibc.read(file.fd, buffer.baseAddress!, buffer.count)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n >= 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
+                    return n
+                }
+            }
+        }
+    }
+
+    /// The size of the regular file at `path`, or nil (not a regular file, or unreadable).
+    public static func size(of path: String) -> UInt64? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return UInt64(info.st_size)
+    }
+
+    /// A reader factory over the file at `path` returning arrays (`(count) -> up to count
+    /// bytes`, empty at the end); each call opens the file afresh.
     public static func chunkReader(_ path: String) -> () throws -> (Int) throws -> [UInt8] {
         {
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw FileIOError.unreadable(path: path, reason: "cannot open")
-            }
+            let read = try bufferReader(path)()
             return { count in
-                do {
-                    return Array(try handle.read(upToCount: count) ?? Data())
-                } catch {
-                    throw FileIOError.unreadable(path: path, reason: "\(error)")
+                try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    initialized = try read(UnsafeMutableRawBufferPointer(buffer))
                 }
             }
         }
@@ -142,5 +174,18 @@ public enum FileIO {
         }
     }
 
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
+    fileprivate static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// A file descriptor open for reading, closed when the last reader holding it is gone.
+private final class OpenFile {
+    let fd: Int32
+
+    init(_ path: String) throws {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError.unreadable(path: path, reason: FileIO.errnoText()) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+    }
+
+    deinit { close(fd) }
 }

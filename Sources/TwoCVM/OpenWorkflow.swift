@@ -29,11 +29,17 @@ public enum OpenWorkflow {
                                                   referencePath: referencePath, trustRootPath: trustRootPath, options: options)
         let receipt = verified.receipt
 
-        // 3. This sealed file, byte for byte, is one the run wrote for its recipient.
+        // 3. This sealed file, byte for byte, is one the run wrote for its recipient. Its SHA-256
+        // comes from the pass that checks its framing and signature (decrypting nothing yet).
         let file = SealedFileOnDisk(path: sealedPath)
         let claimed: SealedFileHeader
         do { claimed = try file.header() } catch { throw OpenError.sealed(path: sealedPath, reason: error) }
-        let sha256 = try file.sha256()
+        let expect = SealedFile.Expectation(manifest: receipt.manifest, purpose: .output, id: claimed.id, recipient: claimed.recipient,
+                                            sender: SealedRunWorkflow.teeName, senderKey: verified.runtime.teeSigningKey)
+        let task = "open \(URL(fileURLWithPath: sealedPath).lastPathComponent)"
+        let checked: CheckedSealedFile
+        do { checked = try file.check(expect: expect, task: task) } catch { throw OpenError.sealed(path: sealedPath, reason: error) }
+        let sha256 = checked.fileSHA256!
         guard receipt.outputs.contains(where: { $0.sha256 == sha256 && $0.id == claimed.id && $0.recipient == claimed.recipient }) else {
             throw OpenError.notInReceipt(path: sealedPath, sha256: Hex.encode(sha256), id: claimed.id, recipient: claimed.recipient)
         }
@@ -50,24 +56,20 @@ public enum OpenWorkflow {
             }
         }
 
-        // 5. Decrypt to a temporary file, renamed only if every check passed.
-        let expect = SealedFile.Expectation(manifest: receipt.manifest, purpose: .output, id: claimed.id, recipient: claimed.recipient,
-                                            sender: SealedRunWorkflow.teeName, senderKey: verified.runtime.teeSigningKey)
-        var header: SealedFileHeader? = nil
-        try FileIO.writeAtomically(to: output, mode: 0o600) { write in
-            let opened: (header: SealedFileHeader, sha256: [UInt8])
+        // 5. Decrypt to a temporary file, renamed only if every check passed: the header and
+        // signature checks (kept by `check`) first, then every chunk, length and SHA-256.
+        try FileIO.streamAtomically(to: output, mode: 0o600) { write in
             do {
-                opened = try file.open(recipientKey: key, expect: expect, write: write)
+                try file.decrypt(checked, recipientKey: key, task: task, write: write)
             } catch let error as SealError {
                 switch error {
                 case .keyAgreement, .chunk: throw OpenError.wrongKey(keyDirectory: keyDirectory, recipient: claimed.recipient)
                 default: throw OpenError.sealed(path: sealedPath, reason: error)
                 }
             }
-            guard opened.sha256 == sha256 else { throw OpenError.sealed(path: sealedPath, reason: .io("the file changed while opening")) }
-            header = opened.header
         }
-        return Outcome(verdict: verified.verdict, receipt: receipt, header: header!, sealedSHA256: sha256)
+        let header = checked.header
+        return Outcome(verdict: verified.verdict, receipt: receipt, header: header, sealedSHA256: sha256)
     }
 }
 

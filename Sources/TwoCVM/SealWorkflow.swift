@@ -16,7 +16,9 @@ public enum SealWorkflow {
     }
 
     /// Verifies `evidencePath`, then seals `inputPath` as data item `dataID` with the owner's
-    /// key from `keyDirectory`, writing `output` atomically.
+    /// key from `keyDirectory`, writing `output` atomically. The plaintext is read twice (its
+    /// SHA-256 goes into the header that every chunk's AAD binds), each time in blocks into
+    /// reused buffers, with the hashing on a second thread (Docs/formats.md "Streaming").
     public static func seal(evidencePath: String, manifestPath: String, referencePath: String, nonce: [UInt8],
                             dataID: String, inputPath: String, keyDirectory: String, output: String,
                             trustRootPath: String?, options: ValidationOptions) throws -> Outcome {
@@ -35,10 +37,13 @@ public enum SealWorkflow {
             throw SealWorkflowError.notTheOwner(dataID: dataID, owner: owner.id, keyDirectory: keyDirectory)
         }
         var header: SealedFileHeader? = nil
-        try FileIO.writeAtomically(to: output, mode: 0o644) { write in
-            let written = try SealedFile.seal(streaming: FileIO.chunkReader(inputPath), manifest: digest, purpose: .input, id: dataID,
-                                              recipientName: "tee", recipientKey: runtime.teePublicKey, sender: owner.id,
-                                              senderKey: key, write: write)
+        let size = FileIO.size(of: inputPath)
+        let progress = ProgressReporting.sealedFile(task: "seal \(URL(fileURLWithPath: inputPath).lastPathComponent)", length: size)
+        defer { if progress != nil { ProgressReporting.finish() } }
+        try FileIO.streamAtomically(to: output, mode: 0o644) { write in
+            let written = try SealedFile.seal(reading: FileIO.bufferReader(inputPath), sizeHint: size, manifest: digest, purpose: .input,
+                                              id: dataID, recipientName: "tee", recipientKey: runtime.teePublicKey, sender: owner.id,
+                                              senderKey: key, progress: progress, write: write)
             if let pinned = item.digest, pinned.bytes != written.sha256 {
                 throw SealWorkflowError.digestMismatch(dataID: dataID, pinned: pinned.description,
                                                        found: "sha256:" + Hex.encode(written.sha256))

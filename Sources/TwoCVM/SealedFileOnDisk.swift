@@ -9,52 +9,53 @@ import Foundation
 struct SealedFileOnDisk {
     let path: String
 
-    /// The SHA-256 of the whole file, read in chunks.
+    /// The SHA-256 of the whole file, read in 1 MiB blocks into one reused buffer.
     func sha256() throws -> [UInt8] {
-        let read = try FileIO.chunkReader(path)()
+        let read = try FileIO.bufferReader(path)()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
         var hash = SHA256()
         while true {
-            let part = try read(1 << 20)
-            if part.isEmpty { break }
-            hash.update(data: part)
+            let count = try read(buffer)
+            if count == 0 { break }
+            hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         return Array(hash.finalize())
     }
 
     /// The header the file claims (not yet checked).
     func header() throws(SealError) -> SealedFileHeader {
-        try SealedFile.readHeader(streaming: FileIO.chunkReader(path))
+        try SealedFile.readHeader(reading: FileIO.bufferReader(path))
+    }
+
+    /// The first pass of opening (framing, header, signature, and the file's SHA-256); see
+    /// `SealedFile.check`. Reports progress for large files.
+    func check(expect: SealedFile.Expectation, task: String) throws(SealError) -> CheckedSealedFile {
+        let claimed = try header()
+        let progress = ProgressReporting.sealedFile(task: task, length: claimed.length)
+        do {
+            return try SealedFile.check(reading: FileIO.bufferReader(path), expect: expect, digestingFile: true, progress: progress)
+        } catch {
+            if progress != nil { ProgressReporting.finish() }
+            throw error
+        }
+    }
+
+    /// The second pass: decrypts `checked` (refused if its check failed) into `write`.
+    func decrypt(_ checked: CheckedSealedFile, recipientKey: P384.KeyAgreement.PrivateKey, task: String,
+                 write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) {
+        let progress = ProgressReporting.sealedFile(task: task, length: checked.header.length)
+        defer { if progress != nil { ProgressReporting.finish() } }
+        try checked.decrypt(reading: FileIO.bufferReader(path), recipientKey: recipientKey, progress: progress, write: write)
     }
 
     /// Opens the file into `write`; returns its header and the SHA-256 of the bytes whose
-    /// signature was checked.
+    /// signature was checked. (A sealed `run` opens its inputs this way.)
     func open(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation,
-              write: ([UInt8]) throws -> Void) throws(SealError) -> (header: SealedFileHeader, sha256: [UInt8]) {
-        let passes = PassHashes()
-        let reader = FileIO.chunkReader(path)
-        let header = try SealedFile.open(streaming: {
-            let read = try reader()
-            let pass = passes.begin()
-            return { count in
-                let part = try read(count)
-                passes.update(pass, part)
-                return part
-            }
-        }, recipientKey: recipientKey, expect: expect, write: write)
-        return (header, passes.digest(0))
+              write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) -> (header: SealedFileHeader, sha256: [UInt8]) {
+        let task = "decrypt \(URL(fileURLWithPath: path).lastPathComponent)"
+        let checked = try check(expect: expect, task: task)
+        try decrypt(checked, recipientKey: recipientKey, task: task, write: write)
+        return (checked.header, checked.fileSHA256!)
     }
-}
-
-/// Running SHA-256 digests, one per read pass.
-private final class PassHashes {
-    private var hashes: [SHA256] = []
-
-    func begin() -> Int {
-        hashes.append(SHA256())
-        return hashes.count - 1
-    }
-
-    func update(_ pass: Int, _ bytes: [UInt8]) { hashes[pass].update(data: bytes) }
-
-    func digest(_ pass: Int) -> [UInt8] { Array(hashes[pass].finalize()) }
 }

@@ -9,6 +9,7 @@ import Foundation
 let benchmarks: [String: @Sendable ([String]) throws -> [String: String]] = [
     "verify": verifyBenchmark,
     "open-input": openInputBenchmark,
+    "hash-speed": hashSpeedBenchmark,
 ]
 
 @main

@@ -2,7 +2,8 @@
 // input the way a sealed `twocvm run` does inside the VM (the TEE's HPKE key from the state
 // directory, the data owner's signature, the manifest digest), with the Evidence library's
 // streaming open: two passes over the file (framing and signature, then decryption chunk by
-// chunk), plaintext streamed to FILE (atomically), memory bounded by the chunk size.
+// chunk, each with its hash on a second thread), read into and written from reused buffers,
+// plaintext streamed to FILE (atomically), memory bounded by the chunk size.
 // Prints {"bytes", "seconds", "mb_per_s"}.
 
 import Crypto
@@ -29,8 +30,8 @@ import TwoCVM
                                         sender: owner.id, senderKey: owner.signingKey)
     let start = Date()
     var bytes = 0
-    try FileIO.writeAtomically(to: output, mode: 0o600) { write in
-        try SealedFile.open(streaming: FileIO.chunkReader(sealedPath), recipientKey: key, expect: expect) { chunk in
+    try FileIO.streamAtomically(to: output, mode: 0o600) { write in
+        try SealedFile.open(reading: FileIO.bufferReader(sealedPath), recipientKey: key, expect: expect) { chunk in
             bytes += chunk.count
             try write(chunk)
         }

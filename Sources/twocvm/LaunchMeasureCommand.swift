@@ -67,6 +67,7 @@ struct LaunchMeasureCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Precalculated hash of the OVMF binary (hex), from --mode snp:ovmf-hash.", valueName: "HASH"))
     var snpOvmfHash: String?
 
+    @OptionGroup var progress: ProgressOptions
     @Flag(name: .customLong("dump-vmsa"), help: "Write the measured VMSAs to vmsa<N>.bin in the current directory.")
     var dumpVMSA = false
 
@@ -110,6 +111,9 @@ struct LaunchMeasureCommand: ParsableCommand {
     }
 
     func run() throws {
+        progress.apply()
+        let endProgress = LaunchMeasureProgress.begin(kernel: kernel, initrd: initrd)
+        defer { endProgress() }
         do {
             try measure()
         } catch let error as CommandFailure {

@@ -32,10 +32,12 @@ struct OpenCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Trust this (simulated) ARK; never needed for real AMD evidence.", valueName: "ARK.pem"))
     var trustRoot: String?
     @OptionGroup var policy: PolicyOptions
+    @OptionGroup var progress: ProgressOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the plaintext (mode 0600).", valueName: "FILE")) var output: String
     @Flag(name: .long, help: "Print the result as JSON.") var json = false
 
     func run() throws {
+        progress.apply()
         let outcome: OpenWorkflow.Outcome
         do {
             outcome = try OpenWorkflow.open(sealedPath: sealed, keyDirectory: key, receiptPath: receipt, evidencePath: evidence,

@@ -28,9 +28,11 @@ struct SealCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the sealed file.", valueName: "FILE.sealed")) var output: String
     @Option(name: .long, help: ArgumentHelp("Trust this (simulated) ARK.", valueName: "ARK.pem")) var trustRoot: String?
     @OptionGroup var policy: PolicyOptions
+    @OptionGroup var progress: ProgressOptions
     @Flag(name: .long, help: "Print the result as JSON.") var json = false
 
     func run() throws {
+        progress.apply()
         guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
         let outcome: SealWorkflow.Outcome
         do {

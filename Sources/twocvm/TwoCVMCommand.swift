@@ -46,6 +46,7 @@ struct TwoCVMCommand: ParsableCommand {
                 throw CommandFailure(.badInput, unknown)
             }
             var command = try parseAsRoot()
+            ProgressLine.installIfTerminal()  // long work draws a line on stderr; --quiet removes it
             try command.run()
         } catch {
             Foundation.exit(Self.report(error))

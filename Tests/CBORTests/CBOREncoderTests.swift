@@ -57,4 +57,25 @@ final class CBOREncoderTests: XCTestCase {
         let b = CBOR.textMap([("c", .textMap([("x", .bool(true)), ("y", .null)])), ("a", .int(2)), ("b", .int(1))])
         XCTAssertEqual(a.encoded(), b.encoded())
     }
+
+    func testTextKeyedMapsSortExactlyAsTheirEncodingsAcrossHeadSizes() {
+        // Keys of 0…300 bytes (one-, two- and three-byte heads), non-ASCII, shared prefixes:
+        // the text-key path must give the order of the encoded keys, as the general path does.
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab\u{e9}\u{1F600}z".unicodeScalars)
+        for _ in 0..<50 {
+            var keys = Set<String>()
+            for _ in 0..<40 {
+                let length = [0, 1, 2, 22, 23, 24, 25, 255, 256, 300].randomElement(using: &generator)!
+                keys.insert(String(String.UnicodeScalarView((0..<length).map { _ in alphabet.randomElement(using: &generator)! })))
+            }
+            let entries = keys.shuffled(using: &generator).enumerated().map { CBOR.Entry(.text($0.element), .int(Int64($0.offset))) }
+            var expected: [UInt8] = []
+            CBOR.writeHead(major: 5, argument: UInt64(entries.count), into: &expected)
+            for entry in entries.sorted(by: { $0.key.encoded().lexicographicallyPrecedes($1.key.encoded()) }) {
+                expected += entry.key.encoded() + entry.value.encoded()
+            }
+            XCTAssertEqual(CBOR.map(entries).encoded(), expected)
+        }
+    }
 }

@@ -83,7 +83,10 @@ final class LaunchInputFile {
                 if n == 0 { break }
                 filled += n
             }
-            if filled > 0 { try body(UnsafeRawBufferPointer(rebasing: buffer[0..<filled])) }
+            if filled > 0 {
+                try body(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]))
+                LaunchInputProgress.advance(by: filled)
+            }
             if filled < buffer.count { return }
         }
     }

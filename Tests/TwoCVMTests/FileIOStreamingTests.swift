@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+@testable import TwoCVM
+
+/// The file layer under seal and open: reads straight into buffers, atomic streamed writes.
+final class FileIOStreamingTests: XCTestCase {
+    private var directory: String!
+
+    override func setUpWithError() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("twocvm-fileio-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        directory = url.path
+    }
+
+    func testAFailedStreamedWriteLeavesNoFileAndNoTemporaryFile() throws {
+        let path = "\(directory!)/out.bin"
+        struct DiskFull: Error {}
+        XCTAssertThrowsError(try FileIO.streamAtomically(to: path) { write in
+            let block = [UInt8](repeating: 7, count: 1 << 20)
+            for _ in 0..<3 { try block.withUnsafeBytes { try write($0) } }
+            throw DiskFull()
+        }) { XCTAssertTrue($0 is DiskFull) }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [], "no partial file, no temp file")
+        // An output in a directory that does not exist: refused by name, nothing written.
+        XCTAssertThrowsError(try FileIO.streamAtomically(to: "\(directory!)/missing/out.bin") { _ in }) {
+            guard case FileIOError.unwritable(path: "\(directory!)/missing/out.bin", _)? = $0 as? FileIOError else { return XCTFail("\($0)") }
+        }
+    }
+
+    func testBufferReaderReadsTheWholeFileInBlocksAndStartsAfreshEachPass() throws {
+        let path = "\(directory!)/in.bin"
+        let bytes = (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try FileIO.streamAtomically(to: path) { write in try bytes.withUnsafeBytes { try write($0) } }
+        XCTAssertEqual(FileIO.size(of: path), 300_001)
+        let makeReader = FileIO.bufferReader(path)
+        for _ in 0..<2 {
+            let read = try makeReader()
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 64)
+            defer { buffer.deallocate() }
+            var got: [UInt8] = []
+            while true {
+                let count = try read(buffer)
+                if count == 0 { break }
+                got += UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            }
+            XCTAssertEqual(got, bytes)
+        }
+        XCTAssertThrowsError(try FileIO.bufferReader("\(directory!)/absent")()) {
+            guard case FileIOError.unreadable? = $0 as? FileIOError else { return XCTFail("\($0)") }
+        }
+    }
+}
