@@ -63,7 +63,10 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the per-component statistics and outputs as JSON.")
     var json = false
 
+    @OptionGroup var progress: ProgressOptions
+
     func run() throws {
+        progress.apply()
         guard dev else { return try runSealed() }
         let loaded: ExecutionPlan
         do {

@@ -6,7 +6,7 @@ import TwoCVM
 import Glibc
 #endif
 
-/// `--quiet` for commands that can read or write a lot (seal, open, launch-measure).
+/// `--quiet` for commands that can read or write a lot (seal, open, run, launch-measure).
 struct ProgressOptions: ParsableArguments {
     @Flag(name: .long, help: "Show no progress line on stderr (shown only when stderr is a terminal and the work exceeds 64 MiB).")
     var quiet = false
