@@ -7,26 +7,44 @@ import XCTest
 /// processes that die, hang or answer garbage.
 final class PlanRunnerTests: XCTestCase {
     private func project(second: String = Components.copy("mid", to: "report", suffix: "+2", probe: "notes"),
-                         timeout: Int = 30) throws -> ExecutionPlan {
-        let limits = "limits = { fuel = 10_000_000, memory_mib = 1, timeout_s = \(timeout) }"
+                         timeout: Int = 30, engine: String = "wasmkit") throws -> ExecutionPlan {
+        let limits = "engine = \"\(engine)\"\nlimits = { fuel = 10_000_000, memory_mib = 1, timeout_s = \(timeout) }"
         return try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid", suffix: "+1"), limits),
                                                   ("second", second, limits)], body: PlanFixture.twoStagePipeline).compose()
     }
 
+    /// Both engines, when the wasmtime library is installed (`make deps`); under CI its absence fails.
+    private func engines() throws -> [String] {
+        do {
+            _ = try EngineLibraries().runtime(for: .wasmtime)
+            return ["wasmkit", "wasmtime"]
+        } catch {
+            let environment = ProcessInfo.processInfo.environment
+            if environment["CI"] == "true" || environment["TWOCVM_NO_SKIP"] == "1" { XCTFail("\(error)") }
+            throw XCTSkip("wasmtime engine library missing (run `make deps`): \(error)")
+        }
+    }
+
     func testDataMovesOnlyAlongChannels() throws {
-        let result = try PlanRunner(plan: try project(), launcher: InProcessLauncher()).run(inputs: ["notes": Array("n".utf8)])
-        // `second` probed /in/notes (the first component's input): ENOENT (44), then copied /in/mid.
-        XCTAssertEqual(result.outputs["report"], [44] + Array("n+1+2".utf8))
-        XCTAssertEqual(Array(result.outputs.keys), ["report"], "only released outputs leave the run")
-        XCTAssertEqual(result.statistics.map(\.component), ["first", "second"])
+        for engine in try engines() {
+            let plan = try project(engine: engine)
+            let result = try PlanRunner(plan: plan, launcher: InProcessLauncher()).run(inputs: ["notes": Array("n".utf8)])
+            // `second` probed /in/notes (the first component's input): ENOENT (44), then copied /in/mid.
+            XCTAssertEqual(result.outputs["report"], [44] + Array("n+1+2".utf8), engine)
+            XCTAssertEqual(Array(result.outputs.keys), ["report"], "only released outputs leave the run")
+            XCTAssertEqual(result.statistics.map(\.component), ["first", "second"])
+            XCTAssertEqual(result.statistics.map(\.engine), [engine, engine])
+        }
     }
 
     func testFailingComponentStopsTheRunAndReleasesNothing() throws {
-        XCTAssertThrowsError(try PlanRunner(plan: try project(second: Components.trap), launcher: InProcessLauncher())
-            .run(inputs: ["notes": [1]])) { error in
-            guard case let .failed(component, outcome, _)? = error as? PlanRunError else { return XCTFail("\(error)") }
-            XCTAssertEqual(component, "second")
-            XCTAssertEqual(outcome, .trap(message: "unreachable"))
+        for engine in try engines() {
+            XCTAssertThrowsError(try PlanRunner(plan: try project(second: Components.trap, engine: engine), launcher: InProcessLauncher())
+                .run(inputs: ["notes": [1]])) { error in
+                guard case let .failed(component, .trap(message), _)? = error as? PlanRunError else { return XCTFail("\(error)") }
+                XCTAssertEqual(component, "second")
+                XCTAssertTrue(message.contains("unreachable"), message)
+            }
         }
     }
 
