@@ -4,7 +4,7 @@ import XCTest
 /// `twocvm report show|verify` as a user runs them: exit statuses, the named checks, `--json`
 /// shapes, and `report show --json` against the shared expected-parse.json.
 final class ReportCommandTests: XCTestCase {
-    private var snp: URL { TestPaths.sharedTestdata.appendingPathComponent("snp") }
+    private var snp: URL { TestPaths.testData.appendingPathComponent("snp") }
     private func path(_ relative: String) -> String { snp.appendingPathComponent(relative).path }
 
     /// (expected-parse.json name, report file) for every report in the shared data.
@@ -149,11 +149,11 @@ final class ReportCommandTests: XCTestCase {
     func testUnreadableInputsExitTwo() throws {
         let dir = try TestPaths.temporaryDirectory(self)
         let report = try Data(contentsOf: snp.appendingPathComponent("go-sev-guest/attestation.bin"))
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(seed: 777)
         let files: [(String, Data, String)] = [
             ("truncated.bin", report.prefix(1000), "input is 1000 bytes"),
             ("oversized.bin", report + Data(count: 16), "input is 1200 bytes"),
-            ("random.bin", Data((0..<777).map { _ in UInt8.random(in: 0...255, using: &generator) }), "1184 bytes"),
+            ("random.bin", Data(generator.bytes(777)), "1184 bytes"),
             ("huge.bin", Data(count: 100_000), "over the limit"),
             ("empty.bin", Data(), "input is 0 bytes"),
         ]

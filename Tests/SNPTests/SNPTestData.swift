@@ -1,19 +1,12 @@
 import Foundation
 import SNP
+import TestSupport
 import XCTest
 
-/// Locates `../shared/testdata/snp` beside the repository (override with TWOCVM_TESTDATA, which
-/// names the `testdata` directory), and describes the real vectors in it.
+/// Locates the real vectors in `Tests/Data/snp` (provenance and licences in its README.md) and
+/// describes them.
 enum SNPTestData {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var directory: URL {
-        if let path = ProcessInfo.processInfo.environment["TWOCVM_TESTDATA"] {
-            return URL(fileURLWithPath: path).appendingPathComponent("snp")
-        }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata/snp")
-    }
+    static let directory = TestPaths.testData.appendingPathComponent("snp")
 
     static func bytes(_ relativePath: String) throws -> [UInt8] {
         Array(try Data(contentsOf: directory.appendingPathComponent(relativePath)))
@@ -78,7 +71,7 @@ enum SNPTestData {
                vek: "confidential-secrets-vault/box2-turin-vcek.der", chain: ["go-sev-guest/ask_ark_turin_vcek.pem"]),
     ]
 
-    /// Pairings the shared data marks as negative (wrong or forged endorsement key).
+    /// Pairings the data marks as negative (wrong or forged endorsement key).
     static let negativeVectors: [Vector] = [
         Vector(name: "virtee_vcek_turin_chain_only", report: "go-sev-guest/attestation.bin", vek: "virtee-sev/vcek_turin.der",
                chain: ["go-sev-guest/ask_ark_turin_vcek.pem"]),
