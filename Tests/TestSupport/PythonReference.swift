@@ -31,9 +31,9 @@ public enum PythonReference {
     }
 
     /// The project venv is a `Requirement`: fails under CI, else skips (and is listed).
-    public static func requireVenv(file: StaticString = #filePath, line: UInt = #line, function: String = #function) throws {
+    public static func requireVenv(file: StaticString = #filePath, line: UInt = #line) throws {
         try Requirement.require(FileManager.default.isExecutableFile(atPath: interpreter), "the project venv (\(interpreter))",
-                                install: "it with `make deps-python` (or set TWOCVM_PYTHON)", file: file, line: line, function: function)
+                                install: "it with `make deps-python` (or set TWOCVM_PYTHON)", file: file, line: line)
     }
 }
 

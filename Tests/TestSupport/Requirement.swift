@@ -23,33 +23,32 @@ public enum Requirement {
     /// summary), or, when skips are failures, an `XCTFail` naming `install` followed by an error
     /// that ends the test.
     public static func missing(_ what: String, install: String, file: StaticString = #filePath,
-                               line: UInt = #line, function: String = #function) -> any Error {
+                               line: UInt = #line) -> any Error {
         let message = "\(what) is missing: install \(install)"
         if skipsAreFailures {
             XCTFail("\(message) (CI=true or TWOCVM_NO_SKIP=1: a missing requirement fails)", file: file, line: line)
             return Unmet(message: message)
         }
-        let test = URL(fileURLWithPath: "\(file)").deletingPathExtension().lastPathComponent + "." + function
-        SkipLog.shared.record(message, test: test)
+        SkipLog.shared.record(message)
         return XCTSkip(message)
     }
 
     /// Throws `missing(what, install:)` unless `condition` holds.
     public static func require(_ condition: Bool, _ what: @autoclosure () -> String, install: @autoclosure () -> String,
-                               file: StaticString = #filePath, line: UInt = #line, function: String = #function) throws {
-        if !condition { throw missing(what(), install: install(), file: file, line: line, function: function) }
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        if !condition { throw missing(what(), install: install(), file: file, line: line) }
     }
 
     /// Requires the file at `path` (firmware, a header, a shared library).
     public static func requireFile(_ path: String, install: @autoclosure () -> String,
-                                   file: StaticString = #filePath, line: UInt = #line, function: String = #function) throws {
-        try require(FileManager.default.fileExists(atPath: path), path, install: install(), file: file, line: line, function: function)
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+        try require(FileManager.default.fileExists(atPath: path), path, install: install(), file: file, line: line)
     }
 
     /// Requires an executable at `path` (a compiler, a tool).
     public static func requireExecutable(_ path: String, install: @autoclosure () -> String,
-                                         file: StaticString = #filePath, line: UInt = #line, function: String = #function) throws {
-        try require(FileManager.default.isExecutableFile(atPath: path), path, install: install(), file: file, line: line, function: function)
+                                         file: StaticString = #filePath, line: UInt = #line) throws {
+        try require(FileManager.default.isExecutableFile(atPath: path), path, install: install(), file: file, line: line)
     }
 
     /// Ends a test whose requirement is missing when skips are failures.
@@ -60,27 +59,38 @@ public enum Requirement {
 }
 
 /// The skips of this test process, printed when the test bundle finishes (the closing summary
-/// of a plain `swift test`). Registered as an observer on the first skip.
+/// of a plain `swift test`). Registered as an observer on the first skip, while that test runs;
+/// a reason is attributed to the test case that finishes next (tests run one at a time in a
+/// process).
 final class SkipLog: NSObject, XCTestObservation, @unchecked Sendable {
     static let shared = SkipLog()
 
     private let lock = NSLock()
+    private var pending: [String] = []
     private var skips: [(test: String, reason: String)] = []
     private var observing = false
 
-    /// Records that `test` (file and function) skipped for `reason`.
-    func record(_ reason: String, test: String) {
+    /// Records `reason` for the running test.
+    func record(_ reason: String) {
         lock.lock()
-        skips.append((test, reason))
+        pending.append(reason)
         let register = !observing
         observing = true
         lock.unlock()
         if register { XCTestObservationCenter.shared.addTestObserver(self) }
     }
 
+    func testCaseDidFinish(_ testCase: XCTestCase) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !pending.isEmpty else { return }
+        skips.append((testCase.name, pending.joined(separator: "; ")))
+        pending = []
+    }
+
     func testBundleDidFinish(_ testBundle: Bundle) {
         lock.lock()
-        let recorded = skips
+        let recorded = skips + pending.map { ("(unknown test)", $0) }
         lock.unlock()
         guard !recorded.isEmpty else { return }
         var lines = ["", "skipped \(recorded.count) test\(recorded.count == 1 ? "" : "s") (CI=true or TWOCVM_NO_SKIP=1 makes these failures):"]
