@@ -25,10 +25,11 @@ final class EvidenceWorkflowTests: XCTestCase {
         reference = try makeReference(for: manifest, name: "ref.json")
     }
 
-    /// Reference values with one (random) accepted measurement.
+    /// Reference values with one (seeded random) accepted measurement, a different one per
+    /// file name.
     private func makeReference(for manifestPath: String, name: String) throws -> String {
         let path = "\(directory!)/\(name)"
-        var random = SplitMix64(seed: 48)
+        var random = SplitMix64(seed: name.utf8.reduce(48) { $0 &* 31 &+ UInt64($1) })
         let measurement = try LaunchDigest(bytes: random.bytes(48))
         let launch = ReferenceValues.Launch(vcpus: 4, vcpuType: "EPYC-v4", vcpuSignature: "0x800f12", guestFeatures: "0x1",
                                             vmm: "QEMU", firmwareDigest: String(repeating: "ab", count: 48))
