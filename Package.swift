@@ -109,10 +109,11 @@ let package = Package(
             dependencies: ["CBOR", "Manifest", "SNP", "TwoCVM", "Evidence",
                            .product(name: "Crypto", package: "swift-crypto")]),
 
-        // Helpers shared by the test targets (the Python cross-check runner, test paths).
+        // Helpers shared by the test targets: the Python cross-check runner, test paths
+        // (Tests/Data), the seeded generator, and the skip-or-fail rule for missing requirements.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
-        .testTarget(name: "CBORTests", dependencies: ["CBOR"]),
+        .testTarget(name: "CBORTests", dependencies: ["CBOR", "TestSupport"]),
         .testTarget(
             name: "COSETests",
             dependencies: ["COSE", "CBOR", .product(name: "Crypto", package: "swift-crypto")]),
@@ -123,7 +124,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
-        .testTarget(name: "SNPTests", dependencies: ["SNP"]),
+        .testTarget(name: "SNPTests", dependencies: ["SNP", "TestSupport"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(
             name: "EvidenceTests",
@@ -131,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "TwoCVMTests",
             dependencies: [
-                "TwoCVM", "Manifest", "Sandbox", "CBOR", "SNP", "Evidence",
+                "TwoCVM", "Manifest", "Sandbox", "CBOR", "SNP", "Evidence", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(name: "CLITests", dependencies: ["twocvm", "twocvm-fuzz", "TestSupport"]),

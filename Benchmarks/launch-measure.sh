@@ -5,13 +5,13 @@
 #
 #   1. Debian's OVMF (/usr/share/ovmf/OVMF.fd), 4 vCPUs, EPYC-v4;
 #   2. a 30 MiB kernel and a 60 MiB initrd (random bytes) with a command line, on the
-#      kernel-hashes fixture (../shared/testdata/snp/measure/ovmf_AmdSev_suffix.bin).
+#      kernel-hashes fixture (Tests/Data/snp/measure/ovmf_AmdSev_suffix.bin).
 #
 # Wall time: hyperfine (mean ± σ, warm page cache). Peak memory: `/usr/bin/time -v` maximum
 # resident set size, the median of 5 runs.
 #
 # Environment: TWOCVM_PYTHON (the venv's python; default .venv/bin/python), TWOCVM_TESTDATA
-# (default ../shared/testdata), TWOCVM_SCRATCH_PATH (a SwiftPM scratch path for the release
+# (default Tests/Data), TWOCVM_SCRATCH_PATH (a SwiftPM scratch path for the release
 # build), TWOCVM_SWIFT_BUILD_FLAGS (default --static-swift-stdlib; empty for a dynamically
 # linked build), TWOCVM_BIN (an already built twocvm: no build), BENCH_RUNS (hyperfine runs
 # per command, default 30).
@@ -19,7 +19,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 python=${TWOCVM_PYTHON:-$root/.venv/bin/python}
-testdata=${TWOCVM_TESTDATA:-$root/../shared/testdata}
+testdata=${TWOCVM_TESTDATA:-$root/Tests/Data}
 runs=${BENCH_RUNS:-30}
 # A statically linked Swift runtime starts in about half the time and a third less memory
 # (no dynamic loading of libswiftCore/Foundation/ICU); `make install` should build the same way.

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Benchmarks/verify.sh: `report verify` throughput, reports verified per second on one core, on
-# the real vectors of ../shared/testdata/snp (Milan v2/v3 incl. VLEK, Genoa v3, Turin v5), with
+# the real vectors of Tests/Data/snp (Milan v2/v3 incl. VLEK, Genoa v3, Turin v5), with
 # and without a warm chain cache; and `openssl speed ecdsap384` as the raw cost of the one
 # ECDSA P-384 verification each report needs. Prints a Markdown section (`## report verify`) on
 # stdout; progress goes to stderr. `make bench` assembles Docs/performance.md from such sections.
 #
-# Environment: TWOCVM_TESTDATA (default ../shared/testdata), TWOCVM_SCRATCH_PATH (a SwiftPM
+# Environment: TWOCVM_TESTDATA (default Tests/Data), TWOCVM_SCRATCH_PATH (a SwiftPM
 # scratch path for the release build), TWOCVM_BENCH_BIN (an already built twocvm-bench: no
 # build), BENCH_SECONDS (seconds per setting, default 3).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-testdata=${TWOCVM_TESTDATA:-$root/../shared/testdata}
+testdata=${TWOCVM_TESTDATA:-$root/Tests/Data}
 seconds=${BENCH_SECONDS:-3}
 
 command -v openssl > /dev/null || { echo "verify.sh: openssl is missing" >&2; exit 3; }
@@ -46,7 +46,7 @@ cat <<MD
 ## report verify
 
 Reports verified per second on one core (\`twocvm-bench verify\`, release build, single thread),
-cycling through the seven real reports of \`../shared/testdata/snp\` with the flags each
+cycling through the seven real reports of \`Tests/Data/snp\` with the flags each
 MANIFEST.md calls for; every verification runs all checks and passes. *Cold*: no chain cache,
 so each report also parses its certificates and verifies the RSA-PSS SHA-384 chain (VEK by
 ASK/ASVK; the embedded ARK/ASK are checked once per process). *Warm*: the in-process chain cache

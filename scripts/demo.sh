@@ -18,7 +18,14 @@ work=$root/Examples/two-party/work/demo
 rm -rf "$work"
 mkdir -p "$work"/{keys,approvals,plain,dev-out,sealed,opened}
 proved=()
-step() { printf '\n== %s\n' "$*" >&2; }
+# Each step says what it does; the next one (or the end) prints how long it took.
+step_name="" step_start=0
+step_done() {
+  [[ -z $step_name ]] && return
+  local ms=$(( ($(date +%s%N) - step_start) / 1000000 ))
+  printf '   (step %s: %d.%01d s)\n' "${step_name%%.*}" $((ms / 1000)) $((ms % 1000 / 100)) >&2
+}
+step() { step_done; step_name=$1 step_start=$(date +%s%N); printf '\n== %s\n' "$*" >&2; }
 run() { "$twocvm" "$@" >&2; }
 
 step "1. keys: each participant creates a signing and an encryption key pair"
@@ -104,6 +111,7 @@ for who in fab designer; do
 done
 proved+=("check: the reports opened by fab and designer are byte-identical to run --dev on the plaintext")
 
+step_done
 echo "twocvm demo: what each step proved"
 for line in "${proved[@]}"; do echo "  - $line"; done
 echo "  yield report (as opened by the designer): $work/opened/yield-report.designer.csv"

@@ -1,4 +1,4 @@
-// GENERATED from ../shared/testdata/snp/trustee/{milan,genoa,turin}_ask_ark_asvk.pem (byte-identical
+// GENERATED from Trustee's deps/verifier/src/snp/{milan,genoa,turin}_ask_ark_asvk.pem (byte-identical
 // to go-sev-guest verify/trust/*.pem and virtee/sev src/certs/snp/builtin/*), AMD's certificates
 // as served by the KDS (`/vcek/v1/<product>/cert_chain`, `/vlek/v1/<product>/cert_chain`).
 // To regenerate: base64 of each DER at 64 columns between PEM markers, SHA-256 of each DER.

@@ -19,11 +19,13 @@ enum CLI {
     }
 
     /// Runs `twocvm` with `arguments`; `stdin` is written to its standard input if given.
+    /// `executable` names a built product, or is an absolute path to any program.
     @discardableResult
     static func run(_ arguments: [String], stdin: Data? = nil, executable: String = "twocvm",
                     environment: [String: String]? = nil, currentDirectory: URL? = nil) throws -> CLIResult {
         let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent(executable)
+        process.executableURL = executable.hasPrefix("/") ? URL(fileURLWithPath: executable)
+                                                          : productsDirectory.appendingPathComponent(executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }

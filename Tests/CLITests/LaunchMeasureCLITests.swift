@@ -4,7 +4,7 @@ import XCTest
 /// `twocvm launch-measure` as a drop-in for `sev-snp-measure --mode snp`: every MANIFEST.md
 /// command line, unchanged but for the program name, prints the recorded stdout.
 final class LaunchMeasureCLITests: XCTestCase {
-    private var measureDirectory: URL { TestPaths.sharedTestdata.appendingPathComponent("snp/measure") }
+    private var measureDirectory: URL { TestPaths.testData.appendingPathComponent("snp/measure") }
 
     func testEveryManifestCommandLinePrintsTheRecordedOutput() throws {
         let directory = try workingDirectoryWithManifestInputs()

@@ -6,14 +6,12 @@ import XCTest
 /// Python (`sha384(cbor2.dumps(tomllib.load(f), canonical=True))`).
 final class LaunchMeasureReferenceValuesTests: XCTestCase {
     private var suffix: String {
-        TestPaths.sharedTestdata.appendingPathComponent("snp/measure/ovmf_AmdSev_suffix.bin").path
+        TestPaths.testData.appendingPathComponent("snp/measure/ovmf_AmdSev_suffix.bin").path
     }
 
     func testReferenceOutRecordsMeasurementHostDataAndPolicy() throws {
         let directory = try TestPaths.temporaryDirectory(self)
-        // The project's example manifest when it is there, else one written here.
-        let example = TestPaths.repositoryRoot.appendingPathComponent("Examples/two-party/manifest.toml").path
-        let manifest = FileManager.default.fileExists(atPath: example) ? example : try writeManifest(in: directory)
+        let manifest = TestPaths.repositoryRoot.appendingPathComponent("Examples/two-party/manifest.toml").path
         let reference = directory.appendingPathComponent("reference.json").path
         let result = try launchMeasure(["--vcpus", "2", "--vcpu-type", "EPYC-Milan", "--ovmf", suffix,
                                         "--manifest", manifest, "--reference-out", reference,
@@ -79,13 +77,8 @@ final class LaunchMeasureReferenceValuesTests: XCTestCase {
 
     // MARK: Helpers
 
-    /// Runs launch-measure; skips the test while the manifest engine is still the stub.
     private func launchMeasure(_ arguments: [String]) throws -> CLIResult {
-        let result = try CLI.run(["launch-measure"] + arguments)
-        if result.stderr.contains("not yet implemented") {
-            throw XCTSkip("ManifestWorkflow.digest(ofManifestAt:) is still a stub")
-        }
-        return result
+        try CLI.run(["launch-measure"] + arguments)
     }
 
     /// A small valid manifest per SPEC §3 (two participants, one component, one input, one output).
@@ -145,16 +138,7 @@ final class LaunchMeasureReferenceValuesTests: XCTestCase {
 
     /// SPEC §3's reference digest, computed by Python (tomllib + cbor2 canonical), as hex.
     private func pythonManifestDigest(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.python)
-        process.arguments = ["-c", "import sys, tomllib, cbor2, hashlib; "
-            + "print(hashlib.sha384(cbor2.dumps(tomllib.load(open(sys.argv[1], 'rb')), canonical=True)).hexdigest())", path]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "python (cbor2) is needed: make deps")
-        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try PythonReference.run("import sys, tomllib, cbor2, hashlib; "
+            + "print(hashlib.sha384(cbor2.dumps(tomllib.load(open(sys.argv[1], 'rb')), canonical=True)).hexdigest())", [path])
     }
 }

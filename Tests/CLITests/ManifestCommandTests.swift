@@ -63,9 +63,9 @@ final class ManifestCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("\(path):\(line):9: error[unknown-owner]"), result.stdout)
         let json = try CLI.run(["manifest", "lint", path, "--json"])
         XCTAssertEqual(json.status, 1)
-        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)
         XCTAssertEqual(report["ok"] as? Bool, false)
-        let first = (report["diagnostics"] as! [[String: Any]])[0]
+        let first = try XCTUnwrap((report["diagnostics"] as? [[String: Any]])?.first, json.stdout)
         XCTAssertEqual(first["code"] as? String, "unknown-owner")
         XCTAssertEqual(first["line"] as? Int, line)
         XCTAssertEqual(first["severity"] as? String, "error")
@@ -105,7 +105,8 @@ final class ManifestCommandTests: XCTestCase {
         let hostBase64 = try CLI.run(["manifest", "hash", example, "--host-data", "--encoding", "base64"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertEqual(Data(base64Encoded: hostBase64)?.map { String(format: "%02x", $0) }.joined(), hostHex)
-        let json = try JSONSerialization.jsonObject(with: Data(try CLI.run(["manifest", "hash", example, "--json"]).stdout.utf8)) as! [String: String]
+        let hashed = try CLI.run(["manifest", "hash", example, "--json"]).stdout
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(hashed.utf8)) as? [String: String], hashed)
         XCTAssertEqual(json["digest"], line)
         XCTAssertEqual(json["host_data_base64"], hostBase64)
     }
@@ -132,7 +133,7 @@ final class ManifestCommandTests: XCTestCase {
                                     "--participant", "designer", "-o", designer]).status, 0)
         let complete = try CLI.run(["manifest", "approvals", manifest, fab, designer, "--json"])
         XCTAssertEqual(complete.status, 0, complete.stdout)
-        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(complete.stdout.utf8)) as! [String: Any])["ok"] as? Bool, true)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(complete.stdout.utf8)) as? [String: Any])?["ok"] as? Bool, true)
 
         // A tampered approval: exit 1, naming the participant whose approval is now invalid.
         var bytes = try Data(contentsOf: URL(fileURLWithPath: designer))

@@ -4,7 +4,7 @@ import XCTest
 /// `twocvm report show|verify` as a user runs them: exit statuses, the named checks, `--json`
 /// shapes, and `report show --json` against the shared expected-parse.json.
 final class ReportCommandTests: XCTestCase {
-    private var snp: URL { TestPaths.sharedTestdata.appendingPathComponent("snp") }
+    private var snp: URL { TestPaths.testData.appendingPathComponent("snp") }
     private func path(_ relative: String) -> String { snp.appendingPathComponent(relative).path }
 
     /// (expected-parse.json name, report file) for every report in the shared data.
@@ -55,26 +55,26 @@ final class ReportCommandTests: XCTestCase {
             ("confidential-secrets-vault/box2-turin-report.bin", "confidential-secrets-vault/box2-turin-vcek.der", [], nil),
         ]
         for entry in cases {
-            let pass = try CLI.run(["report", "verify", path(entry.report), "--cert", path(entry.cert)] + entry.flags)
+            let pass = try reportVerify([path(entry.report), "--cert", path(entry.cert)] + entry.flags)
             XCTAssertEqual(pass.status, 0, "\(entry.report): \(pass.stdout)\(pass.stderr)")
             XCTAssertTrue(pass.stdout.contains("verified"), entry.report)
             if let check = entry.withoutFlags {
-                let fail = try CLI.run(["report", "verify", path(entry.report), "--cert", path(entry.cert)])
+                let fail = try reportVerify([path(entry.report), "--cert", path(entry.cert)])
                 XCTAssertEqual(fail.status, 1, entry.report)
                 XCTAssertEqual(Self.failedChecks(fail.stdout), [check], entry.report)
             }
         }
     }
 
-    /// The expired VLEK passes at a pinned time and fails without it (chain check).
-    func testExpiredVLEKVerifiesOnlyAtThePinnedTime() throws {
+    /// The expired VLEK passes at a time inside its validity and fails after it (chain check).
+    func testExpiredVLEKVerifiesOnlyInsideItsValidity() throws {
         let base = ["report", "verify", path("trustee/test-vlek-report.bin"), "--cert", path("trustee/test-vlek.der"),
                     "--chain", path("trustee/milan_ask_ark_asvk.pem"), "--allow-provisional", "--json"]
         let pinned = try CLI.run(base + ["--at", "2025-06-01T00:00:00Z"])
         XCTAssertEqual(pinned.status, 0, pinned.stdout)
-        let now = try CLI.run(base)
-        XCTAssertEqual(now.status, 1)
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(now.stdout.utf8)) as? [String: Any])
+        let later = try CLI.run(base + ["--at", Self.verificationTime])
+        XCTAssertEqual(later.status, 1)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(later.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["ok"] as? Bool, false)
         let checks = try XCTUnwrap(json["checks"] as? [[String: Any]])
         XCTAssertEqual(checks.filter { $0["ok"] as? Bool == false }.compactMap { $0["name"] as? String }, ["chain"])
@@ -83,7 +83,7 @@ final class ReportCommandTests: XCTestCase {
     }
 
     func testVerifyJSONHasOkChecksAndReport() throws {
-        let result = try CLI.run(["report", "verify", path("trustee/az-genoa-snp-report.bin"), "--cert", path("trustee/az-vcek-genoa.pem"),
+        let result = try reportVerify([path("trustee/az-genoa-snp-report.bin"), "--cert", path("trustee/az-vcek-genoa.pem"),
                                   "--chain", path("go-sev-guest/ask_ark_genoa.pem"), "--min-abi", "1.55", "--vmpl", "0", "--json"])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -113,7 +113,7 @@ final class ReportCommandTests: XCTestCase {
             ("reserved.bin", { $0[0x1F8] ^= 0x01 }, ["report-parses"]),
         ]
         for (name, change, expected) in cases {
-            let result = try CLI.run(["report", "verify", try tampered(name, change), "--cert", cert])
+            let result = try reportVerify([try tampered(name, change), "--cert", cert])
             XCTAssertEqual(result.status, 1, name)
             XCTAssertEqual(Self.failedChecks(result.stdout), expected, "\(name): \(result.stdout)")
         }
@@ -122,7 +122,7 @@ final class ReportCommandTests: XCTestCase {
         vcek[vcek.count - 10] ^= 0x01
         let vcekURL = dir.appendingPathComponent("vcek.der")
         try Data(vcek).write(to: vcekURL)
-        let chain = try CLI.run(["report", "verify", path("go-sev-guest/attestation.bin"), "--cert", vcekURL.path, "--allow-debug"])
+        let chain = try reportVerify([path("go-sev-guest/attestation.bin"), "--cert", vcekURL.path, "--allow-debug"])
         XCTAssertEqual(chain.status, 1)
         XCTAssertEqual(Self.failedChecks(chain.stdout), ["chain"])
     }
@@ -138,7 +138,7 @@ final class ReportCommandTests: XCTestCase {
              path("go-sev-guest/ask_ark_genoa.pem"), "is not AMD's pinned ARK-Turin"),
         ]
         for (report, cert, chain, reason) in cases {
-            let result = try CLI.run(["report", "verify", report, "--cert", cert, "--chain", chain, "--allow-debug"])
+            let result = try reportVerify([report, "--cert", cert, "--chain", chain, "--allow-debug"])
             XCTAssertEqual(result.status, 1)
             XCTAssertEqual(Self.failedChecks(result.stdout), ["chain"], result.stdout)
             XCTAssertTrue(result.stdout.contains(reason), result.stdout)
@@ -149,11 +149,11 @@ final class ReportCommandTests: XCTestCase {
     func testUnreadableInputsExitTwo() throws {
         let dir = try TestPaths.temporaryDirectory(self)
         let report = try Data(contentsOf: snp.appendingPathComponent("go-sev-guest/attestation.bin"))
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(seed: 777)
         let files: [(String, Data, String)] = [
             ("truncated.bin", report.prefix(1000), "input is 1000 bytes"),
             ("oversized.bin", report + Data(count: 16), "input is 1200 bytes"),
-            ("random.bin", Data((0..<777).map { _ in UInt8.random(in: 0...255, using: &generator) }), "1184 bytes"),
+            ("random.bin", Data(generator.bytes(777)), "1184 bytes"),
             ("huge.bin", Data(count: 100_000), "over the limit"),
             ("empty.bin", Data(), "input is 0 bytes"),
         ]
@@ -191,7 +191,28 @@ final class ReportCommandTests: XCTestCase {
         }
     }
 
+    /// go-sev-guest's VCEK (valid to 2029-09-24 00:55:28 UTC) verifies up to its notAfter and
+    /// fails the chain check one second later: vectors expire, so tests never verify at "now".
+    func testAnExpiredVCEKFailsTheChainCheckAfterItsNotAfter() throws {
+        let base = [path("go-sev-guest/attestation.bin"), "--cert", path("go-sev-guest/vcek.testcer"), "--allow-debug"]
+        let lastValid = try reportVerify(base + ["--at", "2029-09-24T00:55:28Z"])
+        XCTAssertEqual(lastValid.status, 0, lastValid.stdout)
+        let expired = try reportVerify(base + ["--at", "2029-09-24T00:55:29Z"])
+        XCTAssertEqual(expired.status, 1, expired.stdout)
+        XCTAssertEqual(Self.failedChecks(expired.stdout), ["chain"], expired.stdout)
+        XCTAssertTrue(expired.stdout.contains("SEV-VCEK is not valid at 2029-09-24T00:55:29Z"), expired.stdout)
+    }
+
     // MARK: - Helpers
+
+    /// The time real vectors are verified at (inside every certificate's validity but the
+    /// expired VLEK's; see SNPTestData.verificationTime).
+    static let verificationTime = "2027-06-01T00:00:00Z"
+
+    /// `twocvm report verify ARGUMENTS`, at `verificationTime` unless the arguments name a time.
+    private func reportVerify(_ arguments: [String]) throws -> CLIResult {
+        try CLI.run(["report", "verify"] + arguments + (arguments.contains("--at") ? [] : ["--at", Self.verificationTime]))
+    }
 
     /// The names of the FAIL lines of `report verify`'s text output.
     static func failedChecks(_ output: String) -> [String] {

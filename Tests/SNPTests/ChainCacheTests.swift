@@ -17,7 +17,7 @@ final class ChainCacheTests: XCTestCase {
         XCTAssertEqual(cache.count, 2)
         // The same VCEK without the chain file is another file set.
         let vekOnly = EndorsementFiles(endorsementKey: try SNPTestData.bytes(turin.vek))
-        XCTAssertTrue(try verifier.verify(reportInput: turin.reportBytes(), files: vekOnly).ok)
+        XCTAssertTrue(try verifier.verify(reportInput: turin.reportBytes(), files: vekOnly, options: turin.options).ok)
         XCTAssertEqual(cache.count, 3)
     }
 
@@ -26,9 +26,9 @@ final class ChainCacheTests: XCTestCase {
         let verifier = ReportVerifier(cache: cache)
         let vlek = SNPTestData.vector("trustee_vlek_report")
         XCTAssertTrue(try verifier.verify(reportInput: vlek.reportBytes(), files: vlek.files(), options: vlek.options).ok)
-        var now = vlek.options
-        now.at = nil
-        let later = try verifier.verify(reportInput: vlek.reportBytes(), files: vlek.files(), options: now)
+        var afterExpiry = vlek.options
+        afterExpiry.at = SNPTestData.date("2025-12-11T00:00:00Z")
+        let later = try verifier.verify(reportInput: vlek.reportBytes(), files: vlek.files(), options: afterExpiry)
         XCTAssertEqual(later.checks.filter { !$0.ok }.map(\.name), [.chain])
         XCTAssertEqual(cache.count, 1)
     }
@@ -37,17 +37,23 @@ final class ChainCacheTests: XCTestCase {
         let cache = ChainCache()
         let vector = SNPTestData.vector("trustee_invalid_legacy")
         for _ in 0..<2 {
-            let result = try ReportVerifier(cache: cache).verify(reportInput: vector.reportBytes(), files: vector.files())
+            let result = try ReportVerifier(cache: cache).verify(reportInput: vector.reportBytes(), files: vector.files(),
+                                                                 options: SNPTestData.fixedTimeOptions)
             XCTAssertEqual(result.check(.chain)?.ok, false)
         }
         XCTAssertEqual(cache.count, 1)
     }
 
+    /// The cache holds each file set it loaded (a second load is a hit, no new entry) up to its
+    /// capacity, then empties itself and starts again.
     func testCapacityBoundsTheCache() throws {
         let cache = ChainCache(capacity: 2)
+        var counts: [Int] = []
         for vector in SNPTestData.realVectors.prefix(5) {
             _ = try cache.loaded(vector.files())
-            XCTAssertLessThanOrEqual(cache.count, 2)
+            _ = try cache.loaded(vector.files())
+            counts.append(cache.count)
         }
+        XCTAssertEqual(counts, [1, 2, 1, 2, 1])
     }
 }

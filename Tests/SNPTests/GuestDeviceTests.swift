@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import SNP
 
@@ -21,7 +22,8 @@ final class GuestDeviceTests: XCTestCase {
 
     func testUAPILayoutMatchesTheKernelHeader() throws {
         let header = "/usr/include/linux/sev-guest.h"
-        guard FileManager.default.fileExists(atPath: header) else { throw XCTSkip("no \(header) (linux-libc-dev)") }
+        try Requirement.requireFile(header, install: "Debian's linux-libc-dev package (make deps)")
+        try Requirement.requireExecutable("/usr/bin/gcc", install: "Debian's gcc package (make deps)")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uapi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,21 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import SNP
 
-/// Where the shared test data lives: `../shared/testdata` beside the repository, or
-/// TWOCVM_TESTDATA.
+/// The launch-measurement fixtures and sev-snp-measure's reference results: `Tests/Data/snp/measure`.
 enum LaunchMeasurementTestData {
-    static var root: URL {
-        if let path = ProcessInfo.processInfo.environment["TWOCVM_TESTDATA"] {
-            return URL(fileURLWithPath: path)
-        }
-        return URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/testdata")
-    }
-
-    static var measureDirectory: URL { root.appendingPathComponent("snp/measure") }
+    static let measureDirectory = TestPaths.testData.appendingPathComponent("snp/measure")
 
     static func path(_ name: String) -> String { measureDirectory.appendingPathComponent(name).path }
 
@@ -74,7 +65,7 @@ enum LaunchMeasurementTestData {
     }
 }
 
-/// Every result of ../shared/testdata/snp/measure/MANIFEST.md (sev-snp-measure 0.0.13),
+/// Every result of Tests/Data/snp/measure/MANIFEST.md (sev-snp-measure 0.0.13),
 /// computed through the library API.
 final class LaunchMeasurementReferenceTests: XCTestCase {
     func testDebianFirmwareIsTheOneTheReferenceResultsWereTakenWith() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import SNP
@@ -156,7 +157,8 @@ final class LaunchMeasurementTests: XCTestCase {
         let directory = try temporaryDirectory()
         let path = directory.appendingPathComponent("big.bin").path
         // Two chunks and a part: a random block of odd length repeated, so no two chunks are alike.
-        let block = (0..<4093).map { _ in UInt8.random(in: 0...255) }
+        var random = SplitMix64(seed: 4093)
+        let block = random.bytes(4093)
         var bytes = Data()
         while bytes.count < 2 * LaunchInputFile.chunkSize + 12345 { bytes.append(contentsOf: block) }
         try bytes.write(to: URL(fileURLWithPath: path))

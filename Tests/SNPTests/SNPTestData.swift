@@ -1,19 +1,12 @@
 import Foundation
 import SNP
+import TestSupport
 import XCTest
 
-/// Locates `../shared/testdata/snp` beside the repository (override with TWOCVM_TESTDATA, which
-/// names the `testdata` directory), and describes the real vectors in it.
+/// Locates the real vectors in `Tests/Data/snp` (provenance and licences in its README.md) and
+/// describes them.
 enum SNPTestData {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var directory: URL {
-        if let path = ProcessInfo.processInfo.environment["TWOCVM_TESTDATA"] {
-            return URL(fileURLWithPath: path).appendingPathComponent("snp")
-        }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata/snp")
-    }
+    static let directory = TestPaths.testData.appendingPathComponent("snp")
 
     static func bytes(_ relativePath: String) throws -> [UInt8] {
         Array(try Data(contentsOf: directory.appendingPathComponent(relativePath)))
@@ -36,7 +29,8 @@ enum SNPTestData {
         /// The flags the vector's MANIFEST.md says it needs to pass (see `Verdicts`).
         var allowDebug = false
         var allowProvisional = false
-        var at: String? = nil
+        /// The time it is verified at: inside every one of its certificates' validity.
+        var at = SNPTestData.verificationTime
 
         func files() throws -> EndorsementFiles {
             let chainBytes = try chain.isEmpty ? nil : chain.flatMap { try SNPTestData.bytes($0) }
@@ -51,16 +45,31 @@ enum SNPTestData {
             var options = ValidationOptions()
             options.allowDebug = allowDebug
             options.allowProvisional = allowProvisional
-            if let at { options.at = ISO8601DateFormatter().date(from: at) }
+            options.at = SNPTestData.date(at)
             return options
         }
+    }
+
+    /// The time real vectors are verified at, never "now": inside the validity of every
+    /// certificate here except the AWS VLEK (expired 2025-12-10), which has its own. The first
+    /// to expire is go-sev-guest's VCEK, on 2029-09-24.
+    static let verificationTime = "2027-06-01T00:00:00Z"
+
+    /// `text` (RFC 3339) as a date.
+    static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    /// Options for a vector-less check at the fixed verification time.
+    static var fixedTimeOptions: ValidationOptions {
+        var options = ValidationOptions()
+        options.at = date(verificationTime)
+        return options
     }
 
     /// The real reports, each with its own endorsement key, and the flags under which each
     /// MANIFEST.md says it verifies:
     /// go-sev-guest/attestation.bin allows DEBUG (policy 0xb0000); trustee's test-report.bin,
     /// test-vlek-report.bin and az-milan run provisional firmware (COMMITTED_TCB below
-    /// CURRENT_TCB); the VLEK expired 2025-12-10 and verifies only at a pinned time.
+    /// CURRENT_TCB); the VLEK expired 2025-12-10 and verifies only at a time of its own.
     static let realVectors: [Vector] = [
         Vector(name: "gsg_attestation", report: "go-sev-guest/attestation.bin", vek: "go-sev-guest/vcek.testcer",
                chain: ["go-sev-guest/ask_ark_milan.pem"], allowDebug: true),
@@ -78,7 +87,7 @@ enum SNPTestData {
                vek: "confidential-secrets-vault/box2-turin-vcek.der", chain: ["go-sev-guest/ask_ark_turin_vcek.pem"]),
     ]
 
-    /// Pairings the shared data marks as negative (wrong or forged endorsement key).
+    /// Pairings the data marks as negative (wrong or forged endorsement key).
     static let negativeVectors: [Vector] = [
         Vector(name: "virtee_vcek_turin_chain_only", report: "go-sev-guest/attestation.bin", vek: "virtee-sev/vcek_turin.der",
                chain: ["go-sev-guest/ask_ark_turin_vcek.pem"]),

@@ -11,12 +11,10 @@ public enum PythonReference {
     }
 
     /// Runs `script` with `arguments` and returns its trimmed stdout; the test fails on a
-    /// non-zero exit and is skipped when the venv is missing.
+    /// non-zero exit; a missing venv is a `Requirement` (fails under CI, else skips).
     public static func run(_ script: String, _ arguments: [String], file: StaticString = #filePath,
                            line: UInt = #line) throws -> String {
-        guard FileManager.default.isExecutableFile(atPath: interpreter) else {
-            throw XCTSkip("no project venv at \(interpreter): run `make deps` (or set TWOCVM_PYTHON)")
-        }
+        try requireVenv(file: file, line: line)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: interpreter)
         process.arguments = ["-c", script] + arguments
@@ -31,20 +29,22 @@ public enum PythonReference {
         XCTAssertEqual(process.terminationStatus, 0, String(decoding: stderr, as: UTF8.self), file: file, line: line)
         return String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// The project venv is a `Requirement`: fails under CI, else skips (and is listed).
+    public static func requireVenv(file: StaticString = #filePath, line: UInt = #line) throws {
+        try Requirement.require(FileManager.default.isExecutableFile(atPath: interpreter), "the project venv (\(interpreter))",
+                                install: "it with `make deps-python` (or set TWOCVM_PYTHON)", file: file, line: line)
+    }
 }
 
-/// Paths shared by the tests: the repository root, `../shared/testdata`, and fresh temp dirs.
+/// Paths shared by the tests: the repository root, its test data, and fresh temp dirs.
 public enum TestPaths {
     public static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/testdata` beside the repository (override with TWOCVM_TESTDATA).
-    public static var sharedTestdata: URL {
-        if let path = ProcessInfo.processInfo.environment["TWOCVM_TESTDATA"] {
-            return URL(fileURLWithPath: path)
-        }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
-    }
+    /// `Tests/Data`: the real SEV-SNP vectors and measurement fixtures, with their provenance
+    /// (`Tests/Data/snp/README.md`). Inside the repository, so a lone clone passes its tests.
+    public static let testData = repositoryRoot.appendingPathComponent("Tests/Data")
 
     /// The project venv's Python.
     public static var python: String { PythonReference.interpreter }

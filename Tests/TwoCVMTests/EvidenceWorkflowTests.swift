@@ -2,6 +2,7 @@ import Evidence
 import Foundation
 import Manifest
 import SNP
+import TestSupport
 import XCTest
 @testable import TwoCVM
 
@@ -24,10 +25,12 @@ final class EvidenceWorkflowTests: XCTestCase {
         reference = try makeReference(for: manifest, name: "ref.json")
     }
 
-    /// Reference values with one (random) accepted measurement.
+    /// Reference values with one (seeded random) accepted measurement, a different one per
+    /// file name.
     private func makeReference(for manifestPath: String, name: String) throws -> String {
         let path = "\(directory!)/\(name)"
-        let measurement = try LaunchDigest(bytes: (0..<48).map { _ in UInt8.random(in: 0...255) })
+        var random = SplitMix64(seed: name.utf8.reduce(48) { $0 &* 31 &+ UInt64($1) })
+        let measurement = try LaunchDigest(bytes: random.bytes(48))
         let launch = ReferenceValues.Launch(vcpus: 4, vcpuType: "EPYC-v4", vcpuSignature: "0x800f12", guestFeatures: "0x1",
                                             vmm: "QEMU", firmwareDigest: String(repeating: "ab", count: 48))
         try ReferenceValuesWorkflow.record(.init(measurement: measurement, launch: launch), manifestAt: manifestPath, to: path)
@@ -141,15 +144,22 @@ final class EvidenceWorkflowTests: XCTestCase {
         let digest = try ManifestWorkflow.load(manifest).digest
         let values = try ReferenceValuesWorkflow.load(reference)
         let rootPEM = try FileIO.read(root, limit: 1 << 20)
-        var accepted: [Int] = []
+        var accepted: [Int] = [], unreadable = 0, rejected = 0
         for offset in bytes.indices {
             var tampered = bytes
             tampered[offset] ^= 0x01
-            guard let bundle = try? EvidenceBundle.decode(tampered) else { continue }  // unreadable: verify exits 2
+            guard let bundle = try? EvidenceBundle.decode(tampered) else {
+                unreadable += 1  // verify exits 2
+                continue
+            }
             let verdict = VerifyWorkflow.verify(bundle, digest: digest, reference: values, nonce: nonce, trustRoot: rootPEM,
                                                 options: ValidationOptions())
-            if verdict.ok { accepted.append(offset) }
+            if verdict.ok { accepted.append(offset) } else { rejected += 1 }
         }
         XCTAssertEqual(accepted, [], "tampered evidence accepted at these offsets")
+        // Every offset was checked one way or the other, and most tamperings still decode, so
+        // they reach the checks rather than the decoder.
+        XCTAssertEqual(unreadable + rejected + accepted.count, bytes.count)
+        XCTAssertGreaterThan(rejected, bytes.count * 9 / 10, "\(unreadable) of \(bytes.count) tamperings did not decode")
     }
 }

@@ -51,7 +51,7 @@ struct PolicyOptions: ParsableArguments {
     @Flag(name: .customLong("require-id-block"), help: "Require a launch with an ID block (ID_KEY_DIGEST non-zero).")
     var requireIDBlock = false
 
-    @Option(name: .customLong("at"), help: ArgumentHelp("Time the certificates must be valid at (default: now).", valueName: "RFC3339"))
+    @Option(name: .customLong("at"), help: ArgumentHelp("Verify as of this time (go-sev-guest's \"current time\" option): every certificate must be valid at it (default: now).", valueName: "RFC3339"))
     var at: String?
 
     mutating func validate() throws {
