@@ -125,7 +125,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         .testTarget(name: "SNPTests", dependencies: ["SNP", "TestSupport"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "TestSupport"]),
         .testTarget(
             name: "EvidenceTests",
             dependencies: ["Evidence", "CBOR", "Manifest", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),

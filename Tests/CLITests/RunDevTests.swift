@@ -9,7 +9,7 @@ import XCTest
 final class RunDevTests: XCTestCase {
     func testTwoPartyExampleMatchesTheNativeBuildSealedOrNot() throws {
         let gcc = "/usr/bin/gcc"
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: gcc), "needs gcc for the native comparison")
+        try Requirement.requireExecutable(gcc, install: "Debian's gcc package (make deps)")
         let root = TestPaths.repositoryRoot.appendingPathComponent("Examples/two-party")
         let work = try TestPaths.temporaryDirectory(self).path
         for id in ["fab", "designer"] {
@@ -83,7 +83,7 @@ final class RunDevTests: XCTestCase {
     /// the report to both recipients with a receipt, and each recipient opens its own copy.
     private func sealedRun(work: String, expected: String) throws {
         let ovmf = "/usr/share/ovmf/OVMF.fd"
-        guard FileManager.default.fileExists(atPath: ovmf) else { throw XCTSkip("no \(ovmf): run make deps") }
+        try Requirement.requireFile(ovmf, install: "Debian's ovmf package (make deps)")
         let manifest = "\(work)/manifest.toml", reference = "\(work)/reference.json", state = "\(work)/vm"
         let evidence = "\(work)/evidence.cbor", nonce = String(repeating: "c3", count: 32)
         XCTAssertEqual(try CLI.run(["launch-measure", "--mode", "snp", "--vcpus", "2", "--vcpu-type", "EPYC-v4", "--ovmf", ovmf,

@@ -1,5 +1,6 @@
 import Foundation
 import Sandbox
+import TestSupport
 import XCTest
 
 /// Finds the pinned wasmtime library the way the binary does (environment variable, then a
@@ -12,12 +13,7 @@ enum WasmtimeTestLibrary {
         do {
             return try WasmtimeLibrary.locate(explicit: nil, environment: environment, executable: executable)
         } catch {
-            let noSkip = environment["CI"] == "true" || environment["TWOCVM_NO_SKIP"] == "1"
-            if noSkip {
-                XCTFail("the wasmtime engine library is required under CI: \(error)")
-                throw error
-            }
-            throw XCTSkip("wasmtime engine library missing (run `make deps`): \(error)")
+            throw Requirement.missing("the wasmtime engine library (\(error))", install: "the pinned wheel with `make deps`")
         }
     }
 }
