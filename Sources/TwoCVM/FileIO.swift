@@ -64,7 +64,8 @@ public enum FileIO {
 
     /// Streams content into `path` atomically: `produce` receives a writer, and the file appears
     /// (temp file in the same directory, fsync, rename, fsync of the directory) only if `produce`
-    /// returns; on any error nothing is left behind.
+    /// returns; on any error no file is left behind. Missing parent folders are created first
+    /// (as `keygen` and `run --out` create theirs).
     public static func writeAtomically(to path: String, mode: mode_t = 0o644,
                                        _ produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
         try streamAtomically(to: path, mode: mode) { write in
@@ -80,6 +81,13 @@ public enum FileIO {
                                         _ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try makeDirectory(directory)
+            } catch {
+                throw FileIOError.unwritable(path: path, reason: "cannot create its folder \(directory): \(error)")
+            }
+        }
         var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }

@@ -111,6 +111,15 @@ final class ManifestCommandTests: XCTestCase {
         XCTAssertEqual(json["host_data_base64"], hostBase64)
     }
 
+    func testSignCreatesTheFolderOfItsOutput() throws {
+        let manifest = try makeManifest()
+        let nested = directory.appendingPathComponent("not-yet/approvals/fab.cose").path
+        let sign = try CLI.run(["manifest", "sign", manifest, "--key", directory.appendingPathComponent("fab").path,
+                                "--participant", "fab", "-o", nested])
+        XCTAssertEqual(sign.status, 0, sign.stderr)
+        XCTAssertEqual(try CLI.run(["manifest", "approvals", manifest, nested]).stdout.contains("approved  fab"), true)
+    }
+
     func testSignAndApprovalsEndToEnd() throws {
         let manifest = try makeManifest()
         let approvals = directory.appendingPathComponent("approvals").path

@@ -22,10 +22,14 @@ final class FileIOStreamingTests: XCTestCase {
             throw DiskFull()
         }) { XCTAssertTrue($0 is DiskFull) }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [], "no partial file, no temp file")
-        // An output in a directory that does not exist: refused by name, nothing written.
-        XCTAssertThrowsError(try FileIO.streamAtomically(to: "\(directory!)/missing/out.bin") { _ in }) {
-            guard case FileIOError.unwritable(path: "\(directory!)/missing/out.bin", _)? = $0 as? FileIOError else { return XCTFail("\($0)") }
+        // An output whose folder cannot be created (a file is in the way): refused by name.
+        try Data("x".utf8).write(to: URL(fileURLWithPath: "\(directory!)/blocker"))
+        XCTAssertThrowsError(try FileIO.streamAtomically(to: "\(directory!)/blocker/out.bin") { _ in }) {
+            guard case FileIOError.unwritable(path: "\(directory!)/blocker/out.bin", _)? = $0 as? FileIOError else { return XCTFail("\($0)") }
         }
+        // An output in folders that do not exist yet: they are created, the file written whole.
+        try FileIO.writeAtomically(Array("whole".utf8), to: "\(directory!)/new/nested/out.bin")
+        XCTAssertEqual(try FileIO.read("\(directory!)/new/nested/out.bin", limit: 16), Array("whole".utf8))
     }
 
     func testBufferReaderReadsTheWholeFileInBlocksAndStartsAfreshEachPass() throws {
