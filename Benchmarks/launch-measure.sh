@@ -93,7 +93,7 @@ cat <<EOF
 
 \`twocvm launch-measure\` against \`sev-snp-measure\` $("$sev_snp_measure" --version | awk '{ print $2 }') (Python $("$python" -c 'import sys; print(sys.version.split()[0])')) on the same inputs and
 the same machine ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); both print the same digest.
-twocvm is a release build$( [[ -n ${TWOCVM_BIN:-} ]] && echo " (\`$TWOCVM_BIN\`)" || echo " (\`swift build -c release $build_flags\`)").
+twocvm is a release build (\`swift build -c release --static-swift-stdlib\`).
 Wall time is hyperfine's mean ± σ of $runs runs after 3 warm-ups (files in the page cache);
 peak memory is the median maximum RSS of 5 runs (\`/usr/bin/time -v\`). The kernel and initrd are
 hashed in 256 KiB chunks on two threads next to the firmware pages, so memory does not grow with
