@@ -95,8 +95,9 @@ final class BatchVerifyCLITests: XCTestCase {
     }
 
     func testOneFileBatchPrintsExactlyTheSingleFileOutput() throws {
-        let single = try CLI.run(["report", "verify", genuine[1].report, "--cert", genuine[1].cert])
-        let withJobs = try CLI.run(["report", "verify", genuine[1].report, "--cert", genuine[1].cert, "--jobs", "2"])
+        let single = try CLI.run(["report", "verify", genuine[1].report, "--cert", genuine[1].cert, "--at", "2026-11-01T00:00:00Z"])
+        let withJobs = try CLI.run(["report", "verify", genuine[1].report, "--cert", genuine[1].cert, "--at", "2026-11-01T00:00:00Z",
+                                    "--jobs", "2"])
         XCTAssertEqual(single.status, 0)
         XCTAssertEqual(single.stdout, withJobs.stdout)
         XCTAssertFalse(single.stdout.contains("files:"))
