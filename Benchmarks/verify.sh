@@ -4,11 +4,16 @@
 # and without a warm chain cache; and `openssl speed ecdsap384` as the raw cost of the one
 # ECDSA P-384 verification each report needs. Prints a Markdown section (`## report verify`) on
 # stdout; progress goes to stderr. `make bench` assembles Docs/performance.md from such sections.
+# Then a `### batch report verify` section: the CLI checking the real vectors as one batch with
+# --jobs 1 and --jobs 2 (reports/s of the whole process, and the ratio). `verify.sh batch` prints
+# only that section (needs only a twocvm build).
 #
 # Environment: TWOCVM_TESTDATA (default Tests/Data), TWOCVM_SCRATCH_PATH (a SwiftPM
 # scratch path for the release build), TWOCVM_BENCH_BIN (an already built twocvm-bench: no
-# build), BENCH_SECONDS (seconds per setting, default 3).
+# build), TWOCVM_BIN (an already built twocvm: no build), BENCH_SECONDS (seconds per setting,
+# default 3; the batch runs last at least one second each).
 set -euo pipefail
+mode=${1:-all}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 testdata=${TWOCVM_TESTDATA:-$root/Tests/Data}
@@ -17,11 +22,83 @@ seconds=${BENCH_SECONDS:-3}
 command -v openssl > /dev/null || { echo "verify.sh: openssl is missing" >&2; exit 3; }
 [[ -f $testdata/snp/expected-parse.json ]] || { echo "verify.sh: no SNP test vectors in $testdata/snp" >&2; exit 3; }
 
+scratch=()
+[[ -n ${TWOCVM_SCRATCH_PATH:-} ]] && scratch=(--scratch-path "$TWOCVM_SCRATCH_PATH")
+
+# The batch: each real vector with its VEK, flags that every one of them passes with (the expired
+# VLEK is left out: it verifies only at a pinned time the Turin VCEK was not yet valid at).
+batch_section() {
+    local twocvm
+    if [[ -n ${TWOCVM_BIN:-} ]]; then
+        twocvm=$TWOCVM_BIN
+    else
+        echo "building twocvm (release)…" >&2
+        (cd "$root" && swift build -c release "${scratch[@]}" --product twocvm >&2)
+        twocvm=$(cd "$root" && swift build -c release "${scratch[@]}" --show-bin-path)/twocvm
+    fi
+    local vectors=(
+        "go-sev-guest/attestation.bin go-sev-guest/vcek.testcer"
+        "virtee-sev/report_milan.hex virtee-sev/vcek_milan.der"
+        "trustee/test-report.bin trustee/test-vcek.der"
+        "trustee/az-genoa-snp-report.bin trustee/az-vcek-genoa.pem"
+        "trustee/az-milan-snp-report.bin trustee/az-vcek-milan-chain.pem"
+        "confidential-secrets-vault/box2-turin-report.bin confidential-secrets-vault/box2-turin-vcek.der"
+    )
+    local repeat=1 jobs1 jobs2 count elapsed
+    # Seconds for one batch of the vectors repeated $repeat times with --jobs $1.
+    run_batch() {
+        local args=() pair r
+        for ((r = 0; r < repeat; r++)); do
+            for pair in "${vectors[@]}"; do
+                read -r report cert <<< "$pair"
+                args+=("$testdata/snp/$report" --cert "$testdata/snp/$cert")
+            done
+        done
+        local start end
+        start=$(date +%s.%N)
+        "$twocvm" report verify "${args[@]}" --allow-debug --allow-provisional --jobs "$1" > /dev/null \
+            || { echo "verify.sh: the batch did not verify" >&2; exit 1; }
+        end=$(date +%s.%N)
+        python3 -c "print(f'{$end - $start:.4f}')"
+    }
+    # Repeat the list until one run with one worker takes at least a second.
+    while :; do
+        elapsed=$(run_batch 1)
+        python3 -c "import sys; sys.exit(0 if $elapsed >= 1.0 else 1)" && break
+        repeat=$((repeat * 2))
+    done
+    count=$((repeat * ${#vectors[@]}))
+    echo "batch of $count reports: --jobs 1, --jobs 2…" >&2
+    jobs1=$(python3 -c "print(f'{$count / $(run_batch 1):.0f}')")
+    jobs2=$(python3 -c "print(f'{$count / $(run_batch 2):.0f}')")
+    local ratio cores
+    ratio=$(python3 -c "print(f'{$jobs2 / $jobs1:.2f}')")
+    cores=$(nproc)
+    cat <<MD
+
+### batch report verify
+
+One \`twocvm report verify\` process checking $count reports (the six real vectors that verify
+today, repeated; each with its own \`--cert\`, \`--allow-debug --allow-provisional\`), wall
+clock including process start-up; the workers share the chain cache. Machine: $cores cores.
+
+| setting | reports/s |
+| --- | ---: |
+| \`--jobs 1\` | $jobs1 |
+| \`--jobs 2\` | $jobs2 |
+
+Two workers check $ratio× as many reports per second as one.
+MD
+}
+
+if [[ $mode == batch ]]; then
+    batch_section
+    exit 0
+fi
+
 if [[ -n ${TWOCVM_BENCH_BIN:-} ]]; then
     bench=$TWOCVM_BENCH_BIN
 else
-    scratch=()
-    [[ -n ${TWOCVM_SCRATCH_PATH:-} ]] && scratch=(--scratch-path "$TWOCVM_SCRATCH_PATH")
     echo "building twocvm-bench (release)…" >&2
     (cd "$root" && swift build -c release "${scratch[@]}" --product twocvm-bench >&2)
     bench=$(cd "$root" && swift build -c release "${scratch[@]}" --show-bin-path)/twocvm-bench
@@ -73,3 +150,4 @@ summary = json.loads(sys.argv[1])
 for name in summary["vectors"].split(","):
     print(f"| {name} | {summary['warm_' + name]} |")
 PY
+batch_section

@@ -72,7 +72,7 @@ trap 'rm -f "$out"' EXIT
   echo
   TWOCVM_BIN=$bin/twocvm TWOCVM_BENCH_BIN=$bin/twocvm-bench bash Benchmarks/seal.sh
   echo
-  TWOCVM_BENCH_BIN=$bin/twocvm-bench bash Benchmarks/verify.sh
+  TWOCVM_BIN=$bin/twocvm TWOCVM_BENCH_BIN=$bin/twocvm-bench bash Benchmarks/verify.sh
   echo
   TWOCVM_BIN=$bin/twocvm bash Benchmarks/launch-measure.sh
   echo

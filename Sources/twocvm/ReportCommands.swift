@@ -110,14 +110,14 @@ struct ReportVerifyCommand: ParsableCommand {
               twocvm report verify report.bin --cert vcek.der --allow-provisional --json
             """)
 
-    @Argument(help: ArgumentHelp("The report: raw 1184 bytes or hex; - for stdin.", valueName: "REPORT"))
-    var report: String
+    @Argument(help: ArgumentHelp("The report: raw 1184 bytes or hex; - for stdin. Several: a batch.", valueName: "REPORT"))
+    var reports: [String]
 
-    @Option(name: .customLong("cert"), help: ArgumentHelp("The VCEK or VLEK certificate (DER or PEM).", valueName: "VEK"))
-    var certificate: String
+    @Option(name: .customLong("cert"), help: ArgumentHelp("The VCEK or VLEK certificate (DER or PEM); once, or once per REPORT.", valueName: "VEK"))
+    var certificates: [String]
 
-    @Option(name: .customLong("chain"), help: ArgumentHelp("ASK/ASVK and ARK certificates (PEM bundle).", valueName: "ASK_ARK.pem"))
-    var chain: String?
+    @Option(name: .customLong("chain"), help: ArgumentHelp("ASK/ASVK and ARK certificates (PEM bundle); once, or once per REPORT.", valueName: "ASK_ARK.pem"))
+    var chains: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("The product (Milan, Genoa, Turin) when neither report nor certificate names it.", valueName: "PRODUCT"))
     var product: String?
@@ -125,10 +125,23 @@ struct ReportVerifyCommand: ParsableCommand {
     @OptionGroup(title: "Policy")
     var policy: PolicyOptions
 
-    @Flag(name: .long, help: "Print {ok, checks, report} as JSON.")
+    @Flag(name: .long, help: "Print {ok, checks, report} as JSON (several REPORTs: an array of them, each with its file).")
     var json = false
 
+    @OptionGroup(title: "Batch")
+    var batch: BatchOptions
+
+    private var report: String { reports[0] }
+    private var certificate: String { certificates[0] }
+    private var chain: String? { chains.first }
+
+    mutating func validate() throws {
+        try BatchOptions.pairing("--cert", certificates.count, with: reports.count, required: true)
+        try BatchOptions.pairing("--chain", chains.count, with: reports.count, required: false)
+    }
+
     func run() throws {
+        if reports.count > 1 { return try runBatch() }
         let options = try policy.validationOptions()
         let requested = try ReportCommand.product(product)
         let reportBytes = try ReportCommand.read(report, limit: ReportCommand.reportFileLimit)
@@ -149,6 +162,20 @@ struct ReportVerifyCommand: ParsableCommand {
             Console.out(ReportText.render(verification, file: report))
         }
         if !verification.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+    }
+
+    /// Several reports: checked in parallel (BatchVerify), one result each in input order.
+    private func runBatch() throws {
+        let items = reports.indices.map { index in
+            BatchVerify.ReportItem(report: reports[index], certificate: certificates[certificates.count == 1 ? 0 : index],
+                                   chain: chains.isEmpty ? nil : chains[chains.count == 1 ? 0 : index])
+        }
+        let outcomes = BatchVerify.reports(items, product: try ReportCommand.product(product), options: try policy.validationOptions(),
+                                           jobs: batch.workers, reportLimit: ReportCommand.reportFileLimit,
+                                           certificateLimit: ReportCommand.certificateFileLimit)
+        let status = try BatchOutput.print(outcomes, files: reports, json: json, ok: \.ok,
+                                           text: { ReportText.render($0, file: $1) }, object: { VerifyOutput($0) })
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 
     /// Names the file: certificate errors carry their file already, report errors do not.

@@ -111,7 +111,7 @@ struct VerifyCommand: ParsableCommand {
               twocvm verify evidence.cbor --manifest manifest.toml --reference ref.json --nonce $NONCE
             """)
 
-    @Argument(help: ArgumentHelp("The evidence file (twocvm attest).", valueName: "EVIDENCE")) var evidence: String
+    @Argument(help: ArgumentHelp("The evidence file (twocvm attest). Several: a batch.", valueName: "EVIDENCE")) var evidenceFiles: [String]
     @Option(name: .long, help: ArgumentHelp("The manifest (TOML).", valueName: "MANIFEST")) var manifest: String
     @Option(name: .long, help: ArgumentHelp("Reference values (launch-measure --reference-out).", valueName: "REF")) var reference: String
     @Option(name: .long, help: ArgumentHelp("The nonce you sent, in hex.", valueName: "HEX")) var nonce: String
@@ -120,9 +120,13 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var policy: PolicyOptions
     @Flag(name: .long, help: "Print the verdict as JSON.") var json = false
     @Flag(name: .long, help: "Print an EAR attestation result (draft-ietf-rats-ear, unsigned JSON claims).") var ear = false
+    @OptionGroup(title: "Batch") var batch: BatchOptions
+
+    private var evidence: String { evidenceFiles[0] }
 
     func run() throws {
         guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
+        if evidenceFiles.count > 1 { return try runBatch(nonce: nonceBytes) }
         let verdict = try VerifyWorkflow.verify(evidencePath: evidence, manifestPath: manifest, referencePath: reference,
                                                 nonce: nonceBytes, trustRootPath: trustRoot, options: try policy.validationOptions())
         if ear {
@@ -139,6 +143,30 @@ struct VerifyCommand: ParsableCommand {
                                    : "\(evidence): NOT verified\(label) (\(failed) of \(verdict.checks.count) checks failed)")
         }
         if !verdict.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+    }
+
+    /// Several evidence files: checked in parallel (BatchVerify), one result each in input order.
+    private func runBatch(nonce: [UInt8]) throws {
+        let digest = try ManifestWorkflow.load(manifest).digest
+        let outcomes = BatchVerify.evidence(evidenceFiles, digest: digest, reference: try ReferenceValuesWorkflow.load(reference),
+                                            nonce: nonce, trustRoot: try trustRoot.map { try FileIO.read($0, limit: 1 << 20) },
+                                            options: try policy.validationOptions(), jobs: batch.workers)
+        let status = try BatchOutput.print(outcomes, files: evidenceFiles, json: json || ear, ok: \.ok, text: Self.text) { verdict in
+            ear ? AttestationResult(verdict, manifest: digest) as any Encodable : EvidenceVerdictOutput(verdict)
+        }
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// The text lines of one verdict.
+    static func text(_ verdict: VerifyWorkflow.Verdict, file: String) -> String {
+        var lines = verdict.checks.map { check in
+            "\(check.ok ? "pass" : "FAIL")  \(check.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(check.detail)"
+        }
+        let failed = verdict.checks.filter { !$0.ok }.count
+        let label = verdict.platform == .simulated ? " (SIMULATED platform)" : ""
+        lines.append(verdict.ok ? "\(file): verified\(label), \(verdict.lock.rawValue) lock (\(verdict.checks.count) checks passed)"
+                                : "\(file): NOT verified\(label) (\(failed) of \(verdict.checks.count) checks failed)")
+        return lines.joined(separator: "\n")
     }
 }
 
