@@ -5,7 +5,7 @@ import XCTest
 /// order whatever the number of workers, a bad file named without stopping the others, and the
 /// exit status of the worst file.
 final class BatchVerifyCLITests: XCTestCase {
-    private var snp: URL { TestPaths.sharedTestdata.appendingPathComponent("snp") }
+    private var snp: URL { TestPaths.testData.appendingPathComponent("snp") }
     private func path(_ relative: String) -> String { snp.appendingPathComponent(relative).path }
 
     /// Real reports that verify with no flag but --allow-provisional, each with its own VCEK.

@@ -157,6 +157,9 @@ final class SandboxCLITests: XCTestCase {
         let result = try run(work, dev: false)
         XCTAssertEqual(result.status, 3, "no guest device and no simulated VM: \(result.stderr)")
         XCTAssertTrue(result.stderr.contains("sealed runs happen inside the confidential VM"), result.stderr)
+        // The whole fix at once: launch a simulated VM and name its state directory.
+        XCTAssertTrue(result.stderr.contains("twocvm sim launch --state DIR") && result.stderr.contains("--platform simulated --state DIR"),
+                      result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out"))
     }
 

@@ -20,8 +20,14 @@ extension GuestMemory {
         try withBytes(at: address, count: count) { Array($0) }
     }
 
+    /// Copies `bytes` into guest memory: one `memcpy` for contiguous bytes (arrays and their
+    /// slices, the path of every `fd_read`), element by element otherwise.
     func store(_ bytes: some Collection<UInt8>, at address: UInt32) throws {
         try withBytes(at: address, count: bytes.count) { buffer in
+            let copied: Void? = bytes.withContiguousStorageIfAvailable { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(source))
+            }
+            guard copied == nil else { return }
             var index = 0
             for byte in bytes {
                 buffer[index] = byte
