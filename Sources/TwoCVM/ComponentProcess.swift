@@ -163,8 +163,9 @@ private struct ChildProcess {
         return descriptors
     }
 
-    /// Writes the request and reads both streams until the child closes them.
-    mutating func exchange(request: [UInt8], responseLimit: Int, deadline: Double) -> Exchange {
+    /// Writes the request (its frames in order) and reads both streams until the child closes them.
+    mutating func exchange(request: [[UInt8]], responseLimit: Int, deadline: Double) -> Exchange {
+        var frames = request.filter { !$0.isEmpty }[...]
         var written = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         defer { [stdinFD, stdoutFD, stderrFD].filter { $0 >= 0 }.forEach { _ = Glibc.close($0) } }
@@ -179,9 +180,13 @@ private struct ChildProcess {
             if ready < 0 && errno != EINTR { return .finished }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == stdinFD {
-                    let n = request.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + written, request.count - written) }
-                    if n > 0 { written += n }
-                    if written == request.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    var n = 0
+                    if let frame = frames.first {
+                        n = frame.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + written, frame.count - written) }
+                        if n > 0 { written += n }
+                        if written == frame.count { frames.removeFirst(); written = 0 }
+                    }
+                    if frames.isEmpty || (n < 0 && errno != EAGAIN && errno != EINTR) {
                         Glibc.close(stdinFD)
                         stdinFD = -1
                     }

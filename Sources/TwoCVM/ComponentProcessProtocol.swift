@@ -1,33 +1,36 @@
 import CBOR
+import Glibc
 import Manifest
 import Sandbox
 
 /// The messages between the broker and a component's child process (`twocvm _component`): one
-/// CBOR request on the child's stdin, one CBOR response on its stdout; stderr is diagnostics.
+/// request on the child's stdin, one CBOR response on its stdout; stderr is diagnostics.
 ///
-/// Request: `{"v": 1, "component": id, "file": name, "module": bytes, "digest": bytes(32),
-/// "inputs": {name: bytes}, "outputs": {name: max-bytes}, "wasi": [cap…], "fuel": n,
+/// Request: a 4-byte big-endian length, then a CBOR header of that length, then the raw
+/// payloads the header announces: the module's bytes, then each input's bytes in the header's
+/// order. The header is `{"v": 2, "component": id, "file": name, "module": size, "digest":
+/// bytes(32), "inputs": [[name, size]…], "outputs": {name: max-bytes}, "wasi": [cap…], "fuel": n,
 /// "memory": bytes, "stream": bytes, "timeout": seconds[, "engine": settings][, "runtime":
 /// "wasmtime", "library": path, "library-id": [device, inode, size, mtime-ns]]}` (`engine`, the
 /// WasmKit ``SandboxEngineSettings`` description, only when not the default; `runtime` only for
-/// wasmtime, with the library the broker verified and the identity of that file).
+/// wasmtime, with the library the broker verified and the identity of that file). Payloads are
+/// framed rather than CBOR byte strings so that the child reads each input straight into the
+/// one buffer it keeps: a CBOR request would hold every input three times at once (the request,
+/// the decoder's tree, the decoded value).
 /// Response: `{"v": 1, "outcome": {"kind": …, …}, "outputs": {name: bytes}, "fuel": n,
 /// "memory": bytes, "stdout": bytes, "stderr": bytes}` or `{"v": 1, "refused": message}`.
 /// Both sides decode with explicit bounds.
 public enum ComponentProcessProtocol {
-    /// The largest request a child accepts (module, inputs and framing).
+    /// The largest request a child accepts (module and inputs; the header aside).
     public static let maxRequestBytes = 1 << 30
+    /// The largest request header (everything but the payloads).
+    public static let maxHeaderBytes = 1 << 20
 
-    /// The child's whole job: ``load(_:)`` then ``LoadedComponent/respond()``.
-    public static func serve(_ request: [UInt8]) throws(WireError) -> [UInt8] {
-        try load(request).respond()
-    }
-
-    /// The child's first half, before it locks itself down: decodes the request, opens the
-    /// engine library and loads (parses or compiles) the module, checking its digest first.
-    /// Throws only when the request itself does not decode.
-    public static func load(_ request: [UInt8]) throws(WireError) -> LoadedComponent {
-        let job = try decodeRequest(request)
+    /// The child's first half, before it locks itself down: reads the request from `source`,
+    /// opens the engine library and loads (parses or compiles) the module, checking its digest
+    /// first. Throws only when the request itself does not decode.
+    public static func load(from source: some RequestSource) throws(WireError) -> LoadedComponent {
+        let job = try readRequest(from: source)
         do throws(ComponentRunError) {
             return LoadedComponent(state: .success(try job.load()))
         } catch {
@@ -47,14 +50,17 @@ public enum ComponentProcessProtocol {
 
     // MARK: Request
 
-    public static func encodeRequest(_ job: ComponentJob) -> [UInt8] {
-        CBOR.textMap([
-            ("v", .unsigned(1)),
+    /// The request for `job` as the frames to write in order: length and header, then the
+    /// module and each input (shared with `job`, not copied).
+    public static func encodeRequest(_ job: ComponentJob) -> [[UInt8]] {
+        let inputs = job.inputs.sorted { $0.key < $1.key }
+        let header = CBOR.textMap([
+            ("v", .unsigned(2)),
             ("component", .text(job.component)),
             ("file", .text(job.moduleFile)),
-            ("module", .bytes(job.moduleSource)),
+            ("module", .unsigned(UInt64(job.moduleSource.count))),
             ("digest", .bytes(job.digest.bytes)),
-            ("inputs", .textMap(job.inputs.sorted { $0.key < $1.key }.map { ($0.key, .bytes($0.value)) })),
+            ("inputs", .array(inputs.map { .array([.text($0.key), .unsigned(UInt64($0.value.count))]) })),
             ("outputs", .textMap(job.outputs.sorted { $0.key < $1.key }.map { ($0.key, .unsigned(UInt64($0.value))) })),
             ("wasi", .array(capabilityNames(job.capabilities).map { .text($0) })),
             ("fuel", .unsigned(job.limits.fuel)),
@@ -62,6 +68,9 @@ public enum ComponentProcessProtocol {
             ("stream", .unsigned(UInt64(job.limits.capturedStreamBytes))),
             ("timeout", .unsigned(UInt64(job.timeoutSeconds))),
         ] + (job.engine == .default ? [] : [("engine", .text(job.engine.description))]) + runtimeFields(job.runtime)).encoded()
+        let length = UInt32(header.count)
+        let prefix: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        return [prefix + header, job.moduleSource] + inputs.map(\.value)
     }
 
     private static func runtimeFields(_ runtime: SandboxRuntime) -> [(String, CBOR)] {
@@ -85,9 +94,15 @@ public enum ComponentProcessProtocol {
         }
     }
 
-    public static func decodeRequest(_ bytes: [UInt8]) throws(WireError) -> ComponentJob {
-        let item = try decode(bytes, limit: maxRequestBytes)
-        guard item[text: "v"] == .unsigned(1) else { throw WireError("unknown request version") }
+    /// Reads one request from `source`: the header, then each payload straight into its own
+    /// buffer, refusing a header over ``maxHeaderBytes``, payloads over ``maxRequestBytes`` in
+    /// all, a short read, and anything after the last payload.
+    public static func readRequest(from source: some RequestSource) throws(WireError) -> ComponentJob {
+        let prefix = try readExactly(4, from: source, what: "request length")
+        let headerLength = prefix.reduce(0) { $0 << 8 | Int($1) }
+        guard headerLength <= maxHeaderBytes else { throw WireError("request header of \(headerLength) bytes") }
+        let item = try decode(try readExactly(headerLength, from: source, what: "request header"), limit: maxHeaderBytes)
+        guard item[text: "v"] == .unsigned(2) else { throw WireError("unknown request version") }
         let component = try text(item, "component"), file = try text(item, "file")
         guard let digestBytes = item[text: "digest"]?.byteString, digestBytes.count == 32,
               let digest = ContentDigest("sha256:" + Hex.encode(digestBytes)) else { throw WireError("bad digest") }
@@ -107,11 +122,59 @@ public enum ComponentProcessProtocol {
             guard let text = name.textString, let settings = SandboxEngineSettings(text) else { throw WireError("unknown engine settings") }
             engine = settings
         }
-        return ComponentJob(component: component, moduleFile: file, moduleSource: try bytesField(item, "module"),
-                            digest: digest, inputs: try byteMap(item, "inputs"),
+        let moduleSize = Int(try number(item, "module"))
+        var inputSizes: [(name: String, size: Int)] = []
+        for entry in item[text: "inputs"]?.arrayItems ?? [] {
+            guard let pair = entry.arrayItems, pair.count == 2, let name = pair[0].textString,
+                  case let .unsigned(size) = pair[1], size <= UInt64(maxRequestBytes),
+                  !inputSizes.contains(where: { $0.name == name }) else { throw WireError("bad entry in inputs") }
+            inputSizes.append((name, Int(size)))
+        }
+        guard inputSizes.reduce(moduleSize, { $0 + $1.size }) <= maxRequestBytes else {
+            throw WireError("request payloads over \(maxRequestBytes) bytes")
+        }
+        let runtime = try decodeRuntime(item)
+        let module = try readExactly(moduleSize, from: source, what: "module")
+        var inputs: [String: [UInt8]] = [:]
+        for input in inputSizes { inputs[input.name] = try readExactly(input.size, from: source, what: "input \(input.name)") }
+        var extra: UInt8 = 0
+        guard try withUnsafeMutableBytes(of: &extra, { buffer throws(WireError) in try read(source, into: buffer) }) == 0 else {
+            throw WireError("bytes after the last payload")
+        }
+        return ComponentJob(component: component, moduleFile: file, moduleSource: module, digest: digest, inputs: inputs,
                             outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
                             capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")),
-                            engine: engine, runtime: try decodeRuntime(item))
+                            engine: engine, runtime: runtime)
+    }
+
+    /// Exactly `count` bytes from `source`, read into a buffer allocated once.
+    private static func readExactly(_ count: Int, from source: some RequestSource, what: String) throws(WireError) -> [UInt8] {
+        var failure: WireError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = 0
+            while initialized < count {
+                let n: Int
+                do throws(WireError) {
+                    n = try read(source, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized..<count]))
+                } catch {
+                    failure = error
+                    break
+                }
+                guard n > 0 else { failure = WireError("\(what): request ends after \(initialized) of \(count) bytes"); break }
+                initialized += n
+            }
+            if failure != nil { initialized = 0 }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
+    private static func read(_ source: some RequestSource, into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
+        do {
+            return try source.read(into: buffer)
+        } catch {
+            throw WireError("reading the request: \(error)")
+        }
     }
 
     // MARK: Response
@@ -224,6 +287,52 @@ public enum ComponentProcessProtocol {
             map[name] = value
         }
         return map
+    }
+}
+
+/// Where the child reads its request from: stdin in `twocvm _component`, bytes in tests.
+public protocol RequestSource {
+    /// Reads up to `buffer.count` bytes into `buffer`; 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// A file descriptor as a ``RequestSource`` (the child's stdin), retrying interrupted reads.
+public struct FileDescriptorSource: RequestSource {
+    public let descriptor: Int32
+
+    public init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw WireError(String(cString: strerror(errno))) }
+        }
+    }
+}
+
+/// Bytes in memory as a ``RequestSource``.
+public final class BytesSource: RequestSource {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, bytes.count - offset)
+        guard count > 0 else { return 0 }
+        bytes.withUnsafeBytes { buffer.baseAddress?.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+        offset += count
+        return count
+    }
+
+    /// The request frames of ``ComponentProcessProtocol/encodeRequest(_:)`` joined.
+    public convenience init(frames: [[UInt8]]) {
+        self.init(Array(frames.joined()))
     }
 }
 

@@ -27,18 +27,12 @@ struct ComponentRunnerCommand: ParsableCommand {
 
     /// Reads the request, locks down, runs the component (or the probe) and writes the response.
     static func serve(probe: String?, probeEngineLibrary: String? = nil) throws {
-        let request: [UInt8]
-        do {
-            request = try FileIO.read("-", limit: ComponentProcessProtocol.maxRequestBytes)
-        } catch {
-            throw CommandFailure(.badInput, "component request: \(error)")
-        }
         // The engine library is opened and the module compiled before the lockdown: both need
         // calls the lockdown forbids (opening a file, mapping executable code).
         let loaded: ComponentProcessProtocol.LoadedComponent?
         var probeRun: ChildLockdown.ProbeRun?
         do {
-            loaded = probe == nil ? try ComponentProcessProtocol.load(request) : nil
+            loaded = probe == nil ? try ComponentProcessProtocol.load(from: FileDescriptorSource(descriptor: 0)) : nil
             probeRun = try probeEngineLibrary.map { try ChildLockdown.ProbeRun(wasmtimeLibrary: $0) }
         } catch {
             throw CommandFailure(.badInput, "component request: \(error)")
