@@ -33,6 +33,8 @@ void *twocvm_wasmtime_open(const char *path, twocvm_wasmtime_api *api, const cha
     RESOLVE(wasmtime_module_validate);
     RESOLVE(wasmtime_module_new);
     RESOLVE(wasmtime_module_delete);
+    RESOLVE(wasmtime_module_serialize);
+    RESOLVE(wasmtime_module_deserialize);
     RESOLVE(wasmtime_store_new);
     RESOLVE(wasmtime_store_context);
     RESOLVE(wasmtime_store_limiter);

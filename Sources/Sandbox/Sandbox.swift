@@ -43,7 +43,7 @@ public enum Sandbox {
         let binary = try prepare(module, capabilities: request.capabilities, memoryBytes: request.limits.memoryBytes,
                                  dropStart: false)
         let loaded = try request.runtime.engine(for: module.name).load(binary: binary, imports: module.summary.imports, module: module.name,
-                                                     settings: request.engine)
+                                                     settings: request.engine, cache: request.compiledModuleCache)
         return LoadedRun(request: request, loaded: loaded)
     }
 

@@ -63,10 +63,12 @@ public struct SandboxRequest: Sendable {
     public var engine: SandboxEngineSettings
     /// The engine that runs it.
     public var runtime: SandboxRuntime
+    /// Where a compiling engine keeps what it compiled (nil: compile every time).
+    public var compiledModuleCache: CompiledModuleCache?
 
     public init(module: WasmModule, arguments: [String], inputs: [String: [UInt8]], outputs: [String: Int],
                 capabilities: SandboxCapabilities, limits: SandboxLimits, engine: SandboxEngineSettings = .default,
-                runtime: SandboxRuntime = .wasmkit) {
+                runtime: SandboxRuntime = .wasmkit, compiledModuleCache: CompiledModuleCache? = nil) {
         self.module = module
         self.arguments = arguments
         self.inputs = inputs
@@ -75,6 +77,7 @@ public struct SandboxRequest: Sendable {
         self.limits = limits
         self.engine = engine
         self.runtime = runtime
+        self.compiledModuleCache = compiledModuleCache
     }
 }
 

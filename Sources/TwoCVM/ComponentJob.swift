@@ -21,11 +21,13 @@ public struct ComponentJob: Sendable {
     public var engine: SandboxEngineSettings
     /// The engine that runs it (the manifest's `engine`).
     public let runtime: SandboxRuntime
+    /// Where a compiling engine keeps what it compiled (see ``CompiledModuleCache``).
+    public var compiledModuleCache: CompiledModuleCache?
 
     public init(component: String, moduleFile: String, moduleSource: [UInt8], digest: ContentDigest,
                 inputs: [String: [UInt8]], outputs: [String: Int], capabilities: SandboxCapabilities,
                 limits: SandboxLimits, timeoutSeconds: Int, engine: SandboxEngineSettings = .default,
-                runtime: SandboxRuntime = .wasmkit) {
+                runtime: SandboxRuntime = .wasmkit, compiledModuleCache: CompiledModuleCache? = nil) {
         self.component = component
         self.moduleFile = moduleFile
         self.moduleSource = moduleSource
@@ -37,6 +39,7 @@ public struct ComponentJob: Sendable {
         self.timeoutSeconds = timeoutSeconds
         self.engine = engine
         self.runtime = runtime
+        self.compiledModuleCache = compiledModuleCache
     }
 
     /// Runs the job in this process (tests, and ``InProcessLauncher``): ``load()``, then run.
@@ -53,7 +56,8 @@ public struct ComponentJob: Sendable {
         do {
             let module = try WasmModule(source: moduleSource, name: moduleFile)
             return try Sandbox.load(SandboxRequest(module: module, arguments: [component], inputs: inputs, outputs: outputs,
-                                                   capabilities: capabilities, limits: limits, engine: engine, runtime: runtime))
+                                                   capabilities: capabilities, limits: limits, engine: engine, runtime: runtime,
+                                                   compiledModuleCache: compiledModuleCache))
         } catch {
             throw .refused(component: component, error)
         }

@@ -31,15 +31,20 @@ public struct InProcessLauncher: ComponentLauncher {
 public struct ChildProcessLauncher: ComponentLauncher {
     public let executable: String
     public let arguments: [String]
+    /// Where the child keeps the modules wasmtime compiles (nil: it compiles every time).
+    public let compiledModuleCache: CompiledModuleCache?
 
-    public init(executable: String, arguments: [String] = ["_component"]) {
+    public init(executable: String, arguments: [String] = ["_component"], compiledModuleCache: CompiledModuleCache? = nil) {
         self.executable = executable
         self.arguments = arguments
+        self.compiledModuleCache = compiledModuleCache
     }
 
-    /// A launcher that re-executes the running binary (`/proc/self/exe`).
+    /// A launcher that re-executes the running binary (`/proc/self/exe`), with the compiled-module
+    /// cache the environment chooses (``EngineLibraries/compiledModuleCache(environment:)``).
     public static func currentExecutable() -> ChildProcessLauncher {
-        ChildProcessLauncher(executable: EngineLibraries.executablePath)
+        ChildProcessLauncher(executable: EngineLibraries.executablePath,
+                             compiledModuleCache: EngineLibraries.compiledModuleCache(environment: EngineLibraries.environment))
     }
 
     /// The most stderr kept from a child, for the error message when it dies.
@@ -58,6 +63,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
 
     public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
         var job = job
+        job.compiledModuleCache = compiledModuleCache
         switch Self.engineOverride {
         case let .success(engine?): job.engine = engine
         case .success(nil): break

@@ -11,9 +11,11 @@ import Sandbox
 /// order. The header is `{"v": 2, "component": id, "file": name, "module": size, "digest":
 /// bytes(32), "inputs": [[name, size]…], "outputs": {name: max-bytes}, "wasi": [cap…], "fuel": n,
 /// "memory": bytes, "stream": bytes, "timeout": seconds[, "engine": settings][, "runtime":
-/// "wasmtime", "library": path, "library-id": [device, inode, size, mtime-ns]]}` (`engine`, the
+/// "wasmtime", "library": path, "library-id": [device, inode, size, mtime-ns, ctime-ns]][, "engine-cache":
+/// folder]}` (`engine`, the
 /// WasmKit ``SandboxEngineSettings`` description, only when not the default; `runtime` only for
-/// wasmtime, with the library the broker verified and the identity of that file). Payloads are
+/// wasmtime, with the library the broker verified and the identity of that file; `engine-cache`,
+/// the compiled-module cache's folder, when there is one). Payloads are
 /// framed rather than CBOR byte strings so that the child reads each input straight into the
 /// one buffer it keeps: a CBOR request would hold every input three times at once (the request,
 /// the decoder's tree, the decoded value).
@@ -67,7 +69,8 @@ public enum ComponentProcessProtocol {
             ("memory", .unsigned(UInt64(job.limits.memoryBytes))),
             ("stream", .unsigned(UInt64(job.limits.capturedStreamBytes))),
             ("timeout", .unsigned(UInt64(job.timeoutSeconds))),
-        ] + (job.engine == .default ? [] : [("engine", .text(job.engine.description))]) + runtimeFields(job.runtime)).encoded()
+        ] + (job.engine == .default ? [] : [("engine", .text(job.engine.description))]) + runtimeFields(job.runtime)
+          + (job.compiledModuleCache.map { [("engine-cache", .text($0.directory))] } ?? [])).encoded()
         let length = UInt32(header.count)
         let prefix: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
         return [prefix + header, job.moduleSource] + inputs.map(\.value)
@@ -77,18 +80,20 @@ public enum ComponentProcessProtocol {
         guard case let .wasmtime(library) = runtime else { return [] }
         let id = library.identity
         return [("runtime", .text(runtime.name)), ("library", .text(library.path)),
-                ("library-id", .array([.unsigned(id.device), .unsigned(id.inode), .int(id.size), .int(id.modifiedNanoseconds)]))]
+                ("library-id", .array([.unsigned(id.device), .unsigned(id.inode), .int(id.size), .int(id.modifiedNanoseconds),
+                                       .int(id.changedNanoseconds)]))]
     }
 
     private static func decodeRuntime(_ item: CBOR) throws(WireError) -> SandboxRuntime {
         guard let name = item[text: "runtime"] else { return .wasmkit }
         guard name.textString == "wasmtime", let path = item[text: "library"]?.textString,
-              let id = item[text: "library-id"]?.arrayItems, id.count == 4,
+              let id = item[text: "library-id"]?.arrayItems, id.count == 5,
               case let .unsigned(device) = id[0], case let .unsigned(inode) = id[1],
-              let size = id[2].int64, let modified = id[3].int64 else { throw WireError("bad runtime") }
+              let size = id[2].int64, let modified = id[3].int64, let changed = id[4].int64 else { throw WireError("bad runtime") }
         do {
             return .wasmtime(try WasmtimeLibrary.loadVerified(
-                path, identity: FileIdentity(device: device, inode: inode, size: size, modifiedNanoseconds: modified)))
+                path, identity: FileIdentity(device: device, inode: inode, size: size, modifiedNanoseconds: modified,
+                                       changedNanoseconds: changed)))
         } catch {
             throw WireError("engine library: \(error)")
         }
@@ -134,6 +139,11 @@ public enum ComponentProcessProtocol {
             throw WireError("request payloads over \(maxRequestBytes) bytes")
         }
         let runtime = try decodeRuntime(item)
+        var cache: CompiledModuleCache?
+        if let folder = item[text: "engine-cache"] {
+            guard let path = folder.textString, path.hasPrefix("/") else { throw WireError("bad engine-cache") }
+            cache = CompiledModuleCache(directory: path)
+        }
         let module = try readExactly(moduleSize, from: source, what: "module")
         var inputs: [String: [UInt8]] = [:]
         for input in inputSizes { inputs[input.name] = try readExactly(input.size, from: source, what: "input \(input.name)") }
@@ -144,7 +154,7 @@ public enum ComponentProcessProtocol {
         return ComponentJob(component: component, moduleFile: file, moduleSource: module, digest: digest, inputs: inputs,
                             outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
                             capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")),
-                            engine: engine, runtime: runtime)
+                            engine: engine, runtime: runtime, compiledModuleCache: cache)
     }
 
     /// Exactly `count` bytes from `source`, read into a buffer allocated once.

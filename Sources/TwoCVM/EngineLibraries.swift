@@ -7,7 +7,7 @@ import Sandbox
 /// `TWOCVM_WASMTIME_LIBRARY` environment variable, `<prefix>/lib/twocvm/libwasmtime.so` beside
 /// the installed binary, then a development checkout's `.venv` (see
 /// ``WasmtimeLibrary/candidates(explicit:environment:executable:)``). The library is verified
-/// (SHA-256) and opened once per process.
+/// (SHA-256) once per process, and once per file where the compiled-module cache remembers it.
 public struct EngineLibraries: Sendable {
     /// `--engine-library`, when given.
     public let explicitLibrary: String?
@@ -27,8 +27,35 @@ public struct EngineLibraries: Sendable {
             let named = getenv(WasmtimeLibrary.environmentVariable).map { String(cString: $0) }
             return .wasmtime(try WasmtimeLibrary.locate(explicit: explicitLibrary,
                                                         environment: named.map { [WasmtimeLibrary.environmentVariable: $0] } ?? [:],
-                                                        executable: Self.executablePath))
+                                                        executable: Self.executablePath,
+                                                        records: Self.compiledModuleCache(environment: Self.environment)))
         }
+    }
+
+    /// The environment variable that moves (`TWOCVM_ENGINE_CACHE=/abs/folder`) or switches off
+    /// (`TWOCVM_ENGINE_CACHE=off`) the compiled-module cache.
+    public static let cacheVariable = "TWOCVM_ENGINE_CACHE"
+
+    /// The compiled-module cache `twocvm run` uses: the folder `TWOCVM_ENGINE_CACHE` names, none
+    /// when it says `off`, else the per-user default (``CompiledModuleCache/userDefault(environment:)``).
+    public static func compiledModuleCache(environment: [String: String]) -> CompiledModuleCache? {
+        switch environment[cacheVariable] {
+        case "off"?: return nil
+        case let folder? where folder.hasPrefix("/"): return CompiledModuleCache(directory: folder)
+        default: return CompiledModuleCache.userDefault(environment: environment)
+        }
+    }
+
+    /// This process's environment variables.
+    static var environment: [String: String] {
+        var variables: [String: String] = [:]
+        var entry = Glibc.environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+            entry += 1
+        }
+        return variables
     }
 
     /// The running binary (`/proc/self/exe`), where the installed library is looked for.

@@ -118,6 +118,29 @@ final class SandboxCLITests: XCTestCase {
         }
     }
 
+    func testTheCompiledModuleCacheIsWhereTheEnvironmentSaysAndOffWhenAsked() throws {
+        let (work, compose) = try project(writesReportThen("(nop)"), engine: "wasmtime")
+        XCTAssertEqual(compose.status, 0, compose.stderr)
+        let folder = "\(work)/engine-cache"
+        var environment = ProcessInfo.processInfo.environment
+        environment["TWOCVM_ENGINE_CACHE"] = folder
+        for round in 1...2 {
+            try? FileManager.default.removeItem(atPath: "\(work)/out")
+            let result = try run(work, environment: environment)
+            XCTAssertEqual(result.status, 0, "round \(round): \(result.stderr)")
+            XCTAssertEqual(try String(contentsOfFile: "\(work)/out/report", encoding: .utf8), "done", "round \(round)")
+            let entries = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+            XCTAssertEqual(entries.filter { $0.hasSuffix(".cwasm") }.count, 1, "round \(round): \(entries)")
+            XCTAssertEqual(entries.filter { $0.hasPrefix("verified-") }.count, 1, "round \(round): \(entries)")
+        }
+        environment["TWOCVM_ENGINE_CACHE"] = "off"
+        try FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.removeItem(atPath: "\(work)/out")
+        let result = try run(work, environment: environment)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "off: nothing cached")
+    }
+
     func testMissingOrWrongWasmtimeLibraryIsAnEnvironmentErrorNamingTheFix() throws {
         let (work, compose) = try project(writesReportThen("(nop)"), engine: "wasmtime")
         XCTAssertEqual(compose.status, 0, compose.stderr)

@@ -42,7 +42,8 @@ final class WasmtimeEngineTests: XCTestCase {
     func testAVerifiedFileThatChangesIsNotLoadedByIdentity() throws {
         let library = try Fixtures.wasmtime()
         let other = FileIdentity(device: library.identity.device, inode: library.identity.inode, size: library.identity.size + 1,
-                                 modifiedNanoseconds: library.identity.modifiedNanoseconds)
+                                 modifiedNanoseconds: library.identity.modifiedNanoseconds,
+                                 changedNanoseconds: library.identity.changedNanoseconds)
         XCTAssertThrowsError(try WasmtimeLibrary.loadVerified(library.path, identity: other)) { error in
             XCTAssertEqual(error as? EngineLibraryError, .changed(path: library.path))
         }

@@ -110,6 +110,8 @@ typedef struct {
     wasmtime_error_t *(*wasmtime_module_validate)(wasm_engine_t *, const uint8_t *, size_t);
     wasmtime_error_t *(*wasmtime_module_new)(wasm_engine_t *, const uint8_t *, size_t, wasmtime_module_t **);
     void (*wasmtime_module_delete)(wasmtime_module_t *);
+    wasmtime_error_t *(*wasmtime_module_serialize)(wasmtime_module_t *, twocvm_wasm_byte_vec *);
+    wasmtime_error_t *(*wasmtime_module_deserialize)(wasm_engine_t *, const uint8_t *, size_t, wasmtime_module_t **);
 
     wasmtime_store_t *(*wasmtime_store_new)(wasm_engine_t *, void *, twocvm_wasmtime_finalizer);
     wasmtime_context_t *(*wasmtime_store_context)(wasmtime_store_t *);

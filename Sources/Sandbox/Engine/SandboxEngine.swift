@@ -14,9 +14,10 @@ protocol SandboxEngine: Sendable {
 
     /// Parses or compiles `binary` for one run without executing any of it. A component's
     /// child process loads before it locks itself down (a compiler needs executable memory),
-    /// and runs after.
+    /// and runs after. A compiling engine takes an unchanged module from `cache` instead of
+    /// compiling it again, and files what it compiles there.
     func load(binary: [UInt8], imports: [ModuleSummary.Import], module: String,
-              settings: SandboxEngineSettings) throws(SandboxError) -> any LoadedModule
+              settings: SandboxEngineSettings, cache: CompiledModuleCache?) throws(SandboxError) -> any LoadedModule
 }
 
 /// A module an engine has loaded: ready to instantiate and run once.

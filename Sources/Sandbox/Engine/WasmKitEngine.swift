@@ -42,8 +42,9 @@ struct WasmKitEngine: SandboxEngine {
         }
     }
 
+    /// Parses the module (an interpreter has nothing worth caching: `cache` is not used).
     func load(binary: [UInt8], imports: [ModuleSummary.Import], module: String,
-              settings: SandboxEngineSettings) throws(SandboxError) -> any LoadedModule {
+              settings: SandboxEngineSettings, cache: CompiledModuleCache?) throws(SandboxError) -> any LoadedModule {
         do {
             return WasmKitModule(parsed: try parseWasm(bytes: binary), settings: settings)
         } catch {

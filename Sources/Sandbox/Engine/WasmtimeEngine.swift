@@ -33,17 +33,37 @@ struct WasmtimeEngine: SandboxEngine {
     }
 
     func load(binary: [UInt8], imports: [ModuleSummary.Import], module: String,
-              settings: SandboxEngineSettings) throws(SandboxError) -> any LoadedModule {
+              settings: SandboxEngineSettings, cache: CompiledModuleCache?) throws(SandboxError) -> any LoadedModule {
         let api = library.api
         let engine = makeEngine()
+        let key = cache?.key(for: binary, engine: "wasmtime \(library.digest) \(Self.configuration)")
+        if let cache, let key, let entry = cache.load(key: key) {
+            var compiled: OpaquePointer?
+            let error = entry.withUnsafeBufferPointer { api.wasmtime_module_deserialize(engine, $0.baseAddress, $0.count, &compiled) }
+            if let error { api.wasmtime_error_delete(error) }  // another version's or a damaged entry: compile again
+            else if let compiled { return WasmtimeModule(library: library, engine: engine, module: compiled, imports: imports) }
+        }
         var compiled: OpaquePointer?
         let error = binary.withUnsafeBufferPointer { api.wasmtime_module_new(engine, $0.baseAddress, $0.count, &compiled) }
         if let error {
             api.wasm_engine_delete(engine)
             throw .invalid(module: module, reason: WasmtimeMessage.take(error: error, api))
         }
+        if let cache, let key {
+            var serialized = twocvm_wasm_byte_vec()
+            if let error = api.wasmtime_module_serialize(compiled, &serialized) {
+                api.wasmtime_error_delete(error)
+            } else {
+                if let data = serialized.data { cache.store(Array(UnsafeBufferPointer(start: data, count: serialized.size)), key: key) }
+                api.wasm_byte_vec_delete(&serialized)
+            }
+        }
         return WasmtimeModule(library: library, engine: engine, module: compiled!, imports: imports)
     }
+
+    /// The configuration ``makeEngine()`` sets, as compiled-module cache entries record it: a
+    /// change to one must change the other.
+    static let configuration = "fuel epoch stack=\(maxWasmStackBytes) parallel-compilation no-threads no-memory64 no-multi-memory no-cow"
 
     /// An engine with the sandbox's configuration. One engine per module: epoch ticks (the
     /// wall-clock limit) reach every store of an engine, so runs never share one.

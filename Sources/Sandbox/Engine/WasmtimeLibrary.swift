@@ -79,11 +79,13 @@ public final class WasmtimeLibrary: @unchecked Sendable {
         return found
     }
 
-    /// Locates, verifies and opens the library (see ``candidates(explicit:environment:executable:)``).
-    public static func locate(explicit: String?, environment: [String: String], executable: String) throws(EngineLibraryError) -> WasmtimeLibrary {
+    /// Locates and verifies the library (see ``candidates(explicit:environment:executable:)``
+    /// and ``load(_:records:)``).
+    public static func locate(explicit: String?, environment: [String: String], executable: String,
+                              records: CompiledModuleCache? = nil) throws(EngineLibraryError) -> WasmtimeLibrary {
         let searched = candidates(explicit: explicit, environment: environment, executable: executable)
         guard let path = searched.first(where: { access($0, F_OK) == 0 }) else { throw .notFound(searched: searched) }
-        return try load(path)
+        return try load(path, records: records)
     }
 
     // MARK: Loading it
@@ -92,12 +94,18 @@ public final class WasmtimeLibrary: @unchecked Sendable {
 
     /// Reads the library at `path` and checks its SHA-256 against ``pinnedDigest``; an engine
     /// opens it when first used. A library already verified from the same unchanged file is
-    /// returned again.
-    public static func load(_ path: String) throws(EngineLibraryError) -> WasmtimeLibrary {
+    /// returned again: in this process, or when `records` (the compiled-module cache, trusted as
+    /// a whole) remembers this very file (path, device, inode, size, modification and change
+    /// times) as verified.
+    public static func load(_ path: String, records: CompiledModuleCache? = nil) throws(EngineLibraryError) -> WasmtimeLibrary {
         let identity = try FileIdentity(of: path)
         if let loaded = cache.library(at: path, identity: identity) { return loaded }
+        let facts = identity.facts(path: path)
+        if records?.remembersVerification(of: facts) == true { return remember(path, identity: identity) }
         let actual = try sha256(of: path)
         guard actual == pinnedDigest else { throw .wrongDigest(path: path, expected: pinnedDigest, actual: actual) }
+        // The identity is taken before hashing: a file changed meanwhile no longer matches it.
+        records?.rememberVerification(of: facts)
         return remember(path, identity: identity)
     }
 
@@ -133,7 +141,7 @@ public final class WasmtimeLibrary: @unchecked Sendable {
             guard total <= maxBytes else { throw .unreadable(path: path, reason: "larger than \(maxBytes) bytes") }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
-        return hasher.finalize().map { byte in String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16) }.joined()
+        return SandboxHex.encode(hasher.finalize())
     }
 
     private static func venvLibraries(in venv: String) -> [String] {
@@ -155,18 +163,38 @@ public final class WasmtimeLibrary: @unchecked Sendable {
     }
 }
 
+/// Lowercase hex for digests in messages and file names (Sandbox imports none of the
+/// project's other targets, so it keeps this one encoder).
+enum SandboxHex {
+    static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
+
 /// What identifies a file that was verified: if any of it changes, the file may have.
 public struct FileIdentity: Sendable, Equatable, Hashable {
     public let device: UInt64
     public let inode: UInt64
     public let size: Int64
     public let modifiedNanoseconds: Int64
+    /// The inode's change time: any write or metadata change moves it, and only root can set
+    /// the clock it comes from.
+    public let changedNanoseconds: Int64
 
-    public init(device: UInt64, inode: UInt64, size: Int64, modifiedNanoseconds: Int64) {
+    public init(device: UInt64, inode: UInt64, size: Int64, modifiedNanoseconds: Int64, changedNanoseconds: Int64) {
         self.device = device
         self.inode = inode
         self.size = size
         self.modifiedNanoseconds = modifiedNanoseconds
+        self.changedNanoseconds = changedNanoseconds
+    }
+
+    /// The file's path and identity as one line, as verification records hold them.
+    func facts(path: String) -> String {
+        "\(path)\n\(device) \(inode) \(size) \(modifiedNanoseconds) \(changedNanoseconds) \(WasmtimeLibrary.pinnedDigest)"
     }
 
     init(of path: String) throws(EngineLibraryError) {
@@ -177,7 +205,8 @@ public struct FileIdentity: Sendable, Equatable, Hashable {
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
         self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                  modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+                  modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                  changedNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
     }
 }
 
