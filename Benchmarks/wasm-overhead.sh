@@ -7,12 +7,18 @@
 #   twocvm      `twocvm run PLAN --inputs DIR --out DIR --dev --json`: a one-component manifest,
 #               the component in its own sandboxed child process (WasmKit), as in production;
 #   twocvm-wasmtime  the same with `engine = "wasmtime"` in the manifest (its own plan): the
-#               compiling engine from the pinned library, fuel and epoch interruption on;
+#               compiling engine from the pinned library, fuel and epoch interruption on, with
+#               its compiled-module cache (a folder of this run, filled by one warm-up run of
+#               each workload before the rounds);
+#   twocvm-wasmtime-cold  the same with the cache off (TWOCVM_ENGINE_CACHE=off): every run
+#               compiles its module and hashes the library;
 #   twocvm@NAME the same binary and plan with TWOCVM_ENGINE=NAME (Sources/Sandbox,
 #               SandboxEngineSettings.named): `baseline` is the engine configuration before
 #               issue #7, the others change one engine setting (BENCH_ENGINES);
 #   wasmtime    the PyPI `wasmtime` package (Cranelift JIT) through Benchmarks/wasmtime-run.py,
-#               with the same /in and /out preopens.
+#               with the same /in and /out preopens;
+#   wasmtime-metered  the same with fuel metering and epoch interruption on, as twocvm's
+#               wasmtime engine always runs (what that instrumentation costs by itself).
 #
 # Rounds are interleaved (native, twocvm, wasmtime, twocvm@…, per workload, per round);
 # the tables give the median and min–max of BENCH_ROUNDS rounds, both for the whole command
@@ -35,7 +41,7 @@ python=${TWOCVM_PYTHON:-$root/.venv/bin/python}
 rounds=${BENCH_ROUNDS:-5}
 workloads=(${BENCH_WORKLOADS:-empty stream pointer-chase compute mixed})
 engines=(${BENCH_ENGINES-baseline token software-bounds})
-runners=(native twocvm twocvm-wasmtime wasmtime "${engines[@]/#/twocvm@}")
+runners=(native twocvm twocvm-wasmtime twocvm-wasmtime-cold wasmtime wasmtime-metered "${engines[@]/#/twocvm@}")
 build=$root/.build-bench/workloads
 
 for tool in /usr/bin/time gcc "$python"; do
@@ -88,10 +94,11 @@ run_one() {  # WORKLOAD RUNNER ROUND
         native)
             /usr/bin/time -f %M -o "$work/rss" "$build/$w.native" "$out/result" "$work/$w/inputs/orders" > /dev/null ;;
         twocvm*)
-            local engine= plan=$work/$w/plan.cbor
+            local engine= plan=$work/$w/plan.cbor cache=$work/engine-cache
             [[ $runner == twocvm@* ]] && engine=${runner#twocvm@}
-            [[ $runner == twocvm-wasmtime ]] && plan=$work/$w/plan-wasmtime.cbor
-            TWOCVM_ENGINE=$engine /usr/bin/time -f %M -o "$work/rss" \
+            [[ $runner == twocvm-wasmtime* ]] && plan=$work/$w/plan-wasmtime.cbor
+            [[ $runner == twocvm-wasmtime-cold ]] && cache=off
+            TWOCVM_ENGINE=$engine TWOCVM_ENGINE_CACHE=$cache /usr/bin/time -f %M -o "$work/rss" \
                 "$twocvm" run "$plan" --inputs "$work/$w/inputs" --out "$out" --dev --json \
                 > "$work/run.json" 2> "$work/run.err" || { cat "$work/run.err" >&2; exit 1; }
             extra=$("$python" - "$work/run.json" <<'PY'
@@ -100,9 +107,9 @@ c = json.load(open(sys.argv[1]))["components"][0]
 print(f"{c['fuel']}\t{c['seconds']:.6f}\t{c.get('residentBytes') or ''}\t{c['memoryBytes']}\t")
 PY
 ) ;;
-        wasmtime)
+        wasmtime*)
             /usr/bin/time -f %M -o "$work/rss" "$python" Benchmarks/wasmtime-run.py "$build/$w.wasm" "$w" \
-                "$work/$w/inputs" "$out" > "$work/wasmtime.json"
+                "$work/$w/inputs" "$out" $([[ $runner == wasmtime-metered ]] && echo --metered) > "$work/wasmtime.json"
             extra=$'\t\t\t\t'$("$python" -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["compile_s"])' "$work/wasmtime.json") ;;
     esac
     end=$EPOCHREALTIME
@@ -111,6 +118,14 @@ PY
         "$("$python" -c "print(f'{$end - $start:.6f}')")" "$(field kernel_s "$line")" "$(tail -1 "$work/rss")" \
         "$(field checksum "$line")" "$extra" >> "$results"
 }
+
+# Warm-up: one run of each workload fills the compiled-module cache of twocvm-wasmtime (the
+# rounds then measure a repeated run; twocvm-wasmtime-cold measures the first one).
+for w in "${workloads[@]}"; do
+    echo "warm-up: $w, twocvm-wasmtime" >&2
+    run_one "$w" twocvm-wasmtime 0
+done
+sed -i '/\ttwocvm-wasmtime\t0\t/d' "$results"
 
 for round in $(seq 1 "$rounds"); do
     for w in "${workloads[@]}"; do

@@ -2,7 +2,11 @@
 the way `twocvm run` presents a component: argv = [component id], inputs read-only under /in,
 outputs under /out, no environment, stdout to a file.
 
-    python Benchmarks/wasmtime-run.py MODULE.wasm ID IN_DIR OUT_DIR
+    python Benchmarks/wasmtime-run.py MODULE.wasm ID IN_DIR OUT_DIR [--metered]
+
+--metered switches on what twocvm's wasmtime engine always runs with: fuel metering (with an
+unreachable budget) and epoch interruption (with a deadline that never comes), so that the cost
+of that instrumentation is measured apart from twocvm's own.
 
 Prints one JSON line on stdout: the seconds spent compiling (Cranelift) and running `_start`.
 """
@@ -15,13 +19,20 @@ import wasmtime
 
 def main() -> int:
     module_path, component, in_dir, out_dir = sys.argv[1:5]
+    metered = "--metered" in sys.argv[5:]
     started = time.monotonic()
-    engine = wasmtime.Engine()
+    config = wasmtime.Config()
+    config.consume_fuel = metered
+    config.epoch_interruption = metered
+    engine = wasmtime.Engine(config)
     module = wasmtime.Module.from_file(engine, module_path)
     compiled = time.monotonic()
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
     store = wasmtime.Store(engine)
+    if metered:
+        store.set_fuel(1 << 62)
+        store.set_epoch_deadline(1 << 62)
     wasi = wasmtime.WasiConfig()
     wasi.argv = [component]
     wasi.preopen_dir(in_dir, "/in", fs_mutable=False)
