@@ -89,13 +89,13 @@ public enum ComponentProcessProtocol {
         guard name.textString == "wasmtime", let path = item[text: "library"]?.textString,
               let id = item[text: "library-id"]?.arrayItems, id.count == 5,
               case let .unsigned(device) = id[0], case let .unsigned(inode) = id[1],
-              let size = id[2].int64, let modified = id[3].int64, let changed = id[4].int64 else { throw WireError("bad runtime") }
+              let size = id[2].int64, let modified = id[3].int64, let changed = id[4].int64 else { throw WireError.invalid(field: "runtime") }
         do {
             return .wasmtime(try WasmtimeLibrary.loadVerified(
                 path, identity: FileIdentity(device: device, inode: inode, size: size, modifiedNanoseconds: modified,
                                        changedNanoseconds: changed)))
         } catch {
-            throw WireError("engine library: \(error)")
+            throw WireError.engineLibrary(error)
         }
     }
 
@@ -105,18 +105,18 @@ public enum ComponentProcessProtocol {
     public static func readRequest(from source: some RequestSource) throws(WireError) -> ComponentJob {
         let prefix = try readExactly(4, from: source, what: "request length")
         let headerLength = prefix.reduce(0) { $0 << 8 | Int($1) }
-        guard headerLength <= maxHeaderBytes else { throw WireError("request header of \(headerLength) bytes") }
+        guard headerLength <= maxHeaderBytes else { throw WireError.headerTooLarge(bytes: headerLength, limit: maxHeaderBytes) }
         let item = try decode(try readExactly(headerLength, from: source, what: "request header"), limit: maxHeaderBytes)
-        guard item[text: "v"] == .unsigned(2) else { throw WireError("unknown request version") }
+        guard item[text: "v"] == .unsigned(2) else { throw WireError.unknownVersion(message: "request") }
         let component = try text(item, "component"), file = try text(item, "file")
         guard let digestBytes = item[text: "digest"]?.byteString, digestBytes.count == 32,
-              let digest = ContentDigest("sha256:" + Hex.encode(digestBytes)) else { throw WireError("bad digest") }
+              let digest = ContentDigest("sha256:" + Hex.encode(digestBytes)) else { throw WireError.invalid(field: "digest") }
         var capabilities: SandboxCapabilities = []
         for name in item[text: "wasi"]?.arrayItems ?? [] {
             switch name.textString {
             case "clock": capabilities.insert(.clock)
             case "random": capabilities.insert(.random)
-            default: throw WireError("unknown capability")
+            default: throw WireError.invalid(field: "wasi")
             }
         }
         let limits = SandboxLimits(fuel: try number(item, "fuel"), memoryBytes: Int(try number(item, "memory")),
@@ -124,7 +124,7 @@ public enum ComponentProcessProtocol {
                                    wallClockSeconds: Int(try number(item, "timeout")))
         var engine = SandboxEngineSettings.default
         if let name = item[text: "engine"] {
-            guard let text = name.textString, let settings = SandboxEngineSettings(text) else { throw WireError("unknown engine settings") }
+            guard let text = name.textString, let settings = SandboxEngineSettings(text) else { throw WireError.invalid(field: "engine") }
             engine = settings
         }
         let moduleSize = Int(try number(item, "module"))
@@ -132,16 +132,16 @@ public enum ComponentProcessProtocol {
         for entry in item[text: "inputs"]?.arrayItems ?? [] {
             guard let pair = entry.arrayItems, pair.count == 2, let name = pair[0].textString,
                   case let .unsigned(size) = pair[1], size <= UInt64(maxRequestBytes),
-                  !inputSizes.contains(where: { $0.name == name }) else { throw WireError("bad entry in inputs") }
+                  !inputSizes.contains(where: { $0.name == name }) else { throw WireError.invalid(field: "inputs") }
             inputSizes.append((name, Int(size)))
         }
         guard inputSizes.reduce(moduleSize, { $0 + $1.size }) <= maxRequestBytes else {
-            throw WireError("request payloads over \(maxRequestBytes) bytes")
+            throw WireError.payloadsTooLarge(limit: maxRequestBytes)
         }
         let runtime = try decodeRuntime(item)
         var cache: CompiledModuleCache?
         if let folder = item[text: "engine-cache"] {
-            guard let path = folder.textString, path.hasPrefix("/") else { throw WireError("bad engine-cache") }
+            guard let path = folder.textString, path.hasPrefix("/") else { throw WireError.invalid(field: "engine-cache") }
             cache = CompiledModuleCache(directory: path)
         }
         let module = try readExactly(moduleSize, from: source, what: "module")
@@ -149,7 +149,7 @@ public enum ComponentProcessProtocol {
         for input in inputSizes { inputs[input.name] = try readExactly(input.size, from: source, what: "input \(input.name)") }
         var extra: UInt8 = 0
         guard try withUnsafeMutableBytes(of: &extra, { buffer throws(WireError) in try read(source, into: buffer) }) == 0 else {
-            throw WireError("bytes after the last payload")
+            throw WireError.trailingBytes
         }
         return ComponentJob(component: component, moduleFile: file, moduleSource: module, digest: digest, inputs: inputs,
                             outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
@@ -170,7 +170,7 @@ public enum ComponentProcessProtocol {
                     failure = error
                     break
                 }
-                guard n > 0 else { failure = WireError("\(what): request ends after \(initialized) of \(count) bytes"); break }
+                guard n > 0 else { failure = WireError.truncated(part: what, received: initialized, expected: count); break }
                 initialized += n
             }
             if failure != nil { initialized = 0 }
@@ -182,8 +182,10 @@ public enum ComponentProcessProtocol {
     private static func read(_ source: some RequestSource, into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         do {
             return try source.read(into: buffer)
+        } catch let error as WireError {
+            throw error
         } catch {
-            throw WireError("reading the request: \(error)")
+            throw WireError.unreadable(reason: String(describing: error))
         }
     }
 
@@ -210,13 +212,13 @@ public enum ComponentProcessProtocol {
     /// Decodes a response to `job`, refusing outputs it did not declare or over their limits.
     public static func decodeResponse(_ bytes: [UInt8], for job: ComponentJob, limit: Int) throws(WireError) -> Result<SandboxResult, Refusal> {
         let item = try decode(bytes, limit: limit)
-        guard item[text: "v"] == .unsigned(1) else { throw WireError("unknown response version") }
+        guard item[text: "v"] == .unsigned(1) else { throw WireError.unknownVersion(message: "response") }
         if let refused = item[text: "refused"]?.textString { return .failure(Refusal(message: refused)) }
         let outputs = try byteMap(item, "outputs")
         for (name, content) in outputs {
-            guard let max = job.outputs[name], content.count <= max else { throw WireError("output \(name) was not declared or is over its limit") }
+            guard let max = job.outputs[name], content.count <= max else { throw WireError.undeclaredOutput(name: name) }
         }
-        guard let outcomeItem = item[text: "outcome"] else { throw WireError("no outcome") }
+        guard let outcomeItem = item[text: "outcome"] else { throw WireError.missing(field: "outcome") }
         return .success(SandboxResult(outcome: try decodeOutcome(outcomeItem), outputs: outputs,
                                       fuelUsed: try number(item, "fuel"), peakMemoryBytes: Int(try number(item, "memory")),
                                       stdout: try bytesField(item, "stdout"), stderr: try bytesField(item, "stderr")))
@@ -247,7 +249,7 @@ public enum ComponentProcessProtocol {
         case "memory-limit": return .memoryLimit(limitBytes: Int(try number(item, "limit")), detail: try text(item, "message"))
         case "undeclared-output": return .undeclaredOutput(name: try text(item, "name"))
         case "output-too-large": return .outputTooLarge(name: try text(item, "name"), limit: Int(try number(item, "limit")))
-        default: throw WireError("unknown outcome")
+        default: throw WireError.invalid(field: "outcome")
         }
     }
 
@@ -266,22 +268,22 @@ public enum ComponentProcessProtocol {
         do {
             return try CBORDecoder.decode(bytes, limits: CBORDecodingLimits(maxInputBytes: limit, maxDepth: 8, maxItems: 1 << 16))
         } catch {
-            throw WireError(String(describing: error))
+            throw WireError.undecodable(error as? CBORDecodingError)
         }
     }
 
     private static func text(_ item: CBOR, _ key: String) throws(WireError) -> String {
-        guard let value = item[text: key]?.textString else { throw WireError("missing \(key)") }
+        guard let value = item[text: key]?.textString else { throw WireError.missing(field: key) }
         return value
     }
 
     private static func number(_ item: CBOR, _ key: String) throws(WireError) -> UInt64 {
-        guard case let .unsigned(value)? = item[text: key], value <= UInt64(Int.max) else { throw WireError("missing \(key)") }
+        guard case let .unsigned(value)? = item[text: key], value <= UInt64(Int.max) else { throw WireError.missing(field: key) }
         return value
     }
 
     private static func bytesField(_ item: CBOR, _ key: String) throws(WireError) -> [UInt8] {
-        guard let value = item[text: key]?.byteString else { throw WireError("missing \(key)") }
+        guard let value = item[text: key]?.byteString else { throw WireError.missing(field: key) }
         return value
     }
 
@@ -290,10 +292,10 @@ public enum ComponentProcessProtocol {
     }
 
     private static func byteMap<T>(_ item: CBOR, _ key: String, as convert: (CBOR) -> T?) throws(WireError) -> [String: T] {
-        guard let entries = item[text: key]?.mapEntries else { throw WireError("missing \(key)") }
+        guard let entries = item[text: key]?.mapEntries else { throw WireError.missing(field: key) }
         var map: [String: T] = [:]
         for entry in entries {
-            guard let name = entry.key.textString, let value = convert(entry.value) else { throw WireError("bad entry in \(key)") }
+            guard let name = entry.key.textString, let value = convert(entry.value) else { throw WireError.invalid(field: key) }
             map[name] = value
         }
         return map
@@ -318,7 +320,7 @@ public struct FileDescriptorSource: RequestSource {
         while true {
             let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
-            if errno != EINTR { throw WireError(String(cString: strerror(errno))) }
+            if errno != EINTR { throw WireError.unreadable(reason: String(cString: strerror(errno))) }
         }
     }
 }
@@ -347,7 +349,37 @@ public final class BytesSource: RequestSource {
 }
 
 /// A message between broker and child that does not decode.
-public struct WireError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
+public enum WireError: Error, Sendable, CustomStringConvertible {
+    /// Not CBOR within the decoder's bounds (nil: a decoder failure of another kind).
+    case undecodable(CBORDecodingError?)
+    case unknownVersion(message: String)
+    case missing(field: String)
+    case invalid(field: String)
+    case headerTooLarge(bytes: Int, limit: Int)
+    case payloadsTooLarge(limit: Int)
+    /// The request ended inside `part`.
+    case truncated(part: String, received: Int, expected: Int)
+    case trailingBytes
+    case unreadable(reason: String)
+    /// The engine library the broker verified cannot be taken by the child.
+    case engineLibrary(EngineLibraryError)
+    /// The response carries an output the job did not declare, or one over its limit.
+    case undeclaredOutput(name: String)
+
+    public var description: String {
+        switch self {
+        case let .undecodable(error?): return error.description
+        case .undecodable(nil): return "not CBOR"
+        case let .unknownVersion(message): return "unknown \(message) version"
+        case let .missing(field): return "missing \(field)"
+        case let .invalid(field): return "bad \(field)"
+        case let .headerTooLarge(bytes, _): return "request header of \(bytes) bytes"
+        case let .payloadsTooLarge(limit): return "request payloads over \(limit) bytes"
+        case let .truncated(part, received, expected): return "\(part): request ends after \(received) of \(expected) bytes"
+        case .trailingBytes: return "bytes after the last payload"
+        case let .unreadable(reason): return "reading the request: \(reason)"
+        case let .engineLibrary(error): return "engine library: \(error)"
+        case let .undeclaredOutput(name): return "output \(name) was not declared or is over its limit"
+        }
+    }
 }

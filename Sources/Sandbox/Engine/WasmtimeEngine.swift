@@ -280,17 +280,17 @@ private final class WasmtimeHostFunction {
     /// Runs the WASI function; returns nil, or a trap that ends the run (the reason is kept in
     /// ``RunState``).
     private func call(_ caller: OpaquePointer, _ values: UnsafeMutablePointer<twocvm_wasmtime_val_raw>) -> OpaquePointer? {
-        let api = library.api
+        let api = library.apiTable
         var arguments: [UInt64] = []
         arguments.reserveCapacity(parameters.count)
         for (index, type) in parameters.enumerated() {
             arguments.append(type == .i64 ? UInt64(bitPattern: values[index].i64) : UInt64(UInt32(bitPattern: values[index].i32)))
         }
         var memory = twocvm_wasmtime_extern()
-        guard api.wasmtime_caller_export_get(caller, "memory", 6, &memory), memory.kind == UInt8(TWOCVM_WASMTIME_EXTERN_MEMORY) else {
+        guard api.pointee.wasmtime_caller_export_get(caller, "memory", 6, &memory), memory.kind == UInt8(TWOCVM_WASMTIME_EXTERN_MEMORY) else {
             return stop(.violation(.trap(message: "WASI call \(function.rawValue) without an exported memory")))
         }
-        let guest = WasmtimeMemory(api: api, context: api.wasmtime_caller_context(caller), memory: memory.of.memory)
+        let guest = WasmtimeMemory(api: api, context: api.pointee.wasmtime_caller_context(caller), memory: memory.of.memory)
         do {
             if let errno = try host.call(function, arguments, memory: guest) {
                 values[0].i32 = Int32(bitPattern: errno)
@@ -312,16 +312,16 @@ private final class WasmtimeHostFunction {
 /// again on every access: memory can move when it grows (never during a host call, but the
 /// cost is one call).
 private struct WasmtimeMemory: GuestMemory {
-    let api: twocvm_wasmtime_api
+    let api: UnsafePointer<twocvm_wasmtime_api>
     let context: OpaquePointer?
     var memory: twocvm_wasmtime_memory
 
     var byteCount: Int {
-        withUnsafePointer(to: memory) { api.wasmtime_memory_data_size(context, $0) }
+        withUnsafePointer(to: memory) { api.pointee.wasmtime_memory_data_size(context, $0) }
     }
 
     func withUncheckedBytes<T>(at address: Int, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T) rethrows -> T {
-        let base = withUnsafePointer(to: memory) { api.wasmtime_memory_data(context, $0) }
+        let base = withUnsafePointer(to: memory) { api.pointee.wasmtime_memory_data(context, $0) }
         return try body(UnsafeMutableRawBufferPointer(start: base.map { UnsafeMutableRawPointer($0) + address }, count: count))
     }
 }

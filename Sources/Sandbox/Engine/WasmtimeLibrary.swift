@@ -31,8 +31,9 @@ public final class WasmtimeLibrary: @unchecked Sendable {
     /// Device, inode, size and modification time of the file that was verified: a child
     /// process that opens the library by path checks them instead of hashing it again.
     public let identity: FileIdentity
-    /// The resolved C API, once ``open()`` has succeeded.
-    private var opened: twocvm_wasmtime_api?
+    /// The resolved C API, once ``open()`` has succeeded: allocated once and never freed (a
+    /// library dlopen has mapped stays mapped), so the hot path can hold a pointer to it.
+    private var opened: UnsafeMutablePointer<twocvm_wasmtime_api>?
     private var lock = pthread_mutex_t()
 
     private init(path: String, identity: FileIdentity) {
@@ -43,7 +44,10 @@ public final class WasmtimeLibrary: @unchecked Sendable {
     }
 
     /// The C API; only used by an engine made after ``open()`` succeeded.
-    var api: twocvm_wasmtime_api { opened! }
+    var api: twocvm_wasmtime_api { opened!.pointee }
+
+    /// The same table by reference, for calls made per WASI call (no copy of ~45 pointers).
+    var apiTable: UnsafePointer<twocvm_wasmtime_api> { UnsafePointer(opened!) }
 
     /// Opens the verified library (dlopen, every symbol resolved) on first use. A process that
     /// only verifies the library (the broker of `run`) never maps it: its children do.
@@ -57,7 +61,9 @@ public final class WasmtimeLibrary: @unchecked Sendable {
             if let missing { throw .missingSymbol(path: path, symbol: String(cString: missing)) }
             throw .unloadable(path: path, reason: dlerror().map { String(cString: $0) } ?? "dlopen failed")
         }
-        opened = api
+        let table = UnsafeMutablePointer<twocvm_wasmtime_api>.allocate(capacity: 1)
+        table.initialize(to: api)
+        opened = table
     }
 
     // MARK: Finding it
