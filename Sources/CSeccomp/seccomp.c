@@ -59,8 +59,10 @@ int twocvm_seccomp_lockdown(void) {
         BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
         RETURN(SECCOMP_RET_KILL_PROCESS),
 #endif
-        // Descriptors it already has (its pipes), and nothing that opens new ones.
+        // Descriptors it already has (its pipes, and its inputs as sealed memfds, read at
+        // offsets with pread), and nothing that opens new ones.
         ALLOW(__NR_read), ALLOW(__NR_write), ALLOW(__NR_readv), ALLOW(__NR_writev), ALLOW(__NR_close),
+        ALLOW(__NR_pread64),
         ALLOW(__NR_lseek), ALLOW(__NR_fstat),
 #ifdef __NR_newfstatat
         ALLOW(__NR_newfstatat),

@@ -54,7 +54,8 @@ public enum Sandbox {
 
         /// Runs the module with exactly the request's inputs, outputs, capabilities and limits.
         public func run() -> SandboxResult {
-            let host = WASIHost(arguments: request.arguments, inputs: request.inputs, outputLimits: request.outputs,
+            let host = WASIHost(arguments: request.arguments, inputs: request.inputs, inputFiles: request.inputFiles,
+                                outputLimits: request.outputs,
                                 capabilities: request.capabilities, streamLimit: request.limits.capturedStreamBytes)
             let execution = LargeStack.run { loaded.run(host: host, limits: request.limits) }
             let outcome = Sandbox.outcome(of: execution, limits: request.limits)

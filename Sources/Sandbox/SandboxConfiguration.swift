@@ -55,6 +55,8 @@ public struct SandboxRequest: Sendable {
     public var arguments: [String]
     /// Files visible read-only as `/in/<name>`.
     public var inputs: [String: [UInt8]]
+    /// More of them, read from files the caller opened (a component's child: sealed memfds).
+    public var inputFiles: [String: SandboxInputFile]
     /// Names the module may create as `/out/<name>`, each with its size limit in bytes.
     public var outputs: [String: Int]
     public var capabilities: SandboxCapabilities
@@ -68,16 +70,30 @@ public struct SandboxRequest: Sendable {
 
     public init(module: WasmModule, arguments: [String], inputs: [String: [UInt8]], outputs: [String: Int],
                 capabilities: SandboxCapabilities, limits: SandboxLimits, engine: SandboxEngineSettings = .default,
-                runtime: SandboxRuntime = .wasmkit, compiledModuleCache: CompiledModuleCache? = nil) {
+                runtime: SandboxRuntime = .wasmkit, compiledModuleCache: CompiledModuleCache? = nil,
+                inputFiles: [String: SandboxInputFile] = [:]) {
         self.module = module
         self.arguments = arguments
         self.inputs = inputs
+        self.inputFiles = inputFiles
         self.outputs = outputs
         self.capabilities = capabilities
         self.limits = limits
         self.engine = engine
         self.runtime = runtime
         self.compiledModuleCache = compiledModuleCache
+    }
+}
+
+/// An input the host reads from an open file at offsets, never holding its bytes: a sealed
+/// memfd the broker filled (Docs/sandbox.md). The file must not change while the run lasts.
+public struct SandboxInputFile: Sendable, Equatable {
+    public let descriptor: Int32
+    public let size: Int
+
+    public init(descriptor: Int32, size: Int) {
+        self.descriptor = descriptor
+        self.size = size
     }
 }
 

@@ -23,6 +23,8 @@ public struct ComponentJob: Sendable {
     public let runtime: SandboxRuntime
     /// Where a compiling engine keeps what it compiled (see ``CompiledModuleCache``).
     public var compiledModuleCache: CompiledModuleCache?
+    /// Inputs held as sealed files rather than bytes (in a component's child: ``SealedInputFile``).
+    public var inputFiles: [String: SandboxInputFile] = [:]
 
     public init(component: String, moduleFile: String, moduleSource: [UInt8], digest: ContentDigest,
                 inputs: [String: [UInt8]], outputs: [String: Int], capabilities: SandboxCapabilities,
@@ -57,7 +59,7 @@ public struct ComponentJob: Sendable {
             let module = try WasmModule(source: moduleSource, name: moduleFile)
             return try Sandbox.load(SandboxRequest(module: module, arguments: [component], inputs: inputs, outputs: outputs,
                                                    capabilities: capabilities, limits: limits, engine: engine, runtime: runtime,
-                                                   compiledModuleCache: compiledModuleCache))
+                                                   compiledModuleCache: compiledModuleCache, inputFiles: inputFiles))
         } catch {
             throw .refused(component: component, error)
         }

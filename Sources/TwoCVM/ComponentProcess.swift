@@ -24,8 +24,9 @@ public struct InProcessLauncher: ComponentLauncher {
 }
 
 /// Runs each component in a child process of its own: the same `twocvm` binary in its internal
-/// `_component` mode, with an empty environment and no descriptors but three pipes. The child
-/// receives only the job (module and this component's inputs) on stdin and answers on stdout.
+/// `_component` mode, with an empty environment and no descriptors but three pipes and one sealed
+/// memory file per input (``SealedInputFile``). The child receives only the job (module, limits,
+/// and which descriptor holds which of this component's inputs) on stdin and answers on stdout.
 /// The broker kills it (SIGKILL) at its wall-clock limit and always reaps it; a child that dies
 /// or answers garbage fails the run with an error naming the component.
 public struct ChildProcessLauncher: ComponentLauncher {
@@ -71,10 +72,22 @@ public struct ChildProcessLauncher: ComponentLauncher {
             throw .launchFailed(component: job.component, reason: "TWOCVM_ENGINE=\(choice.value) is none of "
                                 + SandboxEngineSettings.named.keys.sorted().joined(separator: ", "))
         }
-        let request = ComponentProcessProtocol.encodeRequest(job)
+        // Each input as a sealed memfd, received by the child as descriptors 3, 4, … in name order.
+        let names = job.inputs.keys.sorted()
+        var files: [Int32] = []
+        defer { files.forEach { _ = Glibc.close($0) } }
+        for name in names {
+            do {
+                files.append(try SealedInputFile.make(job.inputs[name]!, name: name, minimum: Int32(3 + names.count)))
+            } catch {
+                throw .launchFailed(component: job.component, reason: error.description)
+            }
+        }
+        let descriptors = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32(3 + $0)) })
+        let request = ComponentProcessProtocol.encodeRequest(job, descriptors: descriptors)
         let responseLimit = job.outputs.values.reduce(0, +) + 2 * job.limits.capturedStreamBytes + (1 << 20)
         let start = MonotonicClock.now()
-        var child = try ChildProcess(executable: executable, arguments: arguments, component: job.component)
+        var child = try ChildProcess(executable: executable, arguments: arguments, component: job.component, inputs: files)
         let exchange = child.exchange(request: request, responseLimit: responseLimit,
                                       deadline: start + Double(job.timeoutSeconds))
         let (status, usage) = child.reap(kill: exchange != .finished)
@@ -120,7 +133,8 @@ private struct ChildProcess {
     var stdout: [UInt8] = []
     var stderr: [UInt8] = []
 
-    init(executable: String, arguments: [String], component: String) throws(ComponentRunError) {
+    /// Starts `executable` with the three pipes as descriptors 0–2 and `inputs` as 3, 4, ….
+    init(executable: String, arguments: [String], component: String, inputs: [Int32]) throws(ComponentRunError) {
         // A child that dies while we write must not take the broker with it.
         signal(SIGPIPE, SIG_IGN)
         self.component = component
@@ -132,13 +146,16 @@ private struct ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // Nothing but the three pipes and the input files reaches the child, whatever else this
+        // process has open: everything else is closed first, then the pipes and files are put
+        // in place (the files' own numbers are above their targets, so none is overwritten).
+        for fd in Self.openDescriptors() where fd > 2 && !(input + output + errors + inputs).contains(fd) {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        // Nothing but the three pipes reaches the child, whatever else this process has open.
-        for fd in Self.openDescriptors() where fd > 2 && !(input + output + errors).contains(fd) {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
+        for (index, file) in inputs.enumerated() { posix_spawn_file_actions_adddup2(&actions, file, Int32(3 + index)) }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let environment: [UnsafeMutablePointer<CChar>?] = [nil]

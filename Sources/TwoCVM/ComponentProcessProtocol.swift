@@ -6,25 +6,27 @@ import Sandbox
 /// The messages between the broker and a component's child process (`twocvm _component`): one
 /// request on the child's stdin, one CBOR response on its stdout; stderr is diagnostics.
 ///
-/// Request: a 4-byte big-endian length, then a CBOR header of that length, then the raw
-/// payloads the header announces: the module's bytes, then each input's bytes in the header's
-/// order. The header is `{"v": 2, "component": id, "file": name, "module": size, "digest":
-/// bytes(32), "inputs": [[name, size]…], "outputs": {name: max-bytes}, "wasi": [cap…], "fuel": n,
-/// "memory": bytes, "stream": bytes, "timeout": seconds[, "engine": settings][, "runtime":
-/// "wasmtime", "library": path, "library-id": [device, inode, size, mtime-ns, ctime-ns]][, "engine-cache":
-/// folder]}` (`engine`, the
-/// WasmKit ``SandboxEngineSettings`` description, only when not the default; `runtime` only for
-/// wasmtime, with the library the broker verified and the identity of that file; `engine-cache`,
-/// the compiled-module cache's folder, when there is one). Payloads are
-/// framed rather than CBOR byte strings so that the child reads each input straight into the
-/// one buffer it keeps: a CBOR request would hold every input three times at once (the request,
-/// the decoder's tree, the decoded value).
+/// Request: a 4-byte big-endian length, then a CBOR header of that length, then the module's
+/// bytes. The header is `{"v": 3, "component": id, "file": name, "module": size, "digest":
+/// bytes(32), "inputs": [[name, size, descriptor]…], "outputs": {name: max-bytes}, "wasi":
+/// [cap…], "fuel": n, "memory": bytes, "stream": bytes, "timeout": seconds[, "engine":
+/// settings][, "runtime": "wasmtime", "library": path, "library-id": [device, inode, size,
+/// mtime-ns, ctime-ns]][, "engine-cache": folder]}` (`engine`, the WasmKit
+/// ``SandboxEngineSettings`` description, only when not the default; `runtime` only for
+/// wasmtime, with the library the broker verified and the identity of that file;
+/// `engine-cache`, the compiled-module cache's folder, when there is one). Inputs do not travel
+/// through the pipe: each is a sealed memfd (no write, grow or shrink) that the broker fills and
+/// hands the child as the named descriptor, and the child's WASI host reads it at offsets
+/// straight into guest memory, so the child never holds a copy of its inputs (the guest's own
+/// copy aside).
 /// Response: `{"v": 1, "outcome": {"kind": …, …}, "outputs": {name: bytes}, "fuel": n,
 /// "memory": bytes, "stdout": bytes, "stderr": bytes}` or `{"v": 1, "refused": message}`.
 /// Both sides decode with explicit bounds.
 public enum ComponentProcessProtocol {
-    /// The largest request a child accepts (module and inputs; the header aside).
-    public static let maxRequestBytes = 1 << 30
+    /// The largest module a request carries.
+    public static let maxModuleBytes = 1 << 30
+    /// The largest input a request names (an input over it is refused before the run).
+    public static let maxInputBytes = 1 << 40
     /// The largest request header (everything but the payloads).
     public static let maxHeaderBytes = 1 << 20
 
@@ -52,17 +54,18 @@ public enum ComponentProcessProtocol {
 
     // MARK: Request
 
-    /// The request for `job` as the frames to write in order: length and header, then the
-    /// module and each input (shared with `job`, not copied).
-    public static func encodeRequest(_ job: ComponentJob) -> [[UInt8]] {
-        let inputs = job.inputs.sorted { $0.key < $1.key }
+    /// The request for `job` as the frames to write in order (length and header, then the
+    /// module, shared with `job`), naming for each input the descriptor the child holds it as
+    /// (`descriptors`, from ``SealedInputFile``).
+    public static func encodeRequest(_ job: ComponentJob, descriptors: [String: Int32]) -> [[UInt8]] {
+        let inputs = job.inputs.keys.sorted().map { ($0, job.inputs[$0]!.count, descriptors[$0] ?? -1) }
         let header = CBOR.textMap([
-            ("v", .unsigned(2)),
+            ("v", .unsigned(3)),
             ("component", .text(job.component)),
             ("file", .text(job.moduleFile)),
             ("module", .unsigned(UInt64(job.moduleSource.count))),
             ("digest", .bytes(job.digest.bytes)),
-            ("inputs", .array(inputs.map { .array([.text($0.key), .unsigned(UInt64($0.value.count))]) })),
+            ("inputs", .array(inputs.map { .array([.text($0.0), .unsigned(UInt64($0.1)), .int(Int64($0.2))]) })),
             ("outputs", .textMap(job.outputs.sorted { $0.key < $1.key }.map { ($0.key, .unsigned(UInt64($0.value))) })),
             ("wasi", .array(capabilityNames(job.capabilities).map { .text($0) })),
             ("fuel", .unsigned(job.limits.fuel)),
@@ -73,7 +76,7 @@ public enum ComponentProcessProtocol {
           + (job.compiledModuleCache.map { [("engine-cache", .text($0.directory))] } ?? [])).encoded()
         let length = UInt32(header.count)
         let prefix: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        return [prefix + header, job.moduleSource] + inputs.map(\.value)
+        return [prefix + header, job.moduleSource]
     }
 
     private static func runtimeFields(_ runtime: SandboxRuntime) -> [(String, CBOR)] {
@@ -99,15 +102,16 @@ public enum ComponentProcessProtocol {
         }
     }
 
-    /// Reads one request from `source`: the header, then each payload straight into its own
-    /// buffer, refusing a header over ``maxHeaderBytes``, payloads over ``maxRequestBytes`` in
-    /// all, a short read, and anything after the last payload.
+    /// Reads one request from `source`: the header, then the module straight into its own
+    /// buffer, refusing a header over ``maxHeaderBytes``, a module over ``maxModuleBytes``, a short
+    /// read, anything after the module, and an input whose descriptor is not a sealed file of
+    /// its announced size.
     public static func readRequest(from source: some RequestSource) throws(WireError) -> ComponentJob {
         let prefix = try readExactly(4, from: source, what: "request length")
         let headerLength = prefix.reduce(0) { $0 << 8 | Int($1) }
         guard headerLength <= maxHeaderBytes else { throw WireError.headerTooLarge(bytes: headerLength, limit: maxHeaderBytes) }
         let item = try decode(try readExactly(headerLength, from: source, what: "request header"), limit: maxHeaderBytes)
-        guard item[text: "v"] == .unsigned(2) else { throw WireError.unknownVersion(message: "request") }
+        guard item[text: "v"] == .unsigned(3) else { throw WireError.unknownVersion(message: "request") }
         let component = try text(item, "component"), file = try text(item, "file")
         guard let digestBytes = item[text: "digest"]?.byteString, digestBytes.count == 32,
               let digest = ContentDigest("sha256:" + Hex.encode(digestBytes)) else { throw WireError.invalid(field: "digest") }
@@ -128,15 +132,14 @@ public enum ComponentProcessProtocol {
             engine = settings
         }
         let moduleSize = Int(try number(item, "module"))
-        var inputSizes: [(name: String, size: Int)] = []
+        guard moduleSize <= maxModuleBytes else { throw WireError.payloadsTooLarge(limit: maxModuleBytes) }
+        var inputFiles: [String: SandboxInputFile] = [:]
         for entry in item[text: "inputs"]?.arrayItems ?? [] {
-            guard let pair = entry.arrayItems, pair.count == 2, let name = pair[0].textString,
-                  case let .unsigned(size) = pair[1], size <= UInt64(maxRequestBytes),
-                  !inputSizes.contains(where: { $0.name == name }) else { throw WireError.invalid(field: "inputs") }
-            inputSizes.append((name, Int(size)))
-        }
-        guard inputSizes.reduce(moduleSize, { $0 + $1.size }) <= maxRequestBytes else {
-            throw WireError.payloadsTooLarge(limit: maxRequestBytes)
+            guard let triple = entry.arrayItems, triple.count == 3, let name = triple[0].textString,
+                  case let .unsigned(size) = triple[1], size <= UInt64(maxInputBytes),
+                  let descriptor = triple[2].int64, descriptor > 2, descriptor < 1 << 20,
+                  inputFiles[name] == nil else { throw WireError.invalid(field: "inputs") }
+            inputFiles[name] = try SealedInputFile.take(descriptor: Int32(descriptor), size: Int(size), name: name)
         }
         let runtime = try decodeRuntime(item)
         var cache: CompiledModuleCache?
@@ -145,16 +148,16 @@ public enum ComponentProcessProtocol {
             cache = CompiledModuleCache(directory: path)
         }
         let module = try readExactly(moduleSize, from: source, what: "module")
-        var inputs: [String: [UInt8]] = [:]
-        for input in inputSizes { inputs[input.name] = try readExactly(input.size, from: source, what: "input \(input.name)") }
         var extra: UInt8 = 0
         guard try withUnsafeMutableBytes(of: &extra, { buffer throws(WireError) in try read(source, into: buffer) }) == 0 else {
             throw WireError.trailingBytes
         }
-        return ComponentJob(component: component, moduleFile: file, moduleSource: module, digest: digest, inputs: inputs,
-                            outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
-                            capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")),
-                            engine: engine, runtime: runtime, compiledModuleCache: cache)
+        var job = ComponentJob(component: component, moduleFile: file, moduleSource: module, digest: digest, inputs: [:],
+                               outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
+                               capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")),
+                               engine: engine, runtime: runtime, compiledModuleCache: cache)
+        job.inputFiles = inputFiles
+        return job
     }
 
     /// Exactly `count` bytes from `source`, read into a buffer allocated once.
@@ -357,6 +360,8 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
     case invalid(field: String)
     case headerTooLarge(bytes: Int, limit: Int)
     case payloadsTooLarge(limit: Int)
+    /// The descriptor named for an input is not a sealed file of its announced size.
+    case inputFile(name: String, reason: String)
     /// The request ended inside `part`.
     case truncated(part: String, received: Int, expected: Int)
     case trailingBytes
@@ -374,9 +379,10 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
         case let .missing(field): return "missing \(field)"
         case let .invalid(field): return "bad \(field)"
         case let .headerTooLarge(bytes, _): return "request header of \(bytes) bytes"
-        case let .payloadsTooLarge(limit): return "request payloads over \(limit) bytes"
+        case let .payloadsTooLarge(limit): return "request module over \(limit) bytes"
+        case let .inputFile(name, reason): return "input \(name): \(reason)"
         case let .truncated(part, received, expected): return "\(part): request ends after \(received) of \(expected) bytes"
-        case .trailingBytes: return "bytes after the last payload"
+        case .trailingBytes: return "bytes after the module"
         case let .unreadable(reason): return "reading the request: \(reason)"
         case let .engineLibrary(error): return "engine library: \(error)"
         case let .undeclaredOutput(name): return "output \(name) was not declared or is over its limit"

@@ -4,9 +4,10 @@ import TwoCVM
 
 /// The internal child mode of `twocvm run` (`twocvm _component`): runs one component.
 ///
-/// Reads one request from stdin (module, this component's inputs, declared outputs, limits),
+/// Reads one request from stdin (module, declared outputs, limits, the descriptors of its inputs),
 /// runs it in the sandbox and writes one response to stdout (see `ComponentProcessProtocol`).
-/// The broker starts it with an empty environment and nothing open but its three pipes; once
+/// The broker starts it with an empty environment and nothing open but its three pipes and its
+/// inputs as sealed memory files (descriptors 3, …); once
 /// the request is read it locks itself down with seccomp (``ChildLockdown``): it could not open
 /// a file, a socket or a process even if it tried. Not for direct use.
 struct ComponentRunnerCommand: ParsableCommand {

@@ -77,16 +77,21 @@ final class PlanRunnerTests: XCTestCase {
         }
     }
 
-    func testChildSeesNoEnvironmentAndNoExtraDescriptors() throws {
-        // The child reports its environment and open descriptors on stderr, then dies.
-        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "env >&2; ls /proc/self/fd >&2; exit 9"])
+    func testChildSeesNoEnvironmentAndNoDescriptorsButPipesAndSealedInputs() throws {
+        // The child reports its environment, its open descriptors and what descriptor 3 (its one
+        // input) is on stderr, tries to write to that input, then dies.
+        let script = "env >&2; ls /proc/self/fd >&2; readlink /proc/self/fd/3 >&2; "
+            + "if echo x >&3 2>/dev/null; then echo WRITABLE >&2; else echo SEALED >&2; fi; exit 9"
+        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", script])
         XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: launcher).run(inputs: ["notes": [1]])) { error in
             guard case let .component(.crashed(_, detail))? = error as? PlanRunError else { return XCTFail("\(error)") }
             XCTAssertTrue(detail.contains("exit status 9"), detail)
             XCTAssertFalse(detail.contains("HOME="), detail)
-            let listing = detail.components(separatedBy: "stderr:").last ?? ""
+            XCTAssertTrue(detail.contains("/memfd:twocvm-input"), "descriptor 3 is the input's memfd: \(detail)")
+            XCTAssertTrue(detail.contains("SEALED") && !detail.contains("WRITABLE"), "the input cannot be written: \(detail)")
+            let listing = detail.components(separatedBy: "stderr:").last?.components(separatedBy: "/memfd").first ?? ""
             let fds = listing.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }.filter { $0 > 2 && $0 < 100 }
-            XCTAssertLessThanOrEqual(fds.count, 1, "only ls's own directory descriptor: \(detail)")
+            XCTAssertLessThanOrEqual(Set(fds).subtracting([3]).count, 1, "the input and ls's own directory descriptor only: \(detail)")
         }
     }
 }

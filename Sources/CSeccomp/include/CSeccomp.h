@@ -16,4 +16,18 @@ int twocvm_seccomp_lockdown(void);
 /// Returns the call's result if the process survives it.
 long twocvm_seccomp_probe(int what);
 
+/// The sealed files a component child reads its inputs from (the broker's side of the lockdown:
+/// the child may read them at offsets, never change them).
+///
+/// Creates an anonymous memory file (memfd, close-on-exec, sealable) named `name`; returns its
+/// descriptor or -errno.
+int twocvm_memfd_create(const char *name);
+
+/// Seals `fd` against any write, growth or shrinking, and against further seal changes.
+/// Returns 0 or -errno.
+int twocvm_memfd_seal(int fd);
+
+/// Whether `fd` carries the seals of ``twocvm_memfd_seal`` (1), not (0), or -errno.
+int twocvm_memfd_is_sealed(int fd);
+
 #endif

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Why the host stopped the guest; thrown out of a host function, through the engine, back to
 /// the sandbox, which turns it into the run's outcome.
 enum HostStop: Error {
@@ -32,12 +34,12 @@ final class VirtualFileSystem {
         case output(String, exists: Bool)
     }
 
-    let inputs: [String: [UInt8]]
+    let inputs: [String: InputContent]
     let outputLimits: [String: Int]
     /// The outputs created so far, by name.
     private(set) var outputs: [String: [UInt8]] = [:]
 
-    init(inputs: [String: [UInt8]], outputLimits: [String: Int]) {
+    init(inputs: [String: InputContent], outputLimits: [String: Int]) {
         self.inputs = inputs
         self.outputLimits = outputLimits
     }
@@ -111,7 +113,7 @@ final class VirtualFileSystem {
     func size(of node: Node) -> Int {
         switch node {
         case .directory: return 0
-        case let .input(name): return inputs[name]?.count ?? 0
+        case let .input(name): return inputs[name]?.size ?? 0
         case let .output(name, _): return outputs[name]?.count ?? 0
         }
     }
@@ -142,5 +144,38 @@ struct StreamCapture {
         total += chunk.count
         let room = limit - bytes.count
         if room > 0 { bytes.append(contentsOf: chunk.prefix(room)) }
+    }
+}
+
+/// An input as the host serves it: bytes in memory, or a sealed file read at offsets straight
+/// into guest memory (a component's child gets its inputs as sealed memfds from the broker, so
+/// they never sit in its own memory: Docs/sandbox.md).
+enum InputContent {
+    case bytes([UInt8])
+    case file(SandboxInputFile)
+
+    var size: Int {
+        switch self {
+        case let .bytes(bytes): return bytes.count
+        case let .file(file): return file.size
+        }
+    }
+
+    /// Copies the `count` bytes at `offset` (within ``size``) to `address` in guest memory.
+    func copy(from offset: Int, count: Int, to address: UInt32, in memory: any GuestMemory) throws {
+        switch self {
+        case let .bytes(bytes):
+            try memory.store(bytes[offset..<offset + count], at: address)
+        case let .file(file):
+            try memory.withBytes(at: address, count: count) { buffer in
+                var done = 0
+                while done < count {
+                    let n = pread(file.descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { throw WASIABI.Errno.io }  // the sealed file cannot shrink: a host fault
+                    done += n
+                }
+            }
+        }
     }
 }

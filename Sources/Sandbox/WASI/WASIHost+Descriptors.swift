@@ -90,20 +90,20 @@ extension WASIHost {
               _ memory: any GuestMemory) throws {
         var descriptor = try descriptor(fd)
         try descriptor.require(WASIABI.Rights.fdRead)
-        let content: [UInt8]
+        let content: InputContent
         switch descriptor.target {
         case .stdin:
             guard offset == nil else { throw WASIABI.Errno.spipe }
-            content = []
-        case let .input(name): content = fileSystem.inputs[name] ?? []
+            content = .bytes([])
+        case let .input(name): content = fileSystem.inputs[name] ?? .bytes([])
         case .directory: throw WASIABI.Errno.isdir
         case .stdout, .stderr, .output: throw WASIABI.Errno.badf
         }
         var position = offset.map { Int(clamping: $0) } ?? descriptor.position
         var total = 0
-        for vector in try memory.loadVectors(vectors, count: count) where position < content.count {
-            let n = min(vector.length, content.count - position)
-            try memory.store(content[position..<position + n], at: vector.address)
+        for vector in try memory.loadVectors(vectors, count: count) where position < content.size {
+            let n = min(vector.length, content.size - position)
+            try content.copy(from: position, count: n, to: vector.address, in: memory)
             position += n
             total += n
         }

@@ -24,11 +24,12 @@ final class WASIHost {
     /// The most descriptors open at once.
     static let maxDescriptors = 64
 
-    init(arguments: [String], inputs: [String: [UInt8]], outputLimits: [String: Int],
-         capabilities: SandboxCapabilities, streamLimit: Int) {
+    init(arguments: [String], inputs: [String: [UInt8]], inputFiles: [String: SandboxInputFile] = [:],
+         outputLimits: [String: Int], capabilities: SandboxCapabilities, streamLimit: Int) {
         self.arguments = arguments
         self.capabilities = capabilities
-        self.fileSystem = VirtualFileSystem(inputs: inputs, outputLimits: outputLimits)
+        self.fileSystem = VirtualFileSystem(inputs: inputs.mapValues { .bytes($0) }.merging(inputFiles.mapValues { .file($0) }) { $1 },
+                                            outputLimits: outputLimits)
         self.stdout = StreamCapture(limit: streamLimit)
         self.stderr = StreamCapture(limit: streamLimit)
         descriptors[0] = Descriptor(target: .stdin, rightsBase: WASIABI.Rights.fdRead, rightsInheriting: 0)

@@ -1,0 +1,57 @@
+import CSeccomp
+import Glibc
+import Sandbox
+
+/// A component's input on its way from the broker to the child: a memfd the broker fills and
+/// seals (no write, growth, shrinking or seal change afterwards), handed to the child as an open
+/// descriptor. The child's WASI host reads it at offsets (pread) straight into guest memory, so
+/// neither the pipe nor the child's own memory ever holds the input: a large input costs the
+/// child nothing but the guest's copy, as a native program reading a file from the page cache.
+public enum SealedInputFile {
+    /// A sealed memfd holding `bytes`, close-on-exec, at a descriptor number of at least
+    /// `minimum` (so that it never collides with the numbers the child receives it as).
+    public static func make(_ bytes: [UInt8], name: String, minimum: Int32) throws(SealedInputFileError) -> Int32 {
+        let created = twocvm_memfd_create("twocvm-input")
+        guard created >= 0 else { throw .create(name: name, errno: -created) }
+        defer { close(created) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(created, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw .create(name: name, errno: errno) }
+            written += n
+        }
+        let sealed = twocvm_memfd_seal(created)
+        guard sealed == 0 else { throw .create(name: name, errno: -sealed) }
+        let moved = fcntl(created, F_DUPFD_CLOEXEC, minimum)
+        guard moved >= 0 else { throw .create(name: name, errno: errno) }
+        return moved
+    }
+
+    /// The child's side: `descriptor` must be a sealed regular file of exactly `size` bytes.
+    public static func take(descriptor: Int32, size: Int, name: String) throws(WireError) -> SandboxInputFile {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .inputFile(name: name, reason: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) == size else {
+            throw .inputFile(name: name, reason: "descriptor \(descriptor) is not a file of \(size) bytes")
+        }
+        guard twocvm_memfd_is_sealed(descriptor) == 1 else {
+            throw .inputFile(name: name, reason: "descriptor \(descriptor) is not sealed")
+        }
+        return SandboxInputFile(descriptor: descriptor, size: size)
+    }
+}
+
+/// Why an input could not be put in a sealed file (memory for the memfd, the kernel's limits).
+public struct SealedInputFileError: Error, Sendable, CustomStringConvertible {
+    public let name: String
+    public let errno: Int32
+
+    static func create(name: String, errno: Int32) -> SealedInputFileError {
+        SealedInputFileError(name: name, errno: errno)
+    }
+
+    public var description: String {
+        "input \(name): cannot put it in a sealed memory file: \(String(cString: strerror(errno)))"
+    }
+}
