@@ -33,7 +33,7 @@ public enum AttestWorkflow {
                                       teeSigningKey: keys.signing.publicKey)
         let guest = try device.report(reportData: runtime.reportData, vmpl: nil)
         let report = try AttestationReport(bytes: guest.report)
-        let lock = try VMLock.check(report, digest: digest, state: state)
+        let lock = try VMLock.take(report, digest: digest, state: state)
         let certificates = guest.certificates.entries.map {
             EvidenceBundle.Certificate(kind: $0.kind?.rawValue ?? Hex.encode($0.guid), der: $0.bytes)
         }

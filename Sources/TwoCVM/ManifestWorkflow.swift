@@ -13,14 +13,24 @@ public struct ManifestDigestSummary: Sendable, Equatable {
 }
 
 /// A manifest that could not be used, with the findings that say why.
-public enum ManifestWorkflowError: Error, CustomStringConvertible {
+public enum ManifestWorkflowError: TwoCVMError {
+    /// The file cannot be read.
+    case file(FileIOError)
     /// The file has lint errors (the diagnostics say which).
     case notClean(file: String, diagnostics: [Diagnostic])
     case unknownParticipant(file: String, id: String, known: [String])
     case keyMismatch(participant: String, keyDirectory: String)
 
+    /// A manifest that cannot be used, a participant or key that is not in it: the input (2).
+    public var exitStatus: ExitStatus {
+        if case let .file(error) = self { return error.exitStatus }
+        return .badInput
+    }
+
     public var description: String {
         switch self {
+        case let .file(error):
+            return error.description
         case let .notClean(file, diagnostics):
             let errors = diagnostics.filter { $0.severity == .error }
             let shown = errors.prefix(5).map { "  \($0)" }.joined(separator: "\n")
@@ -38,27 +48,49 @@ public enum ManifestWorkflowError: Error, CustomStringConvertible {
 public enum ManifestWorkflow {
     /// Reads and lints the manifest at `path`, never throwing for problems inside the file
     /// (they are diagnostics); throws only if the file cannot be read at all.
-    public static func lint(_ path: String) throws -> ManifestDocument {
-        do {
-            let bytes = try FileIO.read(path, limit: ManifestDocument.maxFileBytes)
-            return ManifestDocument.parse(bytes, fileName: path)
-        } catch FileIOError.tooLarge(_, let size, _) {
-            // Reported as the lint finding it is, without reading the file.
-            return ManifestDocument.tooLarge(fileName: path, size: size)
-        }
+    public static func lint(_ path: String) throws(ManifestWorkflowError) -> ManifestDocument {
+        try read(path).document
     }
 
     /// Reads a manifest that must be free of errors; returns it with its digest.
-    public static func load(_ path: String) throws -> (manifest: Manifest, digest: ManifestDigest, document: ManifestDocument) {
-        let document = try lint(path)
+    public static func load(_ path: String) throws(ManifestWorkflowError) -> (manifest: Manifest, digest: ManifestDigest, document: ManifestDocument) {
+        let clean = try loadClean(path)
+        return (clean.manifest, clean.digest, clean.document)
+    }
+
+    /// A manifest read once and free of errors, with the exact bytes its digest was taken of
+    /// (what a plan embeds).
+    public struct CleanManifest: Sendable {
+        public let manifest: Manifest
+        public let digest: ManifestDigest
+        public let document: ManifestDocument
+        public let source: [UInt8]
+    }
+
+    /// Reads the manifest at `path` once; it must be free of errors.
+    public static func loadClean(_ path: String) throws(ManifestWorkflowError) -> CleanManifest {
+        let (document, source) = try read(path)
         guard let manifest = document.manifest, let digest = document.digest else {
-            throw ManifestWorkflowError.notClean(file: path, diagnostics: document.diagnostics)
+            throw .notClean(file: path, diagnostics: document.diagnostics)
         }
-        return (manifest, digest, document)
+        return CleanManifest(manifest: manifest, digest: digest, document: document, source: source)
+    }
+
+    /// Reads and parses the file at `path` once (a file over the size limit is the lint finding
+    /// it is, without reading it).
+    private static func read(_ path: String) throws(ManifestWorkflowError) -> (document: ManifestDocument, source: [UInt8]) {
+        do {
+            let bytes = try FileIO.read(path, limit: ManifestDocument.maxFileBytes)
+            return (ManifestDocument.parse(bytes, fileName: path), bytes)
+        } catch let .tooLarge(_, size, _) {
+            return (ManifestDocument.tooLarge(fileName: path, size: size), [])
+        } catch {
+            throw .file(error)
+        }
     }
 
     /// Parses, lints and digests the manifest at `path`; throws if it cannot be used.
-    public static func digest(ofManifestAt path: String) throws -> ManifestDigestSummary {
+    public static func digest(ofManifestAt path: String) throws(ManifestWorkflowError) -> ManifestDigestSummary {
         let digest = try load(path).digest
         return ManifestDigestSummary(digest: digest.description, digestBytes: digest.bytes)
     }
@@ -80,10 +112,11 @@ public enum ManifestWorkflow {
     }
 
     /// Checks the approval files against the manifest at `path`.
-    public static func approvals(_ path: String, approvalFiles: [String]) throws -> (ApprovalVerdict, ManifestDigest) {
+    public static func approvals(_ path: String, approvalFiles: [String]) throws(ManifestWorkflowError) -> (ApprovalVerdict, ManifestDigest) {
         let (manifest, digest, _) = try load(path)
-        let files = try approvalFiles.map { file in
-            (name: file, bytes: try FileIO.read(file, limit: 1 << 20))
+        var files: [(name: String, bytes: [UInt8])] = []
+        for file in approvalFiles {
+            do { files.append((file, try FileIO.read(file, limit: 1 << 20))) } catch { throw .file(error) }
         }
         return (Approval.verify(files, manifest: manifest, digest: digest), digest)
     }

@@ -66,10 +66,12 @@ public struct ParticipantKeys: Sendable {
 }
 
 /// Problems with key files.
-public enum KeyFileError: Error, CustomStringConvertible, Equatable {
+public enum KeyFileError: TwoCVMError, Equatable {
     case exists(path: String)
     case unreadable(path: String, reason: String)
     case tooOpen(path: String, mode: String)
+
+    public var exitStatus: ExitStatus { .badInput }
 
     public var description: String {
         switch self {

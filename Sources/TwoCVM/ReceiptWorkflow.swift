@@ -69,10 +69,13 @@ public enum ReceiptWorkflow {
 }
 
 /// Why a receipt (or the evidence behind it) was refused.
-public enum ReceiptCheckError: Error, CustomStringConvertible {
+public enum ReceiptCheckError: TwoCVMError {
     case evidenceNotVerified(failed: [String])
     case receipt(path: String, reason: ReceiptError)
     case anotherManifest(receipt: String, evidence: String)
+
+    /// The evidence or the receipt does not hold: a check failed (1).
+    public var exitStatus: ExitStatus { .checkFailed }
 
     public var description: String {
         switch self {

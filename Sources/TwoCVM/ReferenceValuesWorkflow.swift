@@ -2,7 +2,7 @@ import Foundation
 import SNP
 
 /// Why a reference-values file could not be written.
-public enum ReferenceValuesWorkflowError: Error, Equatable, CustomStringConvertible {
+public enum ReferenceValuesWorkflowError: TwoCVMError, Equatable {
     /// REF already holds values for another manifest; merging would mix two guests.
     case manifestMismatch(path: String, recorded: String, manifest: String)
     /// REF's HOST_DATA is not the prefix of its own manifest digest (the file was edited).
@@ -11,6 +11,9 @@ public enum ReferenceValuesWorkflowError: Error, Equatable, CustomStringConverti
     case guestPolicyMismatch(path: String, recorded: UInt64, requested: UInt64)
     /// REF was written with another minimum TCB than the one asked for now.
     case minimumTCBMismatch(path: String)
+
+    /// The file at hand cannot take these values: the input (2).
+    public var exitStatus: ExitStatus { .badInput }
 
     public var description: String {
         switch self {

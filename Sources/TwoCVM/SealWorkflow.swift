@@ -55,11 +55,18 @@ public enum SealWorkflow {
 }
 
 /// Why `seal` refused.
-public enum SealWorkflowError: Error, CustomStringConvertible, Equatable {
+public enum SealWorkflowError: TwoCVMError, Equatable {
     case evidenceNotVerified(failed: [String])
     case unknownData(id: String, known: [String])
     case notTheOwner(dataID: String, owner: String, keyDirectory: String)
     case digestMismatch(dataID: String, pinned: String, found: String)
+
+    /// Evidence that does not verify: a check failed (1); the wrong data, key or file: the
+    /// input (2).
+    public var exitStatus: ExitStatus {
+        if case .evidenceNotVerified = self { return .checkFailed }
+        return .badInput
+    }
 
     public var description: String {
         switch self {

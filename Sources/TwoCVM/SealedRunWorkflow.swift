@@ -45,18 +45,21 @@ public enum SealedRunWorkflow {
                            engines: EngineLibraries = EngineLibraries(),
                            progress: (ComponentStatistics) -> Void = { _ in }) throws -> Outcome {
         let plan = try PlanCoding.load(planPath)
-        let document = ManifestDocument.parse(plan.manifestSource, fileName: "\(planPath) (embedded manifest)")
-        guard let manifest = document.manifest else {
-            throw ManifestWorkflowError.notClean(file: "\(planPath) (embedded manifest)", diagnostics: document.diagnostics)
-        }
+        let manifest = plan.manifest
 
         // 1. This VM, locked to this manifest, with the TEE keys inputs were sealed to.
         let state = StateDirectory(statePath)
-        let (device, kind) = try VMLock.device(platform, statePath: statePath)
+        let (device, kind) = try platformDevice(platform, statePath: statePath)
         let keys = try state.teeKeys(create: false)
         let selfCheck = try RuntimeData(manifest: plan.manifestDigest, nonce: randomNonce(),
                                         teePublicKey: keys.hpke.publicKey, teeSigningKey: keys.signing.publicKey)
-        let report = try AttestationReport(bytes: try device.report(reportData: selfCheck.reportData, vmpl: nil).report)
+        let reportBytes: [UInt8]
+        do {
+            reportBytes = try device.report(reportData: selfCheck.reportData, vmpl: nil).report
+        } catch {
+            throw SealedRunError.notInConfidentialVM(error)
+        }
+        let report = try AttestationReport(bytes: reportBytes)
         let lock = try VMLock.check(report, digest: plan.manifestDigest, state: state)
 
         // 2. Every input opened and checked before any component starts.
@@ -76,14 +79,14 @@ public enum SealedRunWorkflow {
         do {
             result = try PlanRunner(plan: plan, launcher: launcher, engines: engines).run(inputs: plaintexts, progress: progress)
         } catch {
-            throw SealedRunError.run(error)
+            throw SealedRunError.run(error, outputDirectory: outputDirectory)
         }
         let end = Date()
 
         // 4. Each released output sealed to each recipient, in memory; then the receipt.
         var files: [(SealedOutput, [UInt8])] = []
         for output in plan.outputs {
-            guard let plaintext = result.outputs[output.id] else { throw SealedRunError.run(.missingOutput(component: output.from, name: output.id)) }
+            guard let plaintext = result.outputs[output.id] else { throw SealedRunError.run(.missingOutput(component: output.from, name: output.id), outputDirectory: outputDirectory) }
             for recipient in output.to {
                 guard let participant = manifest.participant(recipient) else {
                     throw SealedRunError.unknownRecipient(output: output.id, recipient: recipient)
@@ -115,6 +118,16 @@ public enum SealedRunWorkflow {
         try FileIO.writeAtomically(receiptBytes, to: receiptPath, mode: 0o644)
         return Outcome(receipt: receipt, receiptPath: receiptPath, outputs: files.map(\.0), statistics: result.statistics,
                        platform: kind, lock: lock)
+    }
+
+    /// The guest device of this VM; without one, sealed runs cannot happen here.
+    private static func platformDevice(_ platform: AttestWorkflow.Platform,
+                                       statePath: String) throws -> (any GuestDevice, EvidenceBundle.Platform) {
+        do {
+            return try VMLock.device(platform, statePath: statePath)
+        } catch let error as GuestDeviceError {
+            throw SealedRunError.notInConfidentialVM(error)
+        }
     }
 
     /// Opens `directory/<id>.sealed`: sealed to the TEE for this manifest and data id, signed by
@@ -159,7 +172,9 @@ public enum SealedRunWorkflow {
 }
 
 /// Why a sealed run refused or stopped. Nothing is written when it does.
-public enum SealedRunError: Error, CustomStringConvertible {
+public enum SealedRunError: TwoCVMError {
+    /// No guest device (or simulated VM) to run in.
+    case notInConfidentialVM(GuestDeviceError)
     case missingInput(data: String, path: String)
     case inputTooLarge(data: String, path: String, length: UInt64)
     /// The sealed input is not this manifest's data item, from its owner, to this TEE, intact.
@@ -167,10 +182,24 @@ public enum SealedRunError: Error, CustomStringConvertible {
     case inputDigestMismatch(data: String, path: String, pinned: String, found: String)
     case unknownOwner(data: String, owner: String)
     case unknownRecipient(output: String, recipient: String)
-    case run(PlanRunError)
+    /// The run stopped; nothing was written to the output directory.
+    case run(PlanRunError, outputDirectory: String)
+
+    /// Inputs that are missing or name unknown participants exit 2; inputs refused by their
+    /// checks exit 1; a run exits as its ``PlanRunError`` says; no confidential VM exits 3.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .notInConfidentialVM: return .environment
+        case .missingInput, .unknownOwner, .unknownRecipient: return .badInput
+        case .inputTooLarge, .inputRefused, .inputDigestMismatch: return .checkFailed
+        case let .run(error, _): return error.exitStatus
+        }
+    }
 
     public var description: String {
         switch self {
+        case let .notInConfidentialVM(error):
+            return "sealed runs happen inside the confidential VM: \(error)"
         case let .missingInput(data, path):
             return "\(path): no sealed input for data item '\(data)' (the owner makes it with `twocvm seal … --data \(data)`)"
         case let .inputTooLarge(data, path, length):
@@ -183,8 +212,8 @@ public enum SealedRunError: Error, CustomStringConvertible {
             return "data item '\(data)' names owner '\(owner)', who is not a participant"
         case let .unknownRecipient(output, recipient):
             return "output '\(output)' names recipient '\(recipient)', who is not a participant"
-        case let .run(error):
-            return error.description
+        case let .run(error, outputDirectory):
+            return "run failed, nothing written to \(outputDirectory): \(error)"
         }
     }
 }

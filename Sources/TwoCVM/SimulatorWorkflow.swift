@@ -49,9 +49,16 @@ public enum SimulatorWorkflow {
     }
 }
 
-public enum SimulatorWorkflowError: Error, CustomStringConvertible, Equatable {
+public enum SimulatorWorkflowError: TwoCVMError, Equatable {
     case notLaunched(String)
     case noMeasurement(String)
+
+    /// No simulated VM in the state directory: the environment (3); reference values without
+    /// a measurement: the input (2).
+    public var exitStatus: ExitStatus {
+        if case .notLaunched = self { return .environment }
+        return .badInput
+    }
 
     public var description: String {
         switch self {

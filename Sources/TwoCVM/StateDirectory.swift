@@ -101,10 +101,19 @@ public struct StateDirectory: Sendable {
 }
 
 /// Problems with the VM-side state.
-public enum StateError: Error, CustomStringConvertible, Equatable {
+public enum StateError: TwoCVMError, Equatable {
     case lockedToAnotherManifest(lockFile: String, held: String, requested: String)
     case hostDataMismatch(reported: String, manifestPrefix: String)
     case noTEEKeys(state: String)
+    /// HOST_DATA is zero and no runtime lock was taken (`attest` takes it).
+    case notLocked(lockFile: String)
+
+    /// The VM is locked to another manifest: a check failed (1); it has no TEE keys yet: the
+    /// environment (3).
+    public var exitStatus: ExitStatus {
+        if case .noTEEKeys = self { return .environment }
+        return .checkFailed
+    }
 
     public var description: String {
         switch self {
@@ -114,6 +123,8 @@ public enum StateError: Error, CustomStringConvertible, Equatable {
             return "the VM was launched with HOST_DATA \(reported), which is not this manifest (expected \(prefix)); refusing"
         case let .noTEEKeys(state):
             return "\(state) holds no TEE keys: nothing can have been sealed to this VM yet (run `twocvm attest` first)"
+        case let .notLocked(lockFile):
+            return "HOST_DATA is zero and \(lockFile) does not exist: this VM is locked to no manifest yet (run `twocvm attest` first)"
         }
     }
 }

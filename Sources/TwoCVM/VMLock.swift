@@ -25,16 +25,34 @@ public enum VMLock {
         }
     }
 
-    /// Checks a fresh report of this VM against `digest`: HOST_DATA must be the digest's prefix
-    /// (launch lock), or be zero, in which case the state directory's create-once lock file must
-    /// hold (or now takes) `digest` (runtime lock). Throws `StateError` otherwise.
-    public static func check(_ report: AttestationReport, digest: ManifestDigest, state: StateDirectory) throws -> EvidenceBundle.Lock {
+    /// Takes the lock for `digest` (`attest`, the first use of the VM): HOST_DATA must be the
+    /// digest's prefix (launch lock), or be zero, in which case the state directory's
+    /// create-once lock file must hold `digest` or is now created with it (runtime lock).
+    /// Throws `StateError` otherwise.
+    public static func take(_ report: AttestationReport, digest: ManifestDigest, state: StateDirectory) throws -> EvidenceBundle.Lock {
         if report.hostData.isZero {
             try state.takeRuntimeLock(digest)
             return .runtime
         }
+        return try launchLock(report, digest: digest)
+    }
+
+    /// Checks, writing nothing, that this VM is locked to `digest` (a sealed `run`, after
+    /// `attest` took the lock): HOST_DATA is the digest's prefix, or zero with the lock file
+    /// holding `digest`. Throws `StateError` otherwise.
+    public static func check(_ report: AttestationReport, digest: ManifestDigest, state: StateDirectory) throws -> EvidenceBundle.Lock {
+        guard report.hostData.isZero else { return try launchLock(report, digest: digest) }
+        let lockFile = "\(state.path)/\(StateDirectory.lockFile)"
+        guard let held = try state.runtimeLock() else { throw StateError.notLocked(lockFile: lockFile) }
+        guard held == digest.description else {
+            throw StateError.lockedToAnotherManifest(lockFile: lockFile, held: held, requested: digest.description)
+        }
+        return .runtime
+    }
+
+    private static func launchLock(_ report: AttestationReport, digest: ManifestDigest) throws(StateError) -> EvidenceBundle.Lock {
         guard report.hostData.bytes == digest.hostData else {
-            throw StateError.hostDataMismatch(reported: report.hostData.hex, manifestPrefix: Hex.encode(digest.hostData))
+            throw .hostDataMismatch(reported: report.hostData.hex, manifestPrefix: Hex.encode(digest.hostData))
         }
         return .launch
     }

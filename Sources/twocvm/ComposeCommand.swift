@@ -44,18 +44,9 @@ struct ComposeCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let plan: ExecutionPlan
-        do {
-            plan = try ComposeWorkflow.compose(manifest: manifest, components: components, approvals: approvals,
+        let plan = try ComposeWorkflow.compose(manifest: manifest, components: components, approvals: approvals,
                                                engines: EngineLibraries(explicitLibrary: engineLibrary))
-        } catch {
-            throw CommandFailure(error.isEnvironment ? .environment : error.isBadInput ? .badInput : .checkFailed, error.description)
-        }
-        do {
-            try ComposeWorkflow.write(plan, to: output)
-        } catch {
-            throw CommandFailure(.environment, String(describing: error))
-        }
+        try ComposeWorkflow.write(plan, to: output)
         let digest = "sha384:" + Hex.encode(plan.digest)
         if json {
             try Console.json(Report(plan: output, digest: digest, manifest: plan.manifestDigest.description, order: plan.order,

@@ -114,13 +114,7 @@ struct LaunchMeasureCommand: ParsableCommand {
         progress.apply()
         let endProgress = LaunchMeasureProgress.begin(kernel: kernel, initrd: initrd)
         defer { endProgress() }
-        do {
-            try measure()
-        } catch let error as CommandFailure {
-            throw error
-        } catch {
-            throw CommandFailure.badInput(error)
-        }
+        try measure()
     }
 
     private func measure() throws {

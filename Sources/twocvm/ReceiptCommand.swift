@@ -39,14 +39,9 @@ struct ReceiptCommand: ParsableCommand {
         @Flag(name: .long, help: "Print the result as JSON.") var json = false
 
         func run() throws {
-            let verified: ReceiptWorkflow.Verified
-            do {
-                verified = try ReceiptWorkflow.verify(receiptPath: receipt, evidencePath: evidence, manifestPath: manifest,
+            let verified = try ReceiptWorkflow.verify(receiptPath: receipt, evidencePath: evidence, manifestPath: manifest,
                                                       referencePath: reference, trustRootPath: trustRoot,
                                                       options: try policy.validationOptions())
-            } catch let error as ReceiptCheckError {
-                throw CommandFailure(.checkFailed, error.description)
-            }
             let matches = try ReceiptWorkflow.match(files, against: verified.receipt)
             let allListed = matches.allSatisfy { $0.listedAs != nil }
             let r = verified.receipt

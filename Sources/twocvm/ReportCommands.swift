@@ -17,11 +17,7 @@ struct ReportCommand: ParsableCommand {
     static let certificateFileLimit = 256 * 1024
 
     static func read(_ path: String, limit: Int) throws -> [UInt8] {
-        do {
-            return try FileIO.read(path, limit: limit)
-        } catch {
-            throw CommandFailure.badInput(error)
-        }
+        try FileIO.read(path, limit: limit)
     }
 
     static func product(_ name: String?) throws -> Product? {

@@ -68,55 +68,22 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         progress.apply()
         guard dev else { return try runSealed() }
-        let loaded: ExecutionPlan
-        do {
-            loaded = try PlanCoding.load(plan)
-        } catch {
-            throw CommandFailure(error.isCheckFailure ? .checkFailed : .badInput, error.description)
-        }
-        var data: [String: [UInt8]] = [:]
-        for item in loaded.data {
-            do {
-                data[item.id] = try FileIO.read("\(inputs)/\(item.id)", limit: 1 << 30)
-            } catch {
-                throw CommandFailure(.badInput, "input \(item.id): \(error)")
-            }
-        }
-        Console.warning("--dev: plaintext inputs and outputs; not for production data")
-        let runner = PlanRunner(plan: loaded, launcher: ChildProcessLauncher.currentExecutable(),
-                                engines: EngineLibraries(explicitLibrary: engineLibrary))
-        let result: PlanRunResult
-        do {
-            result = try runner.run(inputs: data) { stats in
-                if !json { Console.out(Self.line(stats)) }
-                if showOutput || !stats.outcome.isSuccess { Self.printStreams(stats) }
-            }
-        } catch {
-            throw CommandFailure(error.isEnvironment ? .environment : error.isBadInput ? .badInput : .checkFailed,
-                                 "run failed, nothing written to \(out): \(error)")
-        }
-        try write(result)
-    }
-
-    private func write(_ result: PlanRunResult) throws {
-        do {
-            try FileIO.makeDirectory(out)
-            for (id, bytes) in result.outputs.sorted(by: { $0.key < $1.key }) {
-                try FileIO.writeAtomically(bytes, to: "\(out)/\(id)", mode: 0o600)
-            }
-        } catch {
-            throw CommandFailure(.environment, String(describing: error))
+        let outcome = try DevRunWorkflow.run(
+            planPath: plan, inputsDirectory: inputs, outputDirectory: out, launcher: ChildProcessLauncher.currentExecutable(),
+            engines: EngineLibraries(explicitLibrary: engineLibrary),
+            willRun: { Console.warning("--dev: plaintext inputs and outputs; not for production data") }
+        ) { stats in
+            if !json { Console.out(Self.line(stats)) }
+            if showOutput || !stats.outcome.isSuccess { Self.printStreams(stats) }
         }
         if json {
             try Console.json(Report(
                 ok: true,
-                components: result.statistics.map(Report.Component.init),
-                outputs: result.outputs.sorted { $0.key < $1.key }.map {
-                    .init(id: $0.key, path: "\(out)/\($0.key)", bytes: $0.value.count, digest: ContentDigest(of: $0.value).description)
-                }))
+                components: outcome.statistics.map(Report.Component.init),
+                outputs: outcome.outputs.map { .init(id: $0.id, path: $0.path, bytes: $0.length, digest: $0.digest.description) }))
         } else {
-            for (id, bytes) in result.outputs.sorted(by: { $0.key < $1.key }) {
-                Console.out("wrote \(out)/\(id) (\(bytes.count) bytes, \(ContentDigest(of: bytes)))")
+            for output in outcome.outputs {
+                Console.out("wrote \(output.path) (\(output.length) bytes, \(output.digest))")
             }
         }
     }
@@ -125,31 +92,10 @@ struct RunCommand: ParsableCommand {
         guard let kind = AttestWorkflow.Platform(rawValue: platform) else {
             throw CommandFailure(.badInput, "--platform must be auto, snp or simulated; got \(platform)")
         }
-        let outcome: SealedRunWorkflow.Outcome
-        do {
-            outcome = try SealedRunWorkflow.run(planPath: plan, inputsDirectory: inputs, outputDirectory: out, statePath: state,
+        let outcome = try SealedRunWorkflow.run(planPath: plan, inputsDirectory: inputs, outputDirectory: out, statePath: state,
                                                 platform: kind, launcher: ChildProcessLauncher.currentExecutable(),
                                                 engines: EngineLibraries(explicitLibrary: engineLibrary)) { stats in
-                if !json { Console.progress(Self.line(stats)) }
-            }
-        } catch let error as PlanError {
-            throw CommandFailure(error.isCheckFailure ? .checkFailed : .badInput, error.description)
-        } catch let error as SealedRunError {
-            switch error {
-            case .missingInput, .unknownOwner, .unknownRecipient: throw CommandFailure(.badInput, error.description)
-            case let .run(runError) where runError.isBadInput: throw CommandFailure(.badInput, "run failed, nothing written to \(out): \(error)")
-            case let .run(runError) where runError.isEnvironment:
-                throw CommandFailure(.environment, "run failed, nothing written to \(out): \(error)")
-            case .run: throw CommandFailure(.checkFailed, "run failed, nothing written to \(out): \(error)")
-            default: throw CommandFailure(.checkFailed, error.description)
-            }
-        } catch let error as StateError {
-            if case .noTEEKeys = error { throw CommandFailure(.environment, error.description) }
-            throw CommandFailure(.checkFailed, error.description)
-        } catch let error as GuestDeviceError {
-            throw CommandFailure(.environment, "sealed runs happen inside the confidential VM: \(error)")
-        } catch let error as SimulatorWorkflowError {
-            throw CommandFailure(.environment, error.description)
+            if !json { Console.progress(Self.line(stats)) }
         }
         let label = outcome.platform == .simulated ? " (SIMULATED platform)" : ""
         if json {
@@ -233,21 +179,5 @@ struct RunCommand: ParsableCommand {
         let ok: Bool
         let components: [Component]
         let outputs: [Output]
-    }
-}
-
-extension PlanRunError {
-    /// True when this machine lacks an engine the plan needs (exit 3).
-    var isEnvironment: Bool {
-        if case .component(.engineUnavailable) = self { return true }
-        return false
-    }
-
-    /// True when the run could not start because of its inputs (exit 2).
-    var isBadInput: Bool {
-        switch self {
-        case .missingInput, .inputDigestMismatch: return true
-        default: return false
-        }
     }
 }

@@ -34,15 +34,9 @@ struct SealCommand: ParsableCommand {
     func run() throws {
         progress.apply()
         guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
-        let outcome: SealWorkflow.Outcome
-        do {
-            outcome = try SealWorkflow.seal(evidencePath: evidence, manifestPath: manifest, referencePath: reference, nonce: nonceBytes,
+        let outcome = try SealWorkflow.seal(evidencePath: evidence, manifestPath: manifest, referencePath: reference, nonce: nonceBytes,
                                             dataID: data, inputPath: input, keyDirectory: key, output: output,
                                             trustRootPath: trustRoot, options: try policy.validationOptions())
-        } catch let error as SealWorkflowError {
-            if case .evidenceNotVerified = error { throw CommandFailure(.checkFailed, error.description) }
-            throw CommandFailure(.badInput, error.description)
-        }
         let label = outcome.verdict.platform == .simulated ? " (SIMULATED platform)" : ""
         if json {
             try Console.json(["sealed": output, "data": data, "owner": outcome.owner, "bytes": "\(outcome.header.length)",

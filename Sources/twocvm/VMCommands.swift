@@ -83,12 +83,8 @@ struct AttestCommand: ParsableCommand {
             throw CommandFailure(.badInput, "--platform must be auto, snp or simulated; got \(platform)")
         }
         guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
-        let outcome: AttestWorkflow.Outcome
-        do {
-            outcome = try AttestWorkflow.attest(manifestPath: manifest, nonce: nonceBytes, output: output, platform: kind, statePath: state)
-        } catch let error as GuestDeviceError where error.isEnvironmental {
-            throw CommandFailure(.environment, error.description)
-        }
+        let outcome = try AttestWorkflow.attest(manifestPath: manifest, nonce: nonceBytes, output: output, platform: kind,
+                                                statePath: state)
         if json {
             try Console.json(["evidence": output, "manifest": outcome.digest.description, "platform": outcome.bundle.platform.rawValue,
                               "lock": outcome.bundle.lock.rawValue, "device": outcome.deviceName])

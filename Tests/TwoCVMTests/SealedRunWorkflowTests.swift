@@ -233,7 +233,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         flipped[at + 5] ^= 0x80
         try FileIO.writeAtomically(flipped, to: changed)
         XCTAssertThrowsError(try open(story, receipt: changed)) { error in
-            guard case ReceiptCheckError.receipt(_, .signature) = error else { return XCTFail("\(error)") }
+            guard case OpenError.receipt(.receipt(_, .signature)) = error else { return XCTFail("\(error)") }
         }
 
         // The same change, re-signed by the true TEE key: the file is no longer the one listed.
@@ -250,7 +250,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         // The true receipt signed by another key: refused.
         try FileIO.writeAtomically(try outcome.receipt.signed(by: P384.Signing.PrivateKey()), to: changed)
         XCTAssertThrowsError(try open(story, receipt: changed)) { error in
-            guard case ReceiptCheckError.receipt(_, .signature) = error else { return XCTFail("\(error)") }
+            guard case OpenError.receipt(.receipt(_, .signature)) = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(try open(story), Array("lab notes, confidential+1+2".utf8), "the true receipt still opens it")
     }
