@@ -24,6 +24,16 @@ The message on stderr is `twocvm: error: <what failed, naming the file, field or
 | 1 | a check failed | a verification check, lint errors, a missing or invalid approval, a VM locked to another manifest, a digest that does not match, a component that failed or was refused |
 | 2 | bad input or usage | a file that cannot be read, is malformed or too large; a missing or malformed flag or value; a participant, data item or key the manifest does not name |
 | 3 | environment | no guest device or simulated VM, no TEE keys yet, an engine library that cannot be loaded, a file or folder that cannot be written |
+
+## Hex values
+
+Every flag that takes bytes in hex (`--nonce`, `--measurement`, `--host-data`, `--report-data`,
+`--family-id`, `--image-id`, `--snp-ovmf-hash`) and a report given as hex text (`report show`,
+`report verify`) follow one rule: hex digits in either case, optionally after a `0x` or `0X`
+prefix, with spaces, tabs and newlines ignored. Digests inside files (manifests, plans,
+reference values, JSON) are strict: digits only, no prefix. The integer flags of
+`launch-measure` (`--guest-features`, `--vcpu-sig`, `--policy`) keep sev-snp-measure's rule
+(Python's `int(text, 0)`: decimal, or `0x`/`0o`/`0b` prefixed).
 TEXT
   for command in "" keygen "manifest lint" "manifest hash" "manifest sign" "manifest approvals" launch-measure \
       "sim launch" "sim root" attest verify seal "report show" "report verify" compose run open "receipt verify"; do

@@ -8,6 +8,7 @@
 // HOST_DATA as its 32 bytes.
 
 import Foundation
+import Hexadecimal
 
 /// The reference values of one guest, as stored in a `twocvm-reference-values` JSON file.
 public struct ReferenceValues: Codable, Sendable, Equatable {
@@ -310,31 +311,14 @@ extension LaunchDigest: Codable {
 /// Hex fields of the reference-values file.
 private enum ReferenceHex {
     static func string(_ bytes: [UInt8]) -> String {
-        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        Hex.encode(bytes)
     }
 
     static func decodeBytes<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> [UInt8] {
-        let text = try container.decode(String.self, forKey: key)
-        let digits = Array(text.utf8)
-        var bytes: [UInt8] = []
-        var index = 0
-        while index + 1 < digits.count, let high = nibble(digits[index]), let low = nibble(digits[index + 1]) {
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        guard index == digits.count else {
+        guard let bytes = Hex.decode(try container.decode(String.self, forKey: key)) else {
             throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not hex")
         }
         return bytes
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     static func decodeInteger<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> UInt64 {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SNP
 import TwoCVM
 
 /// `twocvm launch-measure`: the expected SEV-SNP launch MEASUREMENT, a drop-in replacement
@@ -128,7 +127,7 @@ struct LaunchMeasureCommand: ParsableCommand {
             guestFeatures: GuestFeatures(rawValue: try Self.integer(guestFeatures, option: "--guest-features")),
             vmm: vmm, kernelPath: kernel.flatMap { $0.isEmpty ? nil : $0 },
             initrdPath: initrd.flatMap { $0.isEmpty ? nil : $0 }, commandLine: append,
-            firmwareDigest: try snpOvmfHash.map { try LaunchDigest(hex: $0) })
+            firmwareDigest: try snpOvmfHash.map { try Self.digest($0, option: "--snp-ovmf-hash") })
         let result = try LaunchMeasurement.measure(configuration)
 
         if let referenceOut, let manifest {
@@ -168,7 +167,6 @@ struct LaunchMeasureCommand: ParsableCommand {
     private func acceptedMeasurement(
         _ result: LaunchMeasurementResult, _ configuration: LaunchConfiguration
     ) -> ReferenceValues.AcceptedMeasurement {
-        let hex = { (bytes: [UInt8]) in bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
         let usesSignature = configuration.vmm.usesVCPUSignature
         return ReferenceValues.AcceptedMeasurement(
             measurement: result.measurement,
@@ -178,8 +176,14 @@ struct LaunchMeasureCommand: ParsableCommand {
                 vcpuSignature: usesSignature ? configuration.vcpuSignature?.description : nil,
                 guestFeatures: configuration.guestFeatures.description, vmm: configuration.vmm.rawValue,
                 firmwareDigest: result.firmwareDigest.hex,
-                kernelSHA256: result.hashes.map { hex($0.kernel) }, initrdSHA256: result.hashes.map { hex($0.initrd) },
-                cmdlineSHA256: result.hashes.map { hex($0.cmdline) }))
+                kernelSHA256: result.hashes.map { Hex.encode($0.kernel) }, initrdSHA256: result.hashes.map { Hex.encode($0.initrd) },
+                cmdlineSHA256: result.hashes.map { Hex.encode($0.cmdline) }))
+    }
+
+    /// Parses a 48-byte digest given in hex (the rule of every hex flag: `Hex.decode(input:)`).
+    static func digest(_ text: String, option: String) throws -> LaunchDigest {
+        guard let bytes = Hex.decode(input: text) else { throw CommandFailure(.badInput, "\(option) must be hex; got \"\(text)\"") }
+        return try LaunchDigest(bytes: bytes)
     }
 
     /// Parses an integer as Python's `int(text, 0)` does (sev-snp-measure's parser for

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Manifest
 import TwoCVM
 
 /// `twocvm open`

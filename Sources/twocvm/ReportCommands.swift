@@ -1,7 +1,5 @@
 import ArgumentParser
-import Evidence
 import Foundation
-import SNP
 import TwoCVM
 
 /// `twocvm report show|verify`: raw SEV-SNP reports from any tool (SPEC §5, §6).

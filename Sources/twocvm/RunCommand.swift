@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Manifest
-import SNP
 import TwoCVM
 
 /// `twocvm run PLAN --inputs DIR --out DIR [--dev]`

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Manifest
 import TwoCVM
 
 /// `twocvm seal`
@@ -33,7 +32,7 @@ struct SealCommand: ParsableCommand {
 
     func run() throws {
         progress.apply()
-        guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
+        guard let nonceBytes = Hex.decode(input: nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
         let outcome = try SealWorkflow.seal(evidencePath: evidence, manifestPath: manifest, referencePath: reference, nonce: nonceBytes,
                                             dataID: data, inputPath: input, keyDirectory: key, output: output,
                                             trustRootPath: trustRoot, options: try policy.validationOptions())

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Evidence
 import Foundation
-import Manifest
-import SNP
 import TwoCVM
 
 /// `twocvm sim launch|root`: the simulated SNP platform for development and CI.
@@ -82,7 +79,7 @@ struct AttestCommand: ParsableCommand {
         guard let kind = AttestWorkflow.Platform(rawValue: platform) else {
             throw CommandFailure(.badInput, "--platform must be auto, snp or simulated; got \(platform)")
         }
-        guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
+        guard let nonceBytes = Hex.decode(input: nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
         let outcome = try AttestWorkflow.attest(manifestPath: manifest, nonce: nonceBytes, output: output, platform: kind,
                                                 statePath: state)
         if json {
@@ -121,7 +118,7 @@ struct VerifyCommand: ParsableCommand {
     private var evidence: String { evidenceFiles[0] }
 
     func run() throws {
-        guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
+        guard let nonceBytes = Hex.decode(input: nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
         if evidenceFiles.count > 1 { return try runBatch(nonce: nonceBytes) }
         let verdict = try VerifyWorkflow.verify(evidencePath: evidence, manifestPath: manifest, referencePath: reference,
                                                 nonce: nonceBytes, trustRootPath: trustRoot, options: try policy.validationOptions())

@@ -1,4 +1,3 @@
-import SNP
 import TwoCVM
 
 #if canImport(Glibc)
