@@ -138,15 +138,19 @@ public struct Output: Sendable {
     public static let defaultMaxBytes = 16 << 20
 }
 
-/// A SHA-256 content digest written `sha256:<64 hex>`.
+/// A SHA-256 content digest written `sha256:<64 hex>` (a ``HexDigest``).
 public struct ContentDigest: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
 
     /// Parses `sha256:<64 lowercase hex>`; nil otherwise.
     public init?(_ text: String) {
-        guard text.hasPrefix("sha256:") else { return nil }
-        guard let bytes = Hex.decode(String(text.dropFirst(7))), bytes.count == 32,
-              text == text.lowercased() else { return nil }
+        guard let digest = HexDigest(text), digest.algorithm == .sha256 else { return nil }
+        bytes = digest.bytes
+    }
+
+    /// Wraps 32 bytes; nil for any other length.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == HexDigest.Algorithm.sha256.byteCount else { return nil }
         self.bytes = bytes
     }
 
@@ -157,5 +161,8 @@ public struct ContentDigest: Hashable, Sendable, CustomStringConvertible {
         bytes = Array(hasher.finalize())
     }
 
-    public var description: String { "sha256:" + Hex.encode(bytes) }
+    /// The digest as `algorithm:hex`.
+    public var hexDigest: HexDigest { HexDigest(.sha256, bytes: bytes) }
+
+    public var description: String { hexDigest.description }
 }

@@ -25,8 +25,8 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
     /// Always `currentVersion` once decoded.
     public let version: Int
     /// The digest of what the guest is bound to (for twocvm, the Commitment Manifest's
-    /// `sha384:<hex>`); opaque to this module.
-    public var manifestDigest: String
+    /// `sha384:<hex>`); this module knows nothing of what it digests.
+    public var manifestDigest: HexDigest
     /// The 32 bytes the VM must report as HOST_DATA.
     public var hostData: [UInt8]
     /// The guest policy the VM must have been launched with.
@@ -41,7 +41,7 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
     /// - Throws: `ReferenceValuesError` if `hostData` is not 32 bytes or the policy is not a
     ///   valid SNP guest policy.
     public init(
-        manifestDigest: String, hostData: [UInt8], guestPolicy: UInt64 = defaultGuestPolicy,
+        manifestDigest: HexDigest, hostData: [UInt8], guestPolicy: UInt64 = defaultGuestPolicy,
         minimumTCB: MinimumTCB? = nil, measurements: [AcceptedMeasurement] = []
     ) throws {
         format = Self.formatName
@@ -140,7 +140,7 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         format = try container.decode(String.self, forKey: .format)
         version = try container.decode(Int.self, forKey: .version)
-        manifestDigest = try container.decode(String.self, forKey: .manifestDigest)
+        manifestDigest = try container.decode(HexDigest.self, forKey: .manifestDigest)
         hostData = try ReferenceHex.decodeBytes(container, .hostData)
         guestPolicy = try ReferenceHex.decodeInteger(container, .guestPolicy)
         minimumTCB = try container.decodeIfPresent(MinimumTCB.self, forKey: .minimumTCB)

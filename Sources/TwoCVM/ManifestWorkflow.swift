@@ -2,16 +2,6 @@ import Crypto
 import Foundation
 import Manifest
 
-/// The manifest digest as other workflows need it (launch-measure reference values, attest).
-public struct ManifestDigestSummary: Sendable, Equatable {
-    /// `sha384:<96 hex>`.
-    public let digest: String
-    /// The 48 digest bytes.
-    public let digestBytes: [UInt8]
-    /// HOST_DATA: the first 32 bytes of the digest (SPEC §4).
-    public var hostData: [UInt8] { Array(digestBytes.prefix(32)) }
-}
-
 /// A manifest that could not be used, with the findings that say why.
 public enum ManifestWorkflowError: TwoCVMError {
     /// The file cannot be read.
@@ -87,12 +77,6 @@ public enum ManifestWorkflow {
         } catch {
             throw .file(error)
         }
-    }
-
-    /// Parses, lints and digests the manifest at `path`; throws if it cannot be used.
-    public static func digest(ofManifestAt path: String) throws(ManifestWorkflowError) -> ManifestDigestSummary {
-        let digest = try load(path).digest
-        return ManifestDigestSummary(digest: digest.description, digestBytes: digest.bytes)
     }
 
     /// Signs the manifest at `path` as `participant` with the key in `keyDirectory` and writes

@@ -1,10 +1,11 @@
 import Foundation
+import Manifest
 import SNP
 
 /// Why a reference-values file could not be written.
 public enum ReferenceValuesWorkflowError: TwoCVMError, Equatable {
     /// REF already holds values for another manifest; merging would mix two guests.
-    case manifestMismatch(path: String, recorded: String, manifest: String)
+    case manifestMismatch(path: String, recorded: HexDigest, manifest: HexDigest)
     /// REF's HOST_DATA is not the prefix of its own manifest digest (the file was edited).
     case hostDataMismatch(path: String)
     /// REF was written with another guest policy than the one asked for now.
@@ -61,23 +62,23 @@ public enum ReferenceValuesWorkflow {
         _ entry: ReferenceValues.AcceptedMeasurement, manifestAt manifestPath: String, to path: String,
         guestPolicy: UInt64? = nil, minimumTCB: ReferenceValues.MinimumTCB? = nil
     ) throws -> ReferenceValuesOutcome {
-        let manifest = try ManifestWorkflow.digest(ofManifestAt: manifestPath)
+        let manifest = try ManifestWorkflow.load(manifestPath).digest
         return try record(entry, manifest: manifest, to: path, guestPolicy: guestPolicy, minimumTCB: minimumTCB)
     }
 
     /// Records `entry` for an already digested manifest; written atomically.
     @discardableResult
     public static func record(
-        _ entry: ReferenceValues.AcceptedMeasurement, manifest: ManifestDigestSummary, to path: String,
+        _ entry: ReferenceValues.AcceptedMeasurement, manifest: ManifestDigest, to path: String,
         guestPolicy: UInt64? = nil, minimumTCB: ReferenceValues.MinimumTCB? = nil
     ) throws -> ReferenceValuesOutcome {
         var values: ReferenceValues
         let created: Bool
         if FileManager.default.fileExists(atPath: path) {
             values = try load(path)
-            guard values.manifestDigest == manifest.digest else {
+            guard values.manifestDigest == manifest.hexDigest else {
                 throw ReferenceValuesWorkflowError.manifestMismatch(
-                    path: path, recorded: values.manifestDigest, manifest: manifest.digest)
+                    path: path, recorded: values.manifestDigest, manifest: manifest.hexDigest)
             }
             guard values.hostData == manifest.hostData else {
                 throw ReferenceValuesWorkflowError.hostDataMismatch(path: path)
@@ -95,7 +96,7 @@ public enum ReferenceValuesWorkflow {
             created = false
         } else {
             values = try ReferenceValues(
-                manifestDigest: manifest.digest, hostData: manifest.hostData,
+                manifestDigest: manifest.hexDigest, hostData: manifest.hostData,
                 guestPolicy: guestPolicy ?? ReferenceValues.defaultGuestPolicy, minimumTCB: minimumTCB)
             created = true
         }

@@ -44,9 +44,9 @@ public enum SealWorkflow {
             let written = try SealedFile.seal(reading: FileIO.bufferReader(inputPath), sizeHint: size, manifest: digest, purpose: .input,
                                               id: dataID, recipientName: "tee", recipientKey: runtime.teePublicKey, sender: owner.id,
                                               senderKey: key, progress: progress, write: write)
-            if let pinned = item.digest, pinned.bytes != written.sha256 {
-                throw SealWorkflowError.digestMismatch(dataID: dataID, pinned: pinned.description,
-                                                       found: "sha256:" + Hex.encode(written.sha256))
+            let found = HexDigest(.sha256, bytes: written.sha256)
+            if let pinned = item.digest, pinned.hexDigest != found {
+                throw SealWorkflowError.digestMismatch(dataID: dataID, pinned: pinned.hexDigest, found: found)
             }
             header = written
         }
@@ -59,7 +59,7 @@ public enum SealWorkflowError: TwoCVMError, Equatable {
     case evidenceNotVerified(failed: [String])
     case unknownData(id: String, known: [String])
     case notTheOwner(dataID: String, owner: String, keyDirectory: String)
-    case digestMismatch(dataID: String, pinned: String, found: String)
+    case digestMismatch(dataID: String, pinned: HexDigest, found: HexDigest)
 
     /// Evidence that does not verify: a check failed (1); the wrong data, key or file: the
     /// input (2).

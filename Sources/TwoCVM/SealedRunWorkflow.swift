@@ -147,9 +147,9 @@ public enum SealedRunWorkflow {
             }
             plaintext.reserveCapacity(Int(claimed.length))
             let opened = try file.open(recipientKey: key, expect: expect) { plaintext += $0 }
-            if let pinned = item.digest, pinned.bytes != opened.header.sha256 {
-                throw SealedRunError.inputDigestMismatch(data: item.id, path: path, pinned: pinned.description,
-                                                         found: "sha256:" + Hex.encode(opened.header.sha256))
+            let found = HexDigest(.sha256, bytes: opened.header.sha256)
+            if let pinned = item.digest, pinned.hexDigest != found {
+                throw SealedRunError.inputDigestMismatch(data: item.id, path: path, pinned: pinned.hexDigest, found: found)
             }
             return (plaintext, opened.sha256)
         } catch let error as SealError {
@@ -179,7 +179,7 @@ public enum SealedRunError: TwoCVMError {
     case inputTooLarge(data: String, path: String, length: UInt64)
     /// The sealed input is not this manifest's data item, from its owner, to this TEE, intact.
     case inputRefused(data: String, path: String, reason: SealError)
-    case inputDigestMismatch(data: String, path: String, pinned: String, found: String)
+    case inputDigestMismatch(data: String, path: String, pinned: HexDigest, found: HexDigest)
     case unknownOwner(data: String, owner: String)
     case unknownRecipient(output: String, recipient: String)
     /// The run stopped; nothing was written to the output directory.

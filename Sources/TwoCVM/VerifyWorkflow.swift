@@ -80,7 +80,7 @@ public enum VerifyWorkflow {
             notChecked.append("manifest")
         }
         if let reference {
-            let referenceMatches = reference.manifestDigest == digest.description
+            let referenceMatches = reference.manifestDigest == digest.hexDigest
             add("reference-values", referenceMatches, referenceMatches ? "reference values are for this manifest"
                 : "reference values were made for manifest \(reference.manifestDigest)")
         } else {

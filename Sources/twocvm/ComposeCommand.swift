@@ -46,7 +46,7 @@ struct ComposeCommand: ParsableCommand {
         let plan = try ComposeWorkflow.compose(manifest: manifest, components: components, approvals: approvals,
                                                engines: EngineLibraries(explicitLibrary: engineLibrary))
         try ComposeWorkflow.write(plan, to: output)
-        let digest = "sha384:" + Hex.encode(plan.digest)
+        let digest = HexDigest(.sha384, bytes: plan.digest).description
         if json {
             try Console.json(Report(plan: output, digest: digest, manifest: plan.manifestDigest.description, order: plan.order,
                                     components: plan.steps.map { .init(id: $0.id, file: $0.moduleFile, digest: $0.digest.description,

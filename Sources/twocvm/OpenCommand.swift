@@ -45,13 +45,13 @@ struct OpenCommand: ParsableCommand {
         let unchecked = outcome.verdict.notChecked.filter { $0 != "nonce" }
         if json {
             try Console.json(Report(ok: true, output: output, id: outcome.header.id, recipient: outcome.header.recipient,
-                                    bytes: outcome.header.length, sha256: "sha256:" + Hex.encode(outcome.header.sha256),
+                                    bytes: outcome.header.length, sha256: HexDigest(.sha256, bytes: outcome.header.sha256).description,
                                     manifest: outcome.receipt.manifest.description, platform: outcome.verdict.platform.rawValue,
                                     runStart: outcome.receipt.start, runEnd: outcome.receipt.end, notChecked: unchecked))
             return
         }
         Console.out("evidence verified\(label); receipt signed by its TEE key lists this file for '\(outcome.header.recipient)'")
-        Console.out("opened '\(outcome.header.id)' (\(outcome.header.length) bytes, sha256:\(Hex.encode(outcome.header.sha256))) -> \(output)")
+        Console.out("opened '\(outcome.header.id)' (\(outcome.header.length) bytes, \(HexDigest(.sha256, bytes: outcome.header.sha256))) -> \(output)")
         if !unchecked.isEmpty {
             Console.warning("not checked (no --manifest/--reference given): \(unchecked.joined(separator: ", "))")
         }

@@ -100,13 +100,13 @@ struct RunCommand: ParsableCommand {
             try Console.json(SealedReport(
                 ok: true, platform: outcome.platform.rawValue, lock: outcome.lock.rawValue, receipt: outcome.receiptPath,
                 components: outcome.statistics.map(Report.Component.init),
-                inputs: outcome.receipt.inputs.map { .init(id: $0.id, recipient: nil, path: nil, sha256: "sha256:" + Hex.encode($0.sha256)) },
-                outputs: outcome.outputs.map { .init(id: $0.id, recipient: $0.recipient, path: $0.path, sha256: "sha256:" + Hex.encode($0.sha256)) }))
+                inputs: outcome.receipt.inputs.map { .init(id: $0.id, recipient: nil, path: nil, sha256: HexDigest(.sha256, bytes: $0.sha256).description) },
+                outputs: outcome.outputs.map { .init(id: $0.id, recipient: $0.recipient, path: $0.path, sha256: HexDigest(.sha256, bytes: $0.sha256).description) }))
         } else {
             Console.out("\(outcome.lock.rawValue) lock holds for manifest \(outcome.receipt.manifest)\(label); "
                 + "opened \(outcome.receipt.inputs.count) sealed input(s) before any component ran")
             for output in outcome.outputs {
-                Console.out("wrote \(output.path) (\(output.length) bytes for \(output.recipient), sealed sha256:\(Hex.encode(output.sha256)))")
+                Console.out("wrote \(output.path) (\(output.length) bytes for \(output.recipient), sealed \(HexDigest(.sha256, bytes: output.sha256)))")
             }
             Console.out("wrote \(outcome.receiptPath) (signed by the TEE signing key)")
         }
@@ -158,7 +158,7 @@ struct RunCommand: ParsableCommand {
             init(_ stats: ComponentStatistics) {
                 id = stats.component
                 engine = stats.engine
-                engineLibrary = stats.engineLibrary.map { "sha256:" + Hex.encode($0) }
+                engineLibrary = stats.engineLibrary.map { HexDigest(.sha256, bytes: $0).description }
                 outcome = "\(stats.outcome)"
                 fuel = stats.fuelUsed
                 seconds = stats.seconds

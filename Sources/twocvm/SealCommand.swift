@@ -39,7 +39,7 @@ struct SealCommand: ParsableCommand {
         let label = outcome.verdict.platform == .simulated ? " (SIMULATED platform)" : ""
         if json {
             try Console.json(["sealed": output, "data": data, "owner": outcome.owner, "bytes": "\(outcome.header.length)",
-                              "sha256": "sha256:" + Hex.encode(outcome.header.sha256), "platform": outcome.verdict.platform.rawValue])
+                              "sha256": HexDigest(.sha256, bytes: outcome.header.sha256).description, "platform": outcome.verdict.platform.rawValue])
         } else {
             Console.out("evidence verified\(label); sealed \(outcome.header.length) bytes of '\(data)' as \(outcome.owner) -> \(output)")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Hexadecimal
 import XCTest
 
@@ -37,5 +38,36 @@ final class HexTests: XCTestCase {
         XCTAssertEqual(text.count, 512)
         XCTAssertEqual(Hex.decode(text), bytes)
         XCTAssertEqual(Hex.decode(input: "0x" + text.uppercased()), bytes)
+    }
+}
+
+/// `algorithm:hex` digests: parsed strictly, printed lower-case, compared by algorithm and bytes.
+final class HexDigestTests: XCTestCase {
+    func testParsesPrintsAndComparesAlgorithmAndBytes() throws {
+        let text = "sha384:" + String(repeating: "ab", count: 48)
+        let digest = try XCTUnwrap(HexDigest(text))
+        XCTAssertEqual(digest.algorithm, .sha384)
+        XCTAssertEqual(digest.bytes, [UInt8](repeating: 0xAB, count: 48))
+        XCTAssertEqual(digest.description, text)
+        XCTAssertEqual(HexDigest(.sha384, bytes: digest.bytes), digest)
+        XCTAssertNotEqual(HexDigest(.sha256, bytes: [UInt8](repeating: 0xAB, count: 32)), HexDigest(.sha384, bytes: digest.bytes))
+    }
+
+    func testRefusesAnythingButTheStrictForm() {
+        let sha256 = String(repeating: "0f", count: 32)
+        XCTAssertNotNil(HexDigest("sha256:" + sha256))
+        for text in ["sha256:" + sha256.uppercased(), "SHA256:" + sha256, "sha256:0x" + sha256, "sha256:" + sha256 + "00",
+                     "sha384:" + sha256, "md5:" + sha256, sha256, "sha256:", "sha256: " + sha256] {
+            XCTAssertNil(HexDigest(text), text)
+        }
+        XCTAssertNil(HexDigest(.sha256, checking: [0]))
+    }
+
+    func testCodesAsItsText() throws {
+        let digest = try XCTUnwrap(HexDigest("sha256:" + String(repeating: "01", count: 32)))
+        let json = try JSONEncoder().encode([digest])
+        XCTAssertEqual(String(decoding: json, as: UTF8.self), "[\"\(digest)\"]")
+        XCTAssertEqual(try JSONDecoder().decode([HexDigest].self, from: json), [digest])
+        XCTAssertThrowsError(try JSONDecoder().decode([HexDigest].self, from: Data("[\"sha256:zz\"]".utf8)))
     }
 }
