@@ -2,13 +2,14 @@
 //
 // twocvm: the toolkit for Two-Way Confidential VMs. See Docs/architecture.md for why the targets
 // are split this way; SPEC §2 fixes the dependency rules (SNP, Manifest and Sandbox never import
-// each other; only the executable prints).
+// each other; only the executable prints). Linux only: the sandbox's child processes use
+// seccomp, the guest device is Linux's, and file I/O calls Glibc (Sources/TwoCVM/Platform.swift
+// stops a build anywhere else with a clear message).
 
 import PackageDescription
 
 let package = Package(
     name: "twocvm",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "twocvm", targets: ["twocvm"]),
         .library(name: "TwoCVM", targets: ["TwoCVM"]),

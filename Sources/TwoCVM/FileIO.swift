@@ -1,10 +1,6 @@
 import Foundation
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Errors from reading and writing the files every command works on.
 public enum FileIOError: TwoCVMError, Equatable {

@@ -1,8 +1,6 @@
 import TwoCVM
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The progress line of `launch-measure`: bytes of kernel and initrd hashed, shown (through
 /// `ProgressReporting`) when they exceed 64 MiB together.
