@@ -54,13 +54,13 @@ public enum ReceiptWorkflow {
     /// What `receipt` lists for each of `paths` (sealed inputs, sealed outputs, the plan).
     public static func match(_ paths: [String], against receipt: Receipt) throws -> [FileMatch] {
         try paths.map { path in
-            let sha256 = try SealedFileOnDisk(path: path).sha256()
+            let (sha256, sha384) = try SealedFileOnDisk(path: path).digests()
             var listedAs: String? = nil
             if let input = receipt.inputs.first(where: { $0.sha256 == sha256 }) {
                 listedAs = "input \(input.id)"
             } else if let output = receipt.outputs.first(where: { $0.sha256 == sha256 }) {
                 listedAs = "output \(output.id) for \(output.recipient ?? "?")"
-            } else if Array(SHA384.hash(data: try FileIO.read(path, limit: PlanCoding.maxBytes))) == receipt.plan {
+            } else if sha384 == receipt.plan {
                 listedAs = "plan"
             }
             return FileMatch(path: path, sha256: sha256, listedAs: listedAs)

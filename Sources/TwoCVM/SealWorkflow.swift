@@ -22,12 +22,12 @@ public enum SealWorkflow {
     public static func seal(evidencePath: String, manifestPath: String, referencePath: String, nonce: [UInt8],
                             dataID: String, inputPath: String, keyDirectory: String, output: String,
                             trustRootPath: String?, options: ValidationOptions) throws -> Outcome {
-        let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, manifestPath: manifestPath, referencePath: referencePath,
+        let (manifest, digest, _) = try ManifestWorkflow.load(manifestPath)
+        let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, digest: digest, referencePath: referencePath,
                                                 nonce: nonce, trustRootPath: trustRootPath, options: options)
         guard verdict.ok, let runtime = verdict.runtimeData else {
             throw SealWorkflowError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name))
         }
-        let (manifest, digest, _) = try ManifestWorkflow.load(manifestPath)
         guard let item = manifest.dataItem(dataID) else {
             throw SealWorkflowError.unknownData(id: dataID, known: manifest.data.map(\.id))
         }

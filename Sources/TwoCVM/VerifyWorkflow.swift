@@ -21,6 +21,9 @@ public enum VerifyWorkflow {
         public let lock: EvidenceBundle.Lock
         public let report: AttestationReport?
         public let runtimeData: RuntimeData?
+        /// The manifest digest the checks were made against: the caller's, else the one the
+        /// evidence carries.
+        public let manifest: ManifestDigest
         /// What was not checked because the caller gave no manifest, reference values or nonce
         /// (`open` checks evidence it verified earlier without them).
         public let notChecked: [String]
@@ -46,118 +49,150 @@ public enum VerifyWorkflow {
 
     /// Verifies a decoded bundle (the file-free core, used by `seal` and `open` as well). A nil
     /// `digest`, `reference` or `nonce` leaves out the checks that need it (listed in
-    /// `notChecked`); the manifest is then the one the evidence carries.
+    /// `notChecked`); the manifest is then the one the evidence carries. The checks run in
+    /// this order, each group in its own function below.
     public static func verify(_ bundle: EvidenceBundle, digest pinnedDigest: ManifestDigest?, reference: ReferenceValues?,
-                              nonce: [UInt8]?, trustRoot: [UInt8]?, options baseOptions: ValidationOptions) -> Verdict {
+                              nonce: [UInt8]?, trustRoot: [UInt8]?, options: ValidationOptions) -> Verdict {
+        var list = CheckList()
+        let anchors = checkPlatform(bundle, trustRoot: trustRoot, into: &list)
+        let digest = checkManifest(bundle, pinned: pinnedDigest, reference: reference, into: &list)
+        let report = checkReport(bundle, anchors: anchors, reference: reference, options: options, into: &list)
+        if let report {
+            if let reference { checkLaunchValues(report, reference: reference, into: &list) }
+            checkManifestLock(report, lock: bundle.lock, digest: digest, into: &list)
+        }
+        let runtime = checkRuntimeData(bundle, report: report, digest: digest, nonce: nonce, into: &list)
+        return Verdict(checks: list.checks, platform: bundle.platform, lock: bundle.lock, report: report, runtimeData: runtime,
+                       manifest: digest, notChecked: list.notChecked)
+    }
+
+    /// The checks so far, and what was left out for want of an input.
+    private struct CheckList {
         var checks: [Check] = []
         var notChecked: [String] = []
-        func add(_ name: String, _ ok: Bool, _ detail: String) { checks.append(Check(name: name, ok: ok, detail: detail)) }
 
-        // Which roots: AMD's, or a simulated platform's root the caller named explicitly.
-        var anchors = TrustAnchors.amd
+        mutating func add(_ name: String, _ ok: Bool, _ detail: String) { checks.append(Check(name: name, ok: ok, detail: detail)) }
+    }
+
+    /// `platform`: which roots the report chain must end in: AMD's, or a simulated platform's
+    /// root the caller named explicitly.
+    private static func checkPlatform(_ bundle: EvidenceBundle, trustRoot: [UInt8]?, into list: inout CheckList) -> TrustAnchors {
         switch (bundle.platform, trustRoot) {
         case (.snp, _):
-            add("platform", true, "AMD SEV-SNP hardware evidence; AMD's embedded roots")
+            list.add("platform", true, "AMD SEV-SNP hardware evidence; AMD's embedded roots")
         case (.simulated, nil):
-            add("platform", false, "SIMULATED evidence: refused unless --trust-root names the simulated ARK")
+            list.add("platform", false, "SIMULATED evidence: refused unless --trust-root names the simulated ARK")
         case let (.simulated, root?):
-            if let ask = bundle.certificate("ask"), let simulated = try? SimulatedPlatform.trustAnchors(
-                ark: root, ask: ask, asvk: ask) {
-                anchors = simulated
-                add("platform", true, "SIMULATED evidence, trusted only because --trust-root names its ARK")
-            } else {
-                add("platform", false, "SIMULATED evidence, but --trust-root and the evidence's ASK do not form a root set")
+            if let ask = bundle.certificate("ask"), let simulated = try? SimulatedPlatform.trustAnchors(ark: root, ask: ask, asvk: ask) {
+                list.add("platform", true, "SIMULATED evidence, trusted only because --trust-root names its ARK")
+                return simulated
             }
+            list.add("platform", false, "SIMULATED evidence, but --trust-root and the evidence's ASK do not form a root set")
         }
+        return .amd
+    }
 
-        // The manifest the evidence carries is the one the caller holds.
+    /// `manifest`, `reference-values`: the manifest the evidence carries is the one the caller
+    /// holds, and the reference values were made for it. Returns the digest the later checks use.
+    private static func checkManifest(_ bundle: EvidenceBundle, pinned: ManifestDigest?, reference: ReferenceValues?,
+                                      into list: inout CheckList) -> ManifestDigest {
         let carried = ManifestDigest(of: bundle.manifestCBOR)
-        let digest = pinnedDigest ?? carried
-        if pinnedDigest != nil {
-            add("manifest", carried == digest, carried == digest ? "evidence carries manifest \(digest)"
-                                                                    : "evidence carries manifest \(carried), not \(digest)")
+        let digest = pinned ?? carried
+        if pinned != nil {
+            list.add("manifest", carried == digest, carried == digest ? "evidence carries manifest \(digest)"
+                                                                         : "evidence carries manifest \(carried), not \(digest)")
         } else {
-            notChecked.append("manifest")
+            list.notChecked.append("manifest")
         }
         if let reference {
-            let referenceMatches = reference.manifestDigest == digest.hexDigest
-            add("reference-values", referenceMatches, referenceMatches ? "reference values are for this manifest"
+            let matches = reference.manifestDigest == digest.hexDigest
+            list.add("reference-values", matches, matches ? "reference values are for this manifest"
                 : "reference values were made for manifest \(reference.manifestDigest)")
         } else {
-            notChecked += ["reference-values", "reference-measurement", "reference-policy"]
+            list.notChecked += ["reference-values", "reference-measurement", "reference-policy"]
         }
+        return digest
+    }
 
-        // The SNP report: chain, signature and policy checks of SPEC §6.
+    /// The SNP report: chain, signature and policy checks of SPEC §6 (their names are SNP's).
+    /// Returns the report when it parses, even if a check failed.
+    private static func checkReport(_ bundle: EvidenceBundle, anchors: TrustAnchors, reference: ReferenceValues?,
+                                    options baseOptions: ValidationOptions, into list: inout CheckList) -> AttestationReport? {
         var options = baseOptions
         if options.minimumTCB == nil, let minimum = reference?.minimumTCB {
             options.minimumTCB = TCBParts(fmc: minimum.fmc, bootloader: minimum.bootloader, tee: minimum.tee,
                                           snp: minimum.snp, microcode: minimum.microcode)
         }
-        let endorsement = bundle.certificate("vcek") ?? bundle.certificate("vlek")
-        var report: AttestationReport? = nil
-        if let endorsement {
-            let chain = [bundle.certificate("ask"), bundle.certificate("ark")].compactMap { $0 }.flatMap { Certificate.pem(der: $0) }
-            let files = EndorsementFiles(endorsementKey: endorsement, endorsementKeySource: "evidence VCEK/VLEK",
-                                         chain: chain.isEmpty ? nil : chain, chainSource: "evidence certificates")
-            do {
-                let verification = try ReportVerifier(anchors: anchors, cache: nil)
-                    .verify(reportInput: bundle.report, files: files, options: options)
-                for check in verification.checks { add(check.name.rawValue, check.ok, check.detail) }
-                report = verification.report
-            } catch {
-                add("report-parses", false, "\(error)")
-            }
-        } else {
-            add("chain", false, "the evidence holds no VCEK or VLEK certificate")
+        guard let endorsement = bundle.certificate("vcek") ?? bundle.certificate("vlek") else {
+            list.add("chain", false, "the evidence holds no VCEK or VLEK certificate")
+            return try? AttestationReport(bytes: bundle.report)
         }
-        if report == nil { report = try? AttestationReport(bytes: bundle.report) }
-
-        // Launch values: measurement and policy from the reference, the manifest lock.
-        if let report, let reference {
-            let accepted = reference.measurements.contains { $0.measurement.bytes == report.measurement.bytes }
-            add("reference-measurement", accepted, accepted ? "MEASUREMENT \(report.measurement.hex) is a reference value"
-                : "MEASUREMENT \(report.measurement.hex) is not among the \(reference.measurements.count) reference values")
-            let policyOK = report.policy.raw == reference.guestPolicy
-            add("reference-policy", policyOK, "POLICY 0x\(String(report.policy.raw, radix: 16))"
-                + (policyOK ? " as referenced" : ", reference says 0x\(String(reference.guestPolicy, radix: 16))"))
-        }
-        if let report {
-            switch bundle.lock {
-            case .launch:
-                let ok = report.hostData.bytes == digest.hostData
-                add("manifest-lock", ok, ok ? "launch lock: HOST_DATA \(report.hostData.hex) is the manifest digest prefix"
-                                            : "HOST_DATA \(report.hostData.hex) is not this manifest's \(Hex.encode(digest.hostData))")
-            case .runtime:
-                let ok = report.hostData.isZero
-                add("manifest-lock", ok, ok ? "runtime lock (weaker): HOST_DATA is zero; the VM's create-once lock file holds the manifest"
-                                            : "evidence claims a runtime lock but HOST_DATA is \(report.hostData.hex)")
-            }
-        }
-
-        // REPORT_DATA binds the manifest, the nonce and the two TEE keys.
-        var runtime: RuntimeData? = nil
+        let chain = [bundle.certificate("ask"), bundle.certificate("ark")].compactMap { $0 }.flatMap { Certificate.pem(der: $0) }
+        let files = EndorsementFiles(endorsementKey: endorsement, endorsementKeySource: "evidence VCEK/VLEK",
+                                     chain: chain.isEmpty ? nil : chain, chainSource: "evidence certificates")
         do {
-            let parsed = try RuntimeData.parse(canonicalBytes: bundle.runtimeData)
-            runtime = parsed
-            let bound = report.map { $0.reportData.bytes == parsed.reportData } ?? false
-            let forManifest = parsed.manifest == digest
-            add("report-data", bound && forManifest, bound && forManifest
-                ? "REPORT_DATA = SHA-384(JCS(runtime data)) ‖ 0¹⁶ binds the manifest and both TEE keys"
-                : (bound ? "runtime data names manifest \(parsed.manifest)" : "REPORT_DATA does not match the runtime data"))
-            if let nonce {
-                let fresh = parsed.nonce == nonce
-                add("nonce", fresh, fresh ? "nonce \(Hex.encode(nonce)) is bound" : "evidence was made for nonce \(Hex.encode(parsed.nonce))")
-            } else {
-                notChecked.append("nonce")
-            }
-            let signed = bundle.isSigned(by: parsed.teeSigningKey)
-            add("evidence-signature", signed, signed ? "the TEE signing key bound in REPORT_DATA signed the whole evidence file"
-                                                     : "the evidence file is not signed by the TEE signing key it binds")
+            let verification = try ReportVerifier(anchors: anchors, cache: nil).verify(reportInput: bundle.report, files: files,
+                                                                                       options: options)
+            for check in verification.checks { list.add(check.name.rawValue, check.ok, check.detail) }
+            return verification.report ?? (try? AttestationReport(bytes: bundle.report))
         } catch {
-            add("report-data", false, "\(error)")
-            add("evidence-signature", false, "no TEE signing key: the runtime data does not parse")
+            list.add("report-parses", false, "\(error)")
+            return try? AttestationReport(bytes: bundle.report)
         }
-        return Verdict(checks: checks, platform: bundle.platform, lock: bundle.lock, report: report, runtimeData: runtime,
-                       notChecked: notChecked)
+    }
+
+    /// `reference-measurement`, `reference-policy`: the launch values the reference accepts.
+    private static func checkLaunchValues(_ report: AttestationReport, reference: ReferenceValues, into list: inout CheckList) {
+        let accepted = reference.measurements.contains { $0.measurement.bytes == report.measurement.bytes }
+        list.add("reference-measurement", accepted, accepted ? "MEASUREMENT \(report.measurement.hex) is a reference value"
+            : "MEASUREMENT \(report.measurement.hex) is not among the \(reference.measurements.count) reference values")
+        let policyOK = report.policy.raw == reference.guestPolicy
+        list.add("reference-policy", policyOK, "POLICY 0x\(String(report.policy.raw, radix: 16))"
+            + (policyOK ? " as referenced" : ", reference says 0x\(String(reference.guestPolicy, radix: 16))"))
+    }
+
+    /// `manifest-lock`: HOST_DATA is the manifest digest's prefix (launch lock), or zero under
+    /// the runtime lock.
+    private static func checkManifestLock(_ report: AttestationReport, lock: EvidenceBundle.Lock, digest: ManifestDigest,
+                                          into list: inout CheckList) {
+        switch lock {
+        case .launch:
+            let ok = report.hostData.bytes == digest.hostData
+            list.add("manifest-lock", ok, ok ? "launch lock: HOST_DATA \(report.hostData.hex) is the manifest digest prefix"
+                                             : "HOST_DATA \(report.hostData.hex) is not this manifest's \(Hex.encode(digest.hostData))")
+        case .runtime:
+            let ok = report.hostData.isZero
+            list.add("manifest-lock", ok, ok ? "runtime lock (weaker): HOST_DATA is zero; the VM's create-once lock file holds the manifest"
+                                             : "evidence claims a runtime lock but HOST_DATA is \(report.hostData.hex)")
+        }
+    }
+
+    /// `report-data`, `nonce`, `evidence-signature`: REPORT_DATA binds the manifest, the nonce
+    /// and the two TEE keys, and the TEE signing key signed the whole evidence file.
+    private static func checkRuntimeData(_ bundle: EvidenceBundle, report: AttestationReport?, digest: ManifestDigest,
+                                         nonce: [UInt8]?, into list: inout CheckList) -> RuntimeData? {
+        let parsed: RuntimeData
+        do {
+            parsed = try RuntimeData.parse(canonicalBytes: bundle.runtimeData)
+        } catch {
+            list.add("report-data", false, "\(error)")
+            list.add("evidence-signature", false, "no TEE signing key: the runtime data does not parse")
+            return nil
+        }
+        let bound = report.map { $0.reportData.bytes == parsed.reportData } ?? false
+        let forManifest = parsed.manifest == digest
+        list.add("report-data", bound && forManifest, bound && forManifest
+            ? "REPORT_DATA = SHA-384(JCS(runtime data)) ‖ 0¹⁶ binds the manifest and both TEE keys"
+            : (bound ? "runtime data names manifest \(parsed.manifest)" : "REPORT_DATA does not match the runtime data"))
+        if let nonce {
+            let fresh = parsed.nonce == nonce
+            list.add("nonce", fresh, fresh ? "nonce \(Hex.encode(nonce)) is bound" : "evidence was made for nonce \(Hex.encode(parsed.nonce))")
+        } else {
+            list.notChecked.append("nonce")
+        }
+        let signed = bundle.isSigned(by: parsed.teeSigningKey)
+        list.add("evidence-signature", signed, signed ? "the TEE signing key bound in REPORT_DATA signed the whole evidence file"
+                                                      : "the evidence file is not signed by the TEE signing key it binds")
+        return parsed
     }
 }

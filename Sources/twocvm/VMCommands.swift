@@ -123,7 +123,7 @@ struct VerifyCommand: ParsableCommand {
         let verdict = try VerifyWorkflow.verify(evidencePath: evidence, manifestPath: manifest, referencePath: reference,
                                                 nonce: nonceBytes, trustRootPath: trustRoot, options: try policy.validationOptions())
         if ear {
-            try Console.json(AttestationResult(verdict, manifest: ManifestWorkflow.load(manifest).digest))
+            try Console.json(AttestationResult(verdict, manifest: verdict.manifest))
         } else if json {
             try Console.json(EvidenceVerdictOutput(verdict))
         } else {
