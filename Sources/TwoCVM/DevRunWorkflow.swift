@@ -86,3 +86,25 @@ public enum DevRunError: TwoCVMError {
         }
     }
 }
+
+/// A component's statistics as `run --json` prints them (dev and sealed runs alike):
+/// `{"id", "engine", "engineLibrary" (`sha256:<hex>`, wasmtime only), "outcome", "fuel",
+/// "seconds", "memoryBytes", "residentBytes" (when it ran in a child process)}`. The streams
+/// are never part of it.
+extension ComponentStatistics: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case id, engine, engineLibrary, outcome, fuel, seconds, memoryBytes, residentBytes
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(component, forKey: .id)
+        try container.encode(engine, forKey: .engine)
+        try container.encodeIfPresent(engineLibrary.map { HexDigest(.sha256, bytes: $0) }, forKey: .engineLibrary)
+        try container.encode("\(outcome)", forKey: .outcome)
+        try container.encode(fuelUsed, forKey: .fuel)
+        try container.encode(seconds, forKey: .seconds)
+        try container.encode(peakMemoryBytes, forKey: .memoryBytes)
+        try container.encodeIfPresent(peakResidentBytes, forKey: .residentBytes)
+    }
+}

@@ -77,7 +77,7 @@ struct RunCommand: ParsableCommand {
         if json {
             try Console.json(Report(
                 ok: true,
-                components: outcome.statistics.map(Report.Component.init),
+                components: outcome.statistics,
                 outputs: outcome.outputs.map { .init(id: $0.id, path: $0.path, bytes: $0.length, digest: $0.digest.description) }))
         } else {
             for output in outcome.outputs {
@@ -99,7 +99,7 @@ struct RunCommand: ParsableCommand {
         if json {
             try Console.json(SealedReport(
                 ok: true, platform: outcome.platform.rawValue, lock: outcome.lock.rawValue, receipt: outcome.receiptPath,
-                components: outcome.statistics.map(Report.Component.init),
+                components: outcome.statistics,
                 inputs: outcome.receipt.inputs.map { .init(id: $0.id, recipient: nil, path: nil, sha256: HexDigest(.sha256, bytes: $0.sha256).description) },
                 outputs: outcome.outputs.map { .init(id: $0.id, recipient: $0.recipient, path: $0.path, sha256: HexDigest(.sha256, bytes: $0.sha256).description) }))
         } else {
@@ -138,35 +138,12 @@ struct RunCommand: ParsableCommand {
         let platform: String
         let lock: String
         let receipt: String
-        let components: [Report.Component]
+        let components: [ComponentStatistics]
         let inputs: [File]
         let outputs: [File]
     }
 
     struct Report: Encodable {
-        struct Component: Encodable {
-            let id: String
-            let engine: String
-            /// `sha256:<hex>` of the engine's library (wasmtime only).
-            let engineLibrary: String?
-            let outcome: String
-            let fuel: UInt64
-            let seconds: Double
-            let memoryBytes: Int
-            let residentBytes: Int?
-
-            init(_ stats: ComponentStatistics) {
-                id = stats.component
-                engine = stats.engine
-                engineLibrary = stats.engineLibrary.map { HexDigest(.sha256, bytes: $0).description }
-                outcome = "\(stats.outcome)"
-                fuel = stats.fuelUsed
-                seconds = stats.seconds
-                memoryBytes = stats.peakMemoryBytes
-                residentBytes = stats.peakResidentBytes
-            }
-        }
-
         struct Output: Encodable {
             let id: String
             let path: String
@@ -175,7 +152,7 @@ struct RunCommand: ParsableCommand {
         }
 
         let ok: Bool
-        let components: [Component]
+        let components: [ComponentStatistics]
         let outputs: [Output]
     }
 }
