@@ -12,9 +12,16 @@ public enum ReferenceValuesWorkflowError: TwoCVMError, Equatable {
     case guestPolicyMismatch(path: String, recorded: UInt64, requested: UInt64)
     /// REF was written with another minimum TCB than the one asked for now.
     case minimumTCBMismatch(path: String)
+    /// The file cannot be read.
+    case file(FileIOError)
+    /// The file is not valid reference values.
+    case malformed(ReferenceValuesError)
 
-    /// The file at hand cannot take these values: the input (2).
-    public var exitStatus: ExitStatus { .badInput }
+    /// A file that is not reference values, or cannot take these values: the input (2).
+    public var exitStatus: ExitStatus {
+        if case let .file(error) = self { return error.exitStatus }
+        return .badInput
+    }
 
     public var description: String {
         switch self {
@@ -26,6 +33,10 @@ public enum ReferenceValuesWorkflowError: TwoCVMError, Equatable {
         case let .guestPolicyMismatch(path, recorded, requested):
             return "\(path): guest_policy is 0x\(String(recorded, radix: 16)), not the requested "
                 + "0x\(String(requested, radix: 16)); one file holds one policy"
+        case let .file(error):
+            return error.description
+        case let .malformed(error):
+            return error.description
         case let .minimumTCBMismatch(path):
             return "\(path): minimum_tcb differs from the requested --min-tcb; one file holds one minimum"
         }
@@ -106,7 +117,15 @@ public enum ReferenceValuesWorkflow {
     }
 
     /// Reads and checks the reference-values file at `path` (what `verify --reference` reads).
-    public static func load(_ path: String) throws -> ReferenceValues {
-        try ReferenceValues.decode(try FileIO.read(path, limit: sizeLimit), path: path)
+    public static func load(_ path: String) throws(ReferenceValuesWorkflowError) -> ReferenceValues {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.read(path, limit: sizeLimit) } catch { throw .file(error) }
+        do {
+            return try ReferenceValues.decode(bytes, path: path)
+        } catch let error as ReferenceValuesError {
+            throw .malformed(error)
+        } catch {
+            throw .malformed(.malformed(path: path, reason: "\(error)"))
+        }
     }
 }

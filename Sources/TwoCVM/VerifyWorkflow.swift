@@ -32,18 +32,32 @@ public enum VerifyWorkflow {
 
     /// Verifies `evidencePath`. Throws only when an input cannot be read at all.
     public static func verify(evidencePath: String, manifestPath: String, referencePath: String, nonce: [UInt8],
-                              trustRootPath: String?, options: ValidationOptions) throws -> Verdict {
-        try verify(evidencePath: evidencePath, digest: try ManifestWorkflow.load(manifestPath).digest, referencePath: referencePath,
-                   nonce: nonce, trustRootPath: trustRootPath, options: options)
+                              trustRootPath: String?, options: ValidationOptions) throws(VerifyInputError) -> Verdict {
+        let digest: ManifestDigest
+        do { digest = try ManifestWorkflow.load(manifestPath).digest } catch { throw .manifest(error) }
+        return try verify(evidencePath: evidencePath, digest: digest, referencePath: referencePath, nonce: nonce,
+                          trustRootPath: trustRootPath, options: options)
     }
 
     /// Verifies `evidencePath` with whichever of the manifest digest, reference values and nonce
     /// the caller has (see the bundle-level `verify` for what a nil leaves out).
     public static func verify(evidencePath: String, digest: ManifestDigest?, referencePath: String?, nonce: [UInt8]?,
-                              trustRootPath: String?, options: ValidationOptions) throws -> Verdict {
-        let bundle = try EvidenceBundle.decode(try FileIO.read(evidencePath, limit: EvidenceBundle.maxBytes))
-        let reference = try referencePath.map { try ReferenceValuesWorkflow.load($0) }
-        let trustRoot = try trustRootPath.map { try FileIO.read($0, limit: 1 << 20) }
+                              trustRootPath: String?, options: ValidationOptions) throws(VerifyInputError) -> Verdict {
+        let bytes: [UInt8], trustRoot: [UInt8]?
+        do {
+            bytes = try FileIO.read(evidencePath, limit: EvidenceBundle.maxBytes)
+            trustRoot = try trustRootPath.map { path throws(FileIOError) in try FileIO.read(path, limit: 1 << 20) }
+        } catch {
+            throw .file(error)
+        }
+        let bundle: EvidenceBundle
+        do { bundle = try EvidenceBundle.decode(bytes) } catch { throw .evidence(path: evidencePath, error) }
+        let reference: ReferenceValues?
+        do {
+            reference = try referencePath.map { path throws(ReferenceValuesWorkflowError) in try ReferenceValuesWorkflow.load(path) }
+        } catch {
+            throw .reference(error)
+        }
         return verify(bundle, digest: digest, reference: reference, nonce: nonce, trustRoot: trustRoot, options: options)
     }
 
@@ -194,5 +208,33 @@ public enum VerifyWorkflow {
         list.add("evidence-signature", signed, signed ? "the TEE signing key bound in REPORT_DATA signed the whole evidence file"
                                                       : "the evidence file is not signed by the TEE signing key it binds")
         return parsed
+    }
+}
+
+/// Why `verify` (and `seal`, `open`, `receipt verify`, which verify first) could not check the
+/// evidence at all (exit 2, or 3 for a file that cannot be written). A check that fails is a
+/// verdict, not an error.
+public enum VerifyInputError: TwoCVMError {
+    case manifest(ManifestWorkflowError)
+    case file(FileIOError)
+    case evidence(path: String, EvidenceError)
+    case reference(ReferenceValuesWorkflowError)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case let .manifest(error): return error.exitStatus
+        case let .file(error): return error.exitStatus
+        case .evidence: return .badInput
+        case let .reference(error): return error.exitStatus
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .manifest(error): return error.description
+        case let .file(error): return error.description
+        case let .evidence(path, error): return "\(path): \(error)"
+        case let .reference(error): return error.description
+        }
     }
 }
