@@ -37,7 +37,7 @@ public enum ReceiptWorkflow {
         let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, digest: manifest?.digest, referencePath: referencePath,
                                                 nonce: nil, trustRootPath: trustRootPath, options: options)
         guard verdict.ok, let runtime = verdict.runtimeData else {
-            throw ReceiptCheckError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name))
+            throw ReceiptCheckError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name.description))
         }
         let receipt: Receipt
         do {

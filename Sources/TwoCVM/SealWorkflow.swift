@@ -26,7 +26,7 @@ public enum SealWorkflow {
         let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, digest: digest, referencePath: referencePath,
                                                 nonce: nonce, trustRootPath: trustRootPath, options: options)
         guard verdict.ok, let runtime = verdict.runtimeData else {
-            throw SealWorkflowError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name))
+            throw SealWorkflowError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name.description))
         }
         guard let item = manifest.dataItem(dataID) else {
             throw SealWorkflowError.unknownData(id: dataID, known: manifest.data.map(\.id))

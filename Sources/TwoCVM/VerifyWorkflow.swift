@@ -7,9 +7,61 @@ import SNP
 /// and the nonce (SPEC §6). Every check is reported by name; later checks still run when an
 /// earlier one fails, so a bad evidence file shows everything it breaks.
 public enum VerifyWorkflow {
+    /// The name of one check: SNP's report checks keep their typed names; the others are the
+    /// evidence's own. Printed and encoded as the stable text Docs/verification.md lists.
+    public enum CheckName: Hashable, Sendable, Codable, CustomStringConvertible {
+        case platform, manifest, referenceValues, referenceMeasurement, referencePolicy
+        case manifestLock, reportData, nonce, evidenceSignature
+        /// A check of the SNP report itself (chain, signature, policy, TCB, …).
+        case report(SNP.CheckName)
+
+        public var description: String {
+            switch self {
+            case .platform: return "platform"
+            case .manifest: return "manifest"
+            case .referenceValues: return "reference-values"
+            case .referenceMeasurement: return "reference-measurement"
+            case .referencePolicy: return "reference-policy"
+            case .manifestLock: return "manifest-lock"
+            case .reportData: return "report-data"
+            case .nonce: return "nonce"
+            case .evidenceSignature: return "evidence-signature"
+            case let .report(name): return name.rawValue
+            }
+        }
+
+        private static let own: [CheckName] = [.platform, .manifest, .referenceValues, .referenceMeasurement, .referencePolicy,
+                                               .manifestLock, .reportData, .nonce, .evidenceSignature]
+
+        /// The name written `text`; nil if no check is named so.
+        public init?(_ text: String) {
+            if let name = Self.own.first(where: { $0.description == text }) {
+                self = name
+            } else if let name = SNP.CheckName(rawValue: text) {
+                self = .report(name)
+            } else {
+                return nil
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let name = CheckName(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "no check is named \(text)")
+            }
+            self = name
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(description)
+        }
+    }
+
     /// One named check.
     public struct Check: Sendable, Codable, Equatable {
-        public let name: String
+        public let name: CheckName
         public let ok: Bool
         public let detail: String
     }
@@ -26,7 +78,7 @@ public enum VerifyWorkflow {
         public let manifest: ManifestDigest
         /// What was not checked because the caller gave no manifest, reference values or nonce
         /// (`open` checks evidence it verified earlier without them).
-        public let notChecked: [String]
+        public let notChecked: [CheckName]
         public var ok: Bool { !checks.isEmpty && checks.allSatisfy(\.ok) }
     }
 
@@ -83,9 +135,9 @@ public enum VerifyWorkflow {
     /// The checks so far, and what was left out for want of an input.
     private struct CheckList {
         var checks: [Check] = []
-        var notChecked: [String] = []
+        var notChecked: [CheckName] = []
 
-        mutating func add(_ name: String, _ ok: Bool, _ detail: String) { checks.append(Check(name: name, ok: ok, detail: detail)) }
+        mutating func add(_ name: CheckName, _ ok: Bool, _ detail: String) { checks.append(Check(name: name, ok: ok, detail: detail)) }
     }
 
     /// `platform`: which roots the report chain must end in: AMD's, or a simulated platform's
@@ -93,15 +145,15 @@ public enum VerifyWorkflow {
     private static func checkPlatform(_ bundle: EvidenceBundle, trustRoot: [UInt8]?, into list: inout CheckList) -> TrustAnchors {
         switch (bundle.platform, trustRoot) {
         case (.snp, _):
-            list.add("platform", true, "AMD SEV-SNP hardware evidence; AMD's embedded roots")
+            list.add(.platform, true, "AMD SEV-SNP hardware evidence; AMD's embedded roots")
         case (.simulated, nil):
-            list.add("platform", false, "SIMULATED evidence: refused unless --trust-root names the simulated ARK")
+            list.add(.platform, false, "SIMULATED evidence: refused unless --trust-root names the simulated ARK")
         case let (.simulated, root?):
             if let ask = bundle.certificate("ask"), let simulated = try? SimulatedPlatform.trustAnchors(ark: root, ask: ask, asvk: ask) {
-                list.add("platform", true, "SIMULATED evidence, trusted only because --trust-root names its ARK")
+                list.add(.platform, true, "SIMULATED evidence, trusted only because --trust-root names its ARK")
                 return simulated
             }
-            list.add("platform", false, "SIMULATED evidence, but --trust-root and the evidence's ASK do not form a root set")
+            list.add(.platform, false, "SIMULATED evidence, but --trust-root and the evidence's ASK do not form a root set")
         }
         return .amd
     }
@@ -113,17 +165,17 @@ public enum VerifyWorkflow {
         let carried = ManifestDigest(of: bundle.manifestCBOR)
         let digest = pinned ?? carried
         if pinned != nil {
-            list.add("manifest", carried == digest, carried == digest ? "evidence carries manifest \(digest)"
+            list.add(.manifest, carried == digest, carried == digest ? "evidence carries manifest \(digest)"
                                                                          : "evidence carries manifest \(carried), not \(digest)")
         } else {
-            list.notChecked.append("manifest")
+            list.notChecked.append(.manifest)
         }
         if let reference {
             let matches = reference.manifestDigest == digest.hexDigest
-            list.add("reference-values", matches, matches ? "reference values are for this manifest"
+            list.add(.referenceValues, matches, matches ? "reference values are for this manifest"
                 : "reference values were made for manifest \(reference.manifestDigest)")
         } else {
-            list.notChecked += ["reference-values", "reference-measurement", "reference-policy"]
+            list.notChecked += [.referenceValues, .referenceMeasurement, .referencePolicy]
         }
         return digest
     }
@@ -138,7 +190,7 @@ public enum VerifyWorkflow {
                                           snp: minimum.snp, microcode: minimum.microcode)
         }
         guard let endorsement = bundle.certificate("vcek") ?? bundle.certificate("vlek") else {
-            list.add("chain", false, "the evidence holds no VCEK or VLEK certificate")
+            list.add(.report(.chain), false, "the evidence holds no VCEK or VLEK certificate")
             return try? AttestationReport(bytes: bundle.report)
         }
         let chain = [bundle.certificate("ask"), bundle.certificate("ark")].compactMap { $0 }.flatMap { Certificate.pem(der: $0) }
@@ -147,10 +199,10 @@ public enum VerifyWorkflow {
         do {
             let verification = try ReportVerifier(anchors: anchors, cache: nil).verify(reportInput: bundle.report, files: files,
                                                                                        options: options)
-            for check in verification.checks { list.add(check.name.rawValue, check.ok, check.detail) }
+            for check in verification.checks { list.add(.report(check.name), check.ok, check.detail) }
             return verification.report ?? (try? AttestationReport(bytes: bundle.report))
         } catch {
-            list.add("report-parses", false, "\(error)")
+            list.add(.report(.reportParses), false, "\(error)")
             return try? AttestationReport(bytes: bundle.report)
         }
     }
@@ -158,10 +210,10 @@ public enum VerifyWorkflow {
     /// `reference-measurement`, `reference-policy`: the launch values the reference accepts.
     private static func checkLaunchValues(_ report: AttestationReport, reference: ReferenceValues, into list: inout CheckList) {
         let accepted = reference.measurements.contains { $0.measurement.bytes == report.measurement.bytes }
-        list.add("reference-measurement", accepted, accepted ? "MEASUREMENT \(report.measurement.hex) is a reference value"
+        list.add(.referenceMeasurement, accepted, accepted ? "MEASUREMENT \(report.measurement.hex) is a reference value"
             : "MEASUREMENT \(report.measurement.hex) is not among the \(reference.measurements.count) reference values")
         let policyOK = report.policy.raw == reference.guestPolicy
-        list.add("reference-policy", policyOK, "POLICY 0x\(String(report.policy.raw, radix: 16))"
+        list.add(.referencePolicy, policyOK, "POLICY 0x\(String(report.policy.raw, radix: 16))"
             + (policyOK ? " as referenced" : ", reference says 0x\(String(reference.guestPolicy, radix: 16))"))
     }
 
@@ -172,11 +224,11 @@ public enum VerifyWorkflow {
         switch lock {
         case .launch:
             let ok = report.hostData.bytes == digest.hostData
-            list.add("manifest-lock", ok, ok ? "launch lock: HOST_DATA \(report.hostData.hex) is the manifest digest prefix"
+            list.add(.manifestLock, ok, ok ? "launch lock: HOST_DATA \(report.hostData.hex) is the manifest digest prefix"
                                              : "HOST_DATA \(report.hostData.hex) is not this manifest's \(Hex.encode(digest.hostData))")
         case .runtime:
             let ok = report.hostData.isZero
-            list.add("manifest-lock", ok, ok ? "runtime lock (weaker): HOST_DATA is zero; the VM's create-once lock file holds the manifest"
+            list.add(.manifestLock, ok, ok ? "runtime lock (weaker): HOST_DATA is zero; the VM's create-once lock file holds the manifest"
                                              : "evidence claims a runtime lock but HOST_DATA is \(report.hostData.hex)")
         }
     }
@@ -189,23 +241,23 @@ public enum VerifyWorkflow {
         do {
             parsed = try RuntimeData.parse(canonicalBytes: bundle.runtimeData)
         } catch {
-            list.add("report-data", false, "\(error)")
-            list.add("evidence-signature", false, "no TEE signing key: the runtime data does not parse")
+            list.add(.reportData, false, "\(error)")
+            list.add(.evidenceSignature, false, "no TEE signing key: the runtime data does not parse")
             return nil
         }
         let bound = report.map { $0.reportData.bytes == parsed.reportData } ?? false
         let forManifest = parsed.manifest == digest
-        list.add("report-data", bound && forManifest, bound && forManifest
+        list.add(.reportData, bound && forManifest, bound && forManifest
             ? "REPORT_DATA = SHA-384(JCS(runtime data)) ‖ 0¹⁶ binds the manifest and both TEE keys"
             : (bound ? "runtime data names manifest \(parsed.manifest)" : "REPORT_DATA does not match the runtime data"))
         if let nonce {
             let fresh = parsed.nonce == nonce
-            list.add("nonce", fresh, fresh ? "nonce \(Hex.encode(nonce)) is bound" : "evidence was made for nonce \(Hex.encode(parsed.nonce))")
+            list.add(.nonce, fresh, fresh ? "nonce \(Hex.encode(nonce)) is bound" : "evidence was made for nonce \(Hex.encode(parsed.nonce))")
         } else {
-            list.notChecked.append("nonce")
+            list.notChecked.append(.nonce)
         }
         let signed = bundle.isSigned(by: parsed.teeSigningKey)
-        list.add("evidence-signature", signed, signed ? "the TEE signing key bound in REPORT_DATA signed the whole evidence file"
+        list.add(.evidenceSignature, signed, signed ? "the TEE signing key bound in REPORT_DATA signed the whole evidence file"
                                                       : "the evidence file is not signed by the TEE signing key it binds")
         return parsed
     }

@@ -42,7 +42,7 @@ struct OpenCommand: ParsableCommand {
                                             options: try policy.validationOptions(), output: output)
         let label = outcome.verdict.platform == .simulated ? " (SIMULATED platform)" : ""
         // The nonce is never checked here: evidence verified earlier is replayed.
-        let unchecked = outcome.verdict.notChecked.filter { $0 != "nonce" }
+        let unchecked = outcome.verdict.notChecked.filter { $0 != .nonce }.map(\.description)
         if json {
             try Console.json(Report(ok: true, output: output, id: outcome.header.id, recipient: outcome.header.recipient,
                                     bytes: outcome.header.length, sha256: HexDigest(.sha256, bytes: outcome.header.sha256).description,

@@ -54,7 +54,7 @@ struct ReceiptCommand: ParsableCommand {
                     inputs: r.inputs.map { .init(id: $0.id, recipient: nil, digest: HexDigest(.sha256, bytes: $0.sha256).description) },
                     outputs: r.outputs.map { .init(id: $0.id, recipient: $0.recipient, digest: HexDigest(.sha256, bytes: $0.sha256).description) },
                     files: matches.map { .init(path: $0.path, sha256: HexDigest(.sha256, bytes: $0.sha256).description, listedAs: $0.listedAs) },
-                    notChecked: verified.verdict.notChecked))
+                    notChecked: verified.verdict.notChecked.map(\.description)))
             } else {
                 let label = verified.verdict.platform == .simulated ? " (SIMULATED platform)" : ""
                 Console.out("receipt signed by the TEE signing key of verified evidence\(label)")
@@ -70,7 +70,7 @@ struct ReceiptCommand: ParsableCommand {
                 for m in matches {
                     Console.out("\(m.listedAs == nil ? "NOT LISTED" : "listed    ") \(m.path)\(m.listedAs.map { " (\($0))" } ?? "")")
                 }
-                let unchecked = verified.verdict.notChecked.filter { $0 != "nonce" }
+                let unchecked = verified.verdict.notChecked.filter { $0 != .nonce }.map(\.description)
                 if !unchecked.isEmpty { Console.warning("not checked (no --manifest/--reference given): \(unchecked.joined(separator: ", "))") }
             }
             if !allListed { throw ExitCode(ExitStatus.checkFailed.rawValue) }

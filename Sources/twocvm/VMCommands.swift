@@ -127,13 +127,7 @@ struct VerifyCommand: ParsableCommand {
         } else if json {
             try Console.json(EvidenceVerdictOutput(verdict))
         } else {
-            for check in verdict.checks {
-                Console.out("\(check.ok ? "pass" : "FAIL")  \(check.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(check.detail)")
-            }
-            let failed = verdict.checks.filter { !$0.ok }.count
-            let label = verdict.platform == .simulated ? " (SIMULATED platform)" : ""
-            Console.out(verdict.ok ? "\(evidence): verified\(label), \(verdict.lock.rawValue) lock (\(verdict.checks.count) checks passed)"
-                                   : "\(evidence): NOT verified\(label) (\(failed) of \(verdict.checks.count) checks failed)")
+            Console.out(Self.text(verdict, file: evidence))
         }
         if !verdict.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
@@ -153,7 +147,7 @@ struct VerifyCommand: ParsableCommand {
     /// The text lines of one verdict.
     static func text(_ verdict: VerifyWorkflow.Verdict, file: String) -> String {
         var lines = verdict.checks.map { check in
-            "\(check.ok ? "pass" : "FAIL")  \(check.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(check.detail)"
+            "\(check.ok ? "pass" : "FAIL")  \(check.name.description.padding(toLength: 22, withPad: " ", startingAt: 0))\(check.detail)"
         }
         let failed = verdict.checks.filter { !$0.ok }.count
         let label = verdict.platform == .simulated ? " (SIMULATED platform)" : ""
