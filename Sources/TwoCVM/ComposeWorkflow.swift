@@ -50,11 +50,7 @@ public enum ComposeWorkflow {
     private static func checkApprovals(in directory: String, manifest: Manifest, digest: ManifestDigest) throws(ComposeError) -> [[UInt8]] {
         var files: [(name: String, bytes: [UInt8])] = []
         let names: [String]
-        do {
-            names = try ManifestWorkflow.approvalFiles(in: directory)
-        } catch {
-            throw .unreadable(.unreadable(path: directory, reason: error.localizedDescription))
-        }
+        do { names = try ManifestWorkflow.approvalFiles(in: directory) } catch { throw .unreadable(error) }
         for file in names {
             do { files.append((file, try FileIO.read(file, limit: 1 << 20))) } catch { throw .unreadable(error) }
         }

@@ -106,8 +106,13 @@ public enum ManifestWorkflow {
     }
 
     /// Every `*.cose` file in `directory`, sorted.
-    public static func approvalFiles(in directory: String) throws -> [String] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+    public static func approvalFiles(in directory: String) throws(FileIOError) -> [String] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw .unreadable(path: directory, reason: error.localizedDescription)
+        }
         return names.filter { $0.hasSuffix(".cose") }.sorted().map { "\(directory)/\($0)" }
     }
 }

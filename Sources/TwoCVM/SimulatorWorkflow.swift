@@ -42,9 +42,9 @@ public enum SimulatorWorkflow {
     }
 
     /// The path of the simulated ARK (PEM) in `statePath`.
-    public static func rootPath(statePath: String) throws -> String {
+    public static func rootPath(statePath: String) throws(SimulatorWorkflowError) -> String {
         let path = "\(StateDirectory(statePath).simulatorPath)/\(SimulatedPlatform.File.ark)"
-        guard FileManager.default.fileExists(atPath: path) else { throw SimulatorWorkflowError.notLaunched(statePath) }
+        guard FileManager.default.fileExists(atPath: path) else { throw .notLaunched(statePath) }
         return path
     }
 }
