@@ -30,15 +30,15 @@ public enum SimulatorWorkflow {
     }
 
     /// The simulated platform in `statePath`.
-    public static func platform(statePath: String) throws -> SimulatedPlatform {
+    public static func platform(statePath: String) throws(SimulatorWorkflowError) -> SimulatedPlatform {
         let directory = StateDirectory(statePath).simulatorPath
-        guard FileManager.default.fileExists(atPath: directory) else { throw SimulatorWorkflowError.notLaunched(statePath) }
+        guard FileManager.default.fileExists(atPath: directory) else { throw .notLaunched(statePath) }
         var files: [String: [UInt8]] = [:]
         for name in [SimulatedPlatform.File.ark, SimulatedPlatform.File.ask, SimulatedPlatform.File.asvk,
                      SimulatedPlatform.File.vcek, SimulatedPlatform.File.vcekKey, SimulatedPlatform.File.launch] {
-            files[name] = try FileIO.read("\(directory)/\(name)", limit: 1 << 20)
+            do { files[name] = try FileIO.read("\(directory)/\(name)", limit: 1 << 20) } catch { throw .file(error) }
         }
-        return try SimulatedPlatform(files: files)
+        do { return try SimulatedPlatform(files: files) } catch { throw .platform(error) }
     }
 
     /// The path of the simulated ARK (PEM) in `statePath`.
@@ -52,18 +52,27 @@ public enum SimulatorWorkflow {
 public enum SimulatorWorkflowError: TwoCVMError, Equatable {
     case notLaunched(String)
     case noMeasurement(String)
+    /// A file of the simulated VM cannot be read.
+    case file(FileIOError)
+    /// The simulated VM's files do not make a platform.
+    case platform(SimulatorError)
 
     /// No simulated VM in the state directory: the environment (3); reference values without
     /// a measurement: the input (2).
     public var exitStatus: ExitStatus {
-        if case .notLaunched = self { return .environment }
-        return .badInput
+        switch self {
+        case .notLaunched: return .environment
+        case let .file(error): return error.exitStatus
+        case .noMeasurement, .platform: return .badInput
+        }
     }
 
     public var description: String {
         switch self {
         case let .notLaunched(state): return "\(state): no simulated VM here (run `twocvm sim launch --state \(state) …` first)"
         case let .noMeasurement(path): return "\(path): the reference values list no measurement"
+        case let .file(error): return error.description
+        case let .platform(error): return "simulated VM: \(error)"
         }
     }
 }

@@ -161,7 +161,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         // The VM is locked (HOST_DATA) to the first manifest: the lock refuses the pinned plan first.
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: pinnedPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
                                                        statePath: story.state, platform: .simulated, launcher: CountingLauncher())) { error in
-            guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+            guard case SealedRunError.state(.hostDataMismatch) = error else { return XCTFail("\(error)") }
         }
         // A VM launched for the pinned manifest opens the input, then refuses its plaintext.
         let reference = "\(story.fixture.root.path)/ref2.json"
@@ -193,7 +193,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         // A VM that never attested has no TEE keys: nothing can have been sealed to it.
         unlink("\(story.state)/tee-hpke.key")
         XCTAssertThrowsError(try run(story)) { error in
-            XCTAssertEqual(error as? StateError, .noTEEKeys(state: story.state))
+            guard case SealedRunError.state(.noTEEKeys(state: story.state)) = error else { return XCTFail("\(error)") }
         }
     }
 
@@ -261,7 +261,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         let launcher = CountingLauncher()
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
                                                        statePath: story.state, platform: .simulated, launcher: launcher)) { error in
-            guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+            guard case SealedRunError.state(.hostDataMismatch) = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(launcher.launches, 0)
     }
@@ -273,7 +273,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         let launcher = CountingLauncher()
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: "\(story.out)-2",
                                                        statePath: story.state, platform: .simulated, launcher: launcher)) { error in
-            guard case StateError.lockedToAnotherManifest = error else { return XCTFail("\(error)") }
+            guard case SealedRunError.state(.lockedToAnotherManifest) = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(launcher.launches, 0)
     }
