@@ -108,7 +108,7 @@ final class EvidenceWorkflowTests: XCTestCase {
         let text = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "max_bytes = 1_048_576", with: "max_bytes = 7")
         try Data(text.utf8).write(to: URL(fileURLWithPath: other))
         XCTAssertThrowsError(try attest(manifestPath: other, launch: false)) { error in
-            guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+            guard case AttestError.state(.hostDataMismatch) = error else { return XCTFail("\(error)") }
         }
     }
 
@@ -122,7 +122,7 @@ final class EvidenceWorkflowTests: XCTestCase {
         let text = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "max_bytes = 1_048_576", with: "max_bytes = 7")
         try Data(text.utf8).write(to: URL(fileURLWithPath: other))
         XCTAssertThrowsError(try attest(manifestPath: other, launch: false)) { error in
-            guard case StateError.lockedToAnotherManifest = error else { return XCTFail("\(error)") }
+            guard case AttestError.state(.lockedToAnotherManifest) = error else { return XCTFail("\(error)") }
         }
         XCTAssertNoThrow(try attest(launch: false), "the locked manifest may attest again")
     }
