@@ -10,17 +10,27 @@ public enum ManifestWorkflowError: TwoCVMError {
     case notClean(file: String, diagnostics: [Diagnostic])
     case unknownParticipant(file: String, id: String, known: [String])
     case keyMismatch(participant: String, keyDirectory: String)
+    /// The participant's key cannot be used.
+    case key(KeyFileError)
+    case signing(any Error)
 
     /// A manifest that cannot be used, a participant or key that is not in it: the input (2).
     public var exitStatus: ExitStatus {
-        if case let .file(error) = self { return error.exitStatus }
-        return .badInput
+        switch self {
+        case let .file(error): return error.exitStatus
+        case let .key(error): return error.exitStatus
+        case .notClean, .unknownParticipant, .keyMismatch, .signing: return .badInput
+        }
     }
 
     public var description: String {
         switch self {
         case let .file(error):
             return error.description
+        case let .key(error):
+            return error.description
+        case let .signing(error):
+            return "signing the approval: \(error)"
         case let .notClean(file, diagnostics):
             let errors = diagnostics.filter { $0.severity == .error }
             let shown = errors.prefix(5).map { "  \($0)" }.joined(separator: "\n")
@@ -81,17 +91,20 @@ public enum ManifestWorkflow {
 
     /// Signs the manifest at `path` as `participant` with the key in `keyDirectory` and writes
     /// the approval to `output` atomically. The key must be the one the manifest lists.
-    public static func sign(_ path: String, keyDirectory: String, participant: String, output: String) throws -> ManifestDigest {
+    public static func sign(_ path: String, keyDirectory: String, participant: String,
+                            output: String) throws(ManifestWorkflowError) -> ManifestDigest {
         let (manifest, digest, _) = try load(path)
         guard let entry = manifest.participant(participant) else {
-            throw ManifestWorkflowError.unknownParticipant(file: path, id: participant, known: manifest.participants.map(\.id))
+            throw .unknownParticipant(file: path, id: participant, known: manifest.participants.map(\.id))
         }
-        let key = try ParticipantKeys.loadSigningKey(from: keyDirectory)
+        let key: P384.Signing.PrivateKey
+        do { key = try ParticipantKeys.loadSigningKey(from: keyDirectory) } catch { throw .key(error) }
         guard key.publicKey.rawRepresentation == entry.signingKey.rawRepresentation else {
-            throw ManifestWorkflowError.keyMismatch(participant: participant, keyDirectory: keyDirectory)
+            throw .keyMismatch(participant: participant, keyDirectory: keyDirectory)
         }
-        let approval = try Approval.sign(digest, participantID: participant, key: key)
-        try FileIO.writeAtomically(approval, to: output)
+        let approval: [UInt8]
+        do { approval = try Approval.sign(digest, participantID: participant, key: key) } catch { throw .signing(error) }
+        do { try FileIO.writeAtomically(approval, to: output) } catch { throw .file(error) }
         return digest
     }
 
