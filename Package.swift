@@ -2,13 +2,14 @@
 //
 // twocvm: the toolkit for Two-Way Confidential VMs. See Docs/architecture.md for why the targets
 // are split this way; SPEC §2 fixes the dependency rules (SNP, Manifest and Sandbox never import
-// each other; only the executable prints).
+// each other; only the executable prints). Linux only: the sandbox's child processes use
+// seccomp, the guest device is Linux's, and file I/O calls Glibc (Sources/TwoCVM/Platform.swift
+// stops a build anywhere else with a clear message).
 
 import PackageDescription
 
 let package = Package(
     name: "twocvm",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "twocvm", targets: ["twocvm"]),
         .library(name: "TwoCVM", targets: ["TwoCVM"]),
@@ -35,6 +36,10 @@ let package = Package(
         // The seccomp-BPF allowlist a component child locks itself into (Linux; C for the BPF tables).
         .target(name: "CSeccomp"),
 
+        // Hexadecimal: the one hex codec (data formats strict; typed or pasted input: optional 0x,
+        // whitespace ignored). Imports nothing, so SNP and Manifest may both depend on it.
+        .target(name: "Hexadecimal"),
+
         // Deterministic CBOR value model, encoder, and bounded decoder over libcbor.
         .target(name: "CBOR", dependencies: ["CLibCBOR"]),
 
@@ -47,7 +52,7 @@ let package = Package(
         .target(
             name: "Manifest",
             dependencies: [
-                "CBOR", "COSE",
+                "CBOR", "COSE", "Hexadecimal",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
@@ -56,7 +61,7 @@ let package = Package(
         .target(
             name: "SNP",
             dependencies: [
-                "COpenSSL",
+                "COpenSSL", "Hexadecimal",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
@@ -88,11 +93,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
-        // The executable: argument parsing, human and --json output, exit codes.
+        // The executable: argument parsing, human and --json output, exit codes. The lower
+        // targets' types it prints come through TwoCVM (Sources/TwoCVM/Exports.swift).
         .executableTarget(
             name: "twocvm",
             dependencies: [
-                "TwoCVM", "Manifest", "CBOR", "COSE", "SNP", "Evidence",
+                "TwoCVM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -124,7 +130,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
-        .testTarget(name: "SNPTests", dependencies: ["SNP", "TestSupport"]),
+        .testTarget(name: "SNPTests", dependencies: ["SNP", "Hexadecimal", "TestSupport"]),
+        .testTarget(name: "HexadecimalTests", dependencies: ["Hexadecimal"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "TestSupport"]),
         .testTarget(
             name: "EvidenceTests",

@@ -111,14 +111,12 @@ extension CBOR {
             out.append(contentsOf: [0xF9, 0x7E, 0x00])
             return
         }
-        #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
         let half = Float16(value)
         if Double(half) == value {
             out.append(0xF9)
             appendBigEndian(UInt64(half.bitPattern), byteCount: 2, into: &out)
             return
         }
-        #endif
         let single = Float(value)
         if Double(single) == value {
             out.append(0xFA)

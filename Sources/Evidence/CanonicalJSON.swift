@@ -19,9 +19,6 @@ public indirect enum JSONValue: Equatable, Sendable {
         return out
     }
 
-    /// The canonical serialization as a string.
-    public var canonicalString: String { String(decoding: canonicalBytes(), as: UTF8.self) }
-
     private func write(into out: inout [UInt8]) {
         switch self {
         case let .string(s): Self.writeString(s, into: &out)

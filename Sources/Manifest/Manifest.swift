@@ -1,4 +1,7 @@
 import Crypto
+// The one hex codec (and with it the digest text rule) is the manifest's vocabulary: whoever
+// reads a manifest's digests reads them with it.
+@_exported import Hexadecimal
 
 /// A Commitment Manifest (SPEC §3): who takes part, which Wasm components run, which data
 /// flows where, and who receives which output. Built only by `ManifestDocument` from a
@@ -135,15 +138,19 @@ public struct Output: Sendable {
     public static let defaultMaxBytes = 16 << 20
 }
 
-/// A SHA-256 content digest written `sha256:<64 hex>`.
+/// A SHA-256 content digest written `sha256:<64 hex>` (a ``HexDigest``).
 public struct ContentDigest: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
 
     /// Parses `sha256:<64 lowercase hex>`; nil otherwise.
     public init?(_ text: String) {
-        guard text.hasPrefix("sha256:") else { return nil }
-        guard let bytes = Hex.decode(String(text.dropFirst(7))), bytes.count == 32,
-              text == text.lowercased() else { return nil }
+        guard let digest = HexDigest(text), digest.algorithm == .sha256 else { return nil }
+        bytes = digest.bytes
+    }
+
+    /// Wraps 32 bytes; nil for any other length.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == HexDigest.Algorithm.sha256.byteCount else { return nil }
         self.bytes = bytes
     }
 
@@ -154,42 +161,8 @@ public struct ContentDigest: Hashable, Sendable, CustomStringConvertible {
         bytes = Array(hasher.finalize())
     }
 
-    public var description: String { "sha256:" + Hex.encode(bytes) }
-}
+    /// The digest as `algorithm:hex`.
+    public var hexDigest: HexDigest { HexDigest(.sha256, bytes: bytes) }
 
-/// Lowercase hexadecimal, the form every digest and key id in twocvm is printed in.
-public enum Hex {
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Decodes hex (either case); nil on odd length or a non-hex character.
-    public static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        var i = 0
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
+    public var description: String { hexDigest.description }
 }

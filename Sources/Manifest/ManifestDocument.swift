@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hexadecimal
 import TOMLKit
 
 /// A manifest file read, linted and (when clean) digested.
@@ -205,11 +206,10 @@ public struct ManifestDigest: Hashable, Sendable, CustomStringConvertible, Codab
         bytes = Array(SHA384.hash(data: cbor))
     }
 
-    /// Parses `sha384:<96 hex>` (or 48 raw bytes); nil otherwise.
+    /// Parses `sha384:<96 lowercase hex>`; nil otherwise.
     public init?(_ text: String) {
-        let hex = text.hasPrefix("sha384:") ? String(text.dropFirst(7)) : text
-        guard let bytes = Hex.decode(hex), bytes.count == 48 else { return nil }
-        self.bytes = bytes
+        guard let digest = HexDigest(text), digest.algorithm == .sha384 else { return nil }
+        bytes = digest.bytes
     }
 
     public init?(bytes: [UInt8]) {
@@ -220,19 +220,21 @@ public struct ManifestDigest: Hashable, Sendable, CustomStringConvertible, Codab
     /// HOST_DATA for the launch lock: the first 32 bytes of the digest (SPEC §4).
     public var hostData: [UInt8] { Array(bytes.prefix(32)) }
 
-    public var description: String { "sha384:" + Hex.encode(bytes) }
+    /// The digest as `algorithm:hex`.
+    public var hexDigest: HexDigest { HexDigest(.sha384, bytes: bytes) }
+
+    public var description: String { hexDigest.description }
 
     public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let digest = ManifestDigest(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a sha384 digest: \(text)"))
+        let digest = try HexDigest(from: decoder)
+        guard digest.algorithm == .sha384 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a sha384 digest: \(digest)"))
         }
-        self = digest
+        bytes = digest.bytes
     }
 
     public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
+        try hexDigest.encode(to: encoder)
     }
 }
 

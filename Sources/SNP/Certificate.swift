@@ -1,6 +1,7 @@
 import COpenSSL
 import Crypto
 import Foundation
+import Hexadecimal
 
 /// An X.509 certificate of the AMD hierarchy (ARK, ASK/ASVK, VCEK/VLEK), parsed once by OpenSSL
 /// and kept with its exact DER bytes, which signatures and fingerprints are computed over.
@@ -118,7 +119,7 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
     public func isValid(at date: Date) -> Bool { notBefore <= date && date <= notAfter }
 
     /// The fingerprint as lower-case hex.
-    public var fingerprintHex: String { SNPHex.encode(fingerprint) }
+    public var fingerprintHex: String { Hex.encode(fingerprint) }
 
     /// The raw value (the extnValue OCTET STRING's content) of every extension, by dotted OID.
     func extensionValues() -> [String: [UInt8]] {

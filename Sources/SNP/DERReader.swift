@@ -67,7 +67,6 @@ struct DERElement {
 
     static let integer: UInt8 = 0x02
     static let bitString: UInt8 = 0x03
-    static let octetString: UInt8 = 0x04
     static let utf8String: UInt8 = 0x0c
     static let printableString: UInt8 = 0x13
     static let ia5String: UInt8 = 0x16

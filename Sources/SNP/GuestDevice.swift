@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Asks the AMD Secure Processor for an attestation report from inside the guest.
 ///

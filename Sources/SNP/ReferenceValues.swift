@@ -8,6 +8,7 @@
 // HOST_DATA as its 32 bytes.
 
 import Foundation
+import Hexadecimal
 
 /// The reference values of one guest, as stored in a `twocvm-reference-values` JSON file.
 public struct ReferenceValues: Codable, Sendable, Equatable {
@@ -24,8 +25,8 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
     /// Always `currentVersion` once decoded.
     public let version: Int
     /// The digest of what the guest is bound to (for twocvm, the Commitment Manifest's
-    /// `sha384:<hex>`); opaque to this module.
-    public var manifestDigest: String
+    /// `sha384:<hex>`); this module knows nothing of what it digests.
+    public var manifestDigest: HexDigest
     /// The 32 bytes the VM must report as HOST_DATA.
     public var hostData: [UInt8]
     /// The guest policy the VM must have been launched with.
@@ -40,7 +41,7 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
     /// - Throws: `ReferenceValuesError` if `hostData` is not 32 bytes or the policy is not a
     ///   valid SNP guest policy.
     public init(
-        manifestDigest: String, hostData: [UInt8], guestPolicy: UInt64 = defaultGuestPolicy,
+        manifestDigest: HexDigest, hostData: [UInt8], guestPolicy: UInt64 = defaultGuestPolicy,
         minimumTCB: MinimumTCB? = nil, measurements: [AcceptedMeasurement] = []
     ) throws {
         format = Self.formatName
@@ -139,7 +140,7 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         format = try container.decode(String.self, forKey: .format)
         version = try container.decode(Int.self, forKey: .version)
-        manifestDigest = try container.decode(String.self, forKey: .manifestDigest)
+        manifestDigest = try container.decode(HexDigest.self, forKey: .manifestDigest)
         hostData = try ReferenceHex.decodeBytes(container, .hostData)
         guestPolicy = try ReferenceHex.decodeInteger(container, .guestPolicy)
         minimumTCB = try container.decodeIfPresent(MinimumTCB.self, forKey: .minimumTCB)
@@ -310,31 +311,14 @@ extension LaunchDigest: Codable {
 /// Hex fields of the reference-values file.
 private enum ReferenceHex {
     static func string(_ bytes: [UInt8]) -> String {
-        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        Hex.encode(bytes)
     }
 
     static func decodeBytes<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> [UInt8] {
-        let text = try container.decode(String.self, forKey: key)
-        let digits = Array(text.utf8)
-        var bytes: [UInt8] = []
-        var index = 0
-        while index + 1 < digits.count, let high = nibble(digits[index]), let low = nibble(digits[index + 1]) {
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        guard index == digits.count else {
+        guard let bytes = Hex.decode(try container.decode(String.self, forKey: key)) else {
             throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not hex")
         }
         return bytes
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     static func decodeInteger<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> UInt64 {

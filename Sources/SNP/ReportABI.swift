@@ -1,3 +1,5 @@
+import Hexadecimal
+
 /// The ATTESTATION_REPORT structure of the SEV-SNP firmware ABI (AMD 56860, rev 1.57/1.58,
 /// table "ATTESTATION_REPORT Structure"): every offset of the report lives in this file and
 /// nowhere else. Bytes in, `AttestationReport` out.
@@ -50,7 +52,7 @@ enum ReportABI {
     /// decoded.
     static func rawBytes(fromInput input: [UInt8]) throws(ReportError) -> [UInt8] {
         if input.count == size { return input }
-        guard !input.isEmpty, let decoded = SNPHex.decode(utf8: input) else {
+        guard !input.isEmpty, let decoded = Hex.decode(inputUTF8: input) else {
             throw .wrongSize(byteCount: input.count, fromHex: false)
         }
         guard decoded.count == size else { throw .wrongSize(byteCount: decoded.count, fromHex: true) }

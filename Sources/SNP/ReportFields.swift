@@ -1,3 +1,5 @@
+import Hexadecimal
+
 /// Fixed-size byte fields of the attestation report, as distinct types so that a measurement can
 /// never be passed where host data is expected (SPEC §2, STYLE: types that prevent misuse).
 ///
@@ -18,15 +20,15 @@ extension ReportByteField {
         self.init(uncheckedBytes: bytes)
     }
 
-    /// Parses hex text (see `SNPHex.decode`), or returns nil if it is not hex of exactly
+    /// Parses hex text (`Hex.decode(input:)`: the rule of every hex flag), or returns nil if it is not hex of exactly
     /// `byteCount` bytes.
     public init?(hex: String) {
-        guard let bytes = SNPHex.decode(hex) else { return nil }
+        guard let bytes = Hex.decode(input: hex) else { return nil }
         self.init(bytes: bytes)
     }
 
     /// The field as lower-case hex.
-    public var hex: String { SNPHex.encode(bytes) }
+    public var hex: String { Hex.encode(bytes) }
 
     /// True if every byte is zero (an absent ID block, masked CHIP_ID, unused HOST_DATA).
     public var isZero: Bool { bytes.allSatisfy { $0 == 0 } }

@@ -1,4 +1,5 @@
 import Crypto
+import Hexadecimal
 
 /// A JSON-shaped value with ordered object keys: the decoded report as `report show --json` and
 /// `report verify --json` print it. Field names follow the snake_case names of the shared
@@ -98,9 +99,9 @@ extension AttestationReport: Encodable {
             fields.append(SummaryField("current_mit_vector", .string(Self.hex(mitigationVectors.current))))
         }
         fields += [
-            SummaryField("sig_r_le", .string(SNPHex.encode(signature.r))),
-            SummaryField("sig_s_le", .string(SNPHex.encode(signature.s))),
-            SummaryField("sha384_signed_region", .string(SNPHex.encode(SHA384.hash(data: signedBytes)))),
+            SummaryField("sig_r_le", .string(Hex.encode(signature.r))),
+            SummaryField("sig_s_le", .string(Hex.encode(signature.s))),
+            SummaryField("sha384_signed_region", .string(Hex.encode(SHA384.hash(data: signedBytes)))),
             SummaryField("tcb_layout", .string(tcbLayout == .turin ? "turin" : "milan-genoa")),
         ]
         return fields

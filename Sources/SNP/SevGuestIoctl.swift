@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `/dev/sev-guest` (linux/sev-guest.h): `SNP_GET_EXT_REPORT`, falling back to `SNP_GET_REPORT`
 /// when the host supplies no certificates. Requests and responses are marshalled byte by byte

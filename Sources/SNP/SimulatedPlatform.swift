@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hexadecimal
 
 /// A simulated SEV-SNP platform for development and CI (`twocvm sim launch`): its own AMD-like
 /// key hierarchy (RSA-PSS ARK → ASK/ASVK → P-384 VCEK with AMD's extensions), one launched VM
@@ -23,7 +24,7 @@ public struct SimulatedPlatform: GuestDevice {
             self.hostData = hostData.hex
             self.policy = policy
             self.tcb = tcb
-            self.chipID = SNPHex.encode(chipID)
+            self.chipID = Hex.encode(chipID)
             self.firmware = "\(firmware.major).\(firmware.minor).\(firmware.build)"
         }
     }
@@ -127,9 +128,9 @@ public struct SimulatedPlatform: GuestDevice {
         contents.committedTCB = launch.tcb
         contents.launchTCB = launch.tcb
         contents.reportData = reportData
-        contents.measurement = SNPHex.decode(launch.measurement) ?? contents.measurement
-        contents.hostData = SNPHex.decode(launch.hostData) ?? contents.hostData
-        contents.chipID = SNPHex.decode(launch.chipID) ?? contents.chipID
+        contents.measurement = Hex.decode(launch.measurement) ?? contents.measurement
+        contents.hostData = Hex.decode(launch.hostData) ?? contents.hostData
+        contents.chipID = Hex.decode(launch.chipID) ?? contents.chipID
         contents.reportID = Array(SHA256.hash(data: vcekDER))
         let unsigned = contents.unsignedBytes()
         guard let signature = try? vcekKey.signature(for: unsigned[ReportABI.signedRange]) else {

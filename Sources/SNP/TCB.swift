@@ -57,9 +57,6 @@ public struct TCB: Hashable, Sendable, CustomStringConvertible {
         TCBParts(fmc: fmc, bootloader: bootloader, tee: tee, snp: snp, microcode: microcode)
     }
 
-    /// The same 8 bytes read with another layout.
-    public func reinterpreted(as layout: TCBLayout) -> TCB { TCB(raw: raw, layout: layout) }
-
     /// The raw value as 16 hex digits, most significant byte first (`7308000000000003`).
     public var rawHex: String {
         let digits = String(raw, radix: 16)

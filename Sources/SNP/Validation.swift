@@ -1,3 +1,5 @@
+import Hexadecimal
+
 /// The checks on a report's contents that need no cryptography (go-sev-guest's `validate`): the
 /// endorsement key's certified TCB and chip, the guest policy, TCB and firmware rules, and exact
 /// values. Run them on a report whose signature and chain `ReportVerifier` checks; on their own
@@ -53,8 +55,8 @@ public enum ReportValidator {
         }
         let matches = chip.prefix(hwid.count).elementsEqual(hwid) && chip.dropFirst(hwid.count).allSatisfy { $0 == 0 }
         return matches
-            ? .pass(.hwid, "VCEK hwID \(SNPHex.encode(hwid)) equals CHIP_ID")
-            : .fail(.hwid, "VCEK hwID \(SNPHex.encode(hwid)) differs from CHIP_ID \(report.chipID.hex)")
+            ? .pass(.hwid, "VCEK hwID \(Hex.encode(hwid)) equals CHIP_ID")
+            : .fail(.hwid, "VCEK hwID \(Hex.encode(hwid)) differs from CHIP_ID \(report.chipID.hex)")
     }
 
     /// The guest policy allows nothing the caller did not allow.

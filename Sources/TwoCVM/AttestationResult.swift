@@ -23,13 +23,13 @@ public struct AttestationResult: Encodable, Sendable {
     let failed: [String]
 
     public init(_ verdict: VerifyWorkflow.Verdict, manifest: ManifestDigest, now: Date = Date()) {
-        func passed(_ names: [String]) -> Bool {
+        func passed(_ names: [VerifyWorkflow.CheckName]) -> Bool {
             names.allSatisfy { name in verdict.checks.first { $0.name == name }?.ok ?? false }
         }
-        let hardware = passed(["platform", "chain", "signature", "tcb-extensions", "hwid"])
-        let executables = passed(["reference-measurement"])
-        let configuration = passed(["manifest", "manifest-lock", "policy", "reference-policy", "tcb"])
-        let identity = passed(["report-data", "nonce"])
+        let hardware = passed([.platform, .report(.chain), .report(.signature), .report(.tcbExtensions), .report(.hwid)])
+        let executables = passed([.referenceMeasurement])
+        let configuration = passed([.manifest, .manifestLock, .report(.policy), .referencePolicy, .report(.tcb)])
+        let identity = passed([.reportData, .nonce])
         let tier = { (ok: Bool) in ok ? Tier.affirming.rawValue : Tier.contraindicated.rawValue }
         var vector = ["hardware": tier(hardware), "executables": tier(executables),
                       "configuration": tier(configuration), "instance-identity": tier(identity)]
@@ -40,7 +40,7 @@ public struct AttestationResult: Encodable, Sendable {
         self.manifest = manifest.description
         lock = verdict.lock.rawValue
         platform = verdict.platform.rawValue
-        failed = verdict.checks.filter { !$0.ok }.map(\.name)
+        failed = verdict.checks.filter { !$0.ok }.map(\.name.description)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -76,13 +76,17 @@ public enum BatchVerify {
                                 trustRoot: [UInt8]?, options: ValidationOptions, jobs: Int) -> [Outcome<VerifyWorkflow.Verdict>] {
         map(count: paths.count, jobs: jobs) { index in
             let path = paths[index]
-            let bundle: EvidenceBundle
-            do {
-                bundle = try EvidenceBundle.decode(try FileIO.read(path, limit: EvidenceBundle.maxBytes))
-            } catch let error as FileIOError {
-                return .unreadable(.file(error))
+            let bytes: [UInt8]
+            do throws(FileIOError) {
+                bytes = try FileIO.read(path, limit: EvidenceBundle.maxBytes)
             } catch {
-                return .unreadable(.evidence(file: path, reason: String(describing: error)))
+                return .unreadable(.file(error))
+            }
+            let bundle: EvidenceBundle
+            do throws(EvidenceError) {
+                bundle = try EvidenceBundle.decode(bytes)
+            } catch {
+                return .unreadable(.evidence(file: path, error))
             }
             return .checked(VerifyWorkflow.verify(bundle, digest: digest, reference: reference, nonce: nonce,
                                                   trustRoot: trustRoot, options: options))
@@ -111,23 +115,24 @@ public enum BatchVerify {
     private static func read(_ path: String, limit: Int) -> Result<[UInt8], BatchInputError> {
         do {
             return .success(try FileIO.read(path, limit: limit))
-        } catch let error as FileIOError {
-            return .failure(.file(error))
         } catch {
-            return .failure(.file(.unreadable(path: path, reason: String(describing: error))))
+            return .failure(.file(error))
         }
     }
 }
 
 /// Why one file of a batch could not be checked at all (the single-file commands exit 2 for
 /// these). Each case names the file.
-public enum BatchInputError: Error, Sendable, CustomStringConvertible {
+public enum BatchInputError: TwoCVMError, Sendable {
     /// The file (report, certificate, evidence) cannot be read or is over its size limit.
     case file(FileIOError)
     /// The report or its certificates are not readable as such.
     case verification(file: String, VerificationInputError)
     /// The evidence file is not an evidence bundle.
-    case evidence(file: String, reason: String)
+    case evidence(file: String, EvidenceError)
+
+    /// A file that cannot be checked at all is bad input (2).
+    public var exitStatus: ExitStatus { .badInput }
 
     public var description: String {
         switch self {
@@ -135,7 +140,7 @@ public enum BatchInputError: Error, Sendable, CustomStringConvertible {
         // Certificate errors carry their file already, report errors do not.
         case let .verification(file, .report(error)): return "\(file): \(error)"
         case let .verification(_, .certificate(error)): return error.description
-        case let .evidence(file, reason): return "\(file): \(reason)"
+        case let .evidence(file, error): return "\(file): \(error)"
         }
     }
 }

@@ -2,11 +2,11 @@ import Manifest
 import Sandbox
 
 /// Why `compose` refused, naming the manifest, component, file or import at fault.
-public enum ComposeError: Error, Sendable, CustomStringConvertible {
+public enum ComposeError: TwoCVMError, Sendable {
     /// The manifest cannot be read or has lint errors.
-    case manifest(String)
+    case manifest(ManifestWorkflowError)
     /// A directory or file could not be read.
-    case unreadable(path: String, reason: String)
+    case unreadable(FileIOError)
     /// Not every participant approved this manifest.
     case approvalsIncomplete(missing: [String], invalid: [ApprovalVerdict.Invalid])
     /// No `<id>.wasm` or `<id>.wat` for a component.
@@ -23,24 +23,20 @@ public enum ComposeError: Error, Sendable, CustomStringConvertible {
     /// no file in `/out`.
     case cannotWriteOutputs(component: String, file: String, outputs: [String])
 
-    /// True when this machine lacks what the manifest needs (exit 3).
-    public var isEnvironment: Bool {
-        if case .engineUnavailable = self { return true }
-        return false
-    }
-
-    /// True when the input could not be used at all (exit 2) rather than failing a check (exit 1).
-    public var isBadInput: Bool {
+    /// An engine this machine cannot load exits 3; input that cannot be used at all exits 2;
+    /// a check that failed (approvals, digests, modules, channels) exits 1.
+    public var exitStatus: ExitStatus {
         switch self {
-        case .manifest, .unreadable, .missingModule, .ambiguousModule: return true
-        default: return false
+        case .engineUnavailable: return .environment
+        case .manifest, .unreadable, .missingModule, .ambiguousModule: return .badInput
+        case .approvalsIncomplete, .digestMismatch, .moduleRefused, .cycle, .cannotWriteOutputs: return .checkFailed
         }
     }
 
     public var description: String {
         switch self {
-        case let .manifest(message): return message
-        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+        case let .manifest(error): return error.description
+        case let .unreadable(error): return error.description
         case let .approvalsIncomplete(missing, invalid):
             var lines = missing.isEmpty
                 ? ["every participant approved, but \(invalid.count) file(s) in the approvals folder are not valid approvals of this manifest:"]

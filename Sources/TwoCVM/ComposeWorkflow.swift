@@ -14,7 +14,9 @@ public enum ComposeWorkflow {
     /// Composes the plan; throws at the first problem, naming it.
     public static func compose(manifest path: String, components directory: String, approvals approvalsDirectory: String,
                                engines: EngineLibraries = EngineLibraries()) throws(ComposeError) -> ExecutionPlan {
-        let (manifest, digest, source) = try loadManifest(path)
+        let loaded: ManifestWorkflow.CleanManifest
+        do { loaded = try ManifestWorkflow.loadClean(path) } catch { throw .manifest(error) }
+        let (manifest, digest, source) = (loaded.manifest, loaded.digest, loaded.source)
         let approvals = try checkApprovals(in: approvalsDirectory, manifest: manifest, digest: digest)
         var modules: [String: (file: String, bytes: [UInt8])] = [:]
         var createsFiles: [String: Bool] = [:]
@@ -40,28 +42,17 @@ public enum ComposeWorkflow {
     }
 
     /// Writes `plan` to `path` atomically.
-    public static func write(_ plan: ExecutionPlan, to path: String) throws {
+    public static func write(_ plan: ExecutionPlan, to path: String) throws(FileIOError) {
         try FileIO.writeAtomically(PlanCoding.encode(plan), to: path)
-    }
-
-    private static func loadManifest(_ path: String) throws(ComposeError) -> (Manifest, ManifestDigest, [UInt8]) {
-        do {
-            let (manifest, digest, _) = try ManifestWorkflow.load(path)
-            return (manifest, digest, try FileIO.read(path, limit: ManifestDocument.maxFileBytes))
-        } catch {
-            throw .manifest(String(describing: error))
-        }
     }
 
     /// The approval bytes, one per participant in manifest order, or why they are incomplete.
     private static func checkApprovals(in directory: String, manifest: Manifest, digest: ManifestDigest) throws(ComposeError) -> [[UInt8]] {
         var files: [(name: String, bytes: [UInt8])] = []
-        do {
-            for file in try ManifestWorkflow.approvalFiles(in: directory) {
-                files.append((file, try FileIO.read(file, limit: 1 << 20)))
-            }
-        } catch {
-            throw .unreadable(path: directory, reason: String(describing: error))
+        let names: [String]
+        do { names = try ManifestWorkflow.approvalFiles(in: directory) } catch { throw .unreadable(error) }
+        for file in names {
+            do { files.append((file, try FileIO.read(file, limit: 1 << 20))) } catch { throw .unreadable(error) }
         }
         let verdict = Approval.verify(files, manifest: manifest, digest: digest)
         // The same rule as `manifest approvals`: every *.cose in the folder must be a valid
@@ -87,7 +78,7 @@ public enum ComposeWorkflow {
         do {
             bytes = try FileIO.read(path, limit: WasmModule.maxSourceBytes)
         } catch {
-            throw .unreadable(path: path, reason: String(describing: error))
+            throw .unreadable(error)
         }
         let actual = ContentDigest(of: bytes)
         guard actual == component.digest else {

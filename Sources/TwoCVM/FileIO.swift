@@ -1,16 +1,19 @@
 import Foundation
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Errors from reading and writing the files every command works on.
-public enum FileIOError: Error, CustomStringConvertible, Equatable {
+public enum FileIOError: TwoCVMError, Equatable {
     case unreadable(path: String, reason: String)
     case tooLarge(path: String, size: Int, limit: Int)
     case unwritable(path: String, reason: String)
+
+    /// A file that cannot be read is bad input (2); one that cannot be written is the
+    /// environment (3), in every command.
+    public var exitStatus: ExitStatus {
+        if case .unwritable = self { return .environment }
+        return .badInput
+    }
 
     public var description: String {
         switch self {
@@ -28,7 +31,7 @@ public enum FileIOError: Error, CustomStringConvertible, Equatable {
 public enum FileIO {
     /// Reads the whole file at `path` (`-` is stdin), refusing anything over `limit` bytes
     /// before reading it.
-    public static func read(_ path: String, limit: Int) throws -> [UInt8] {
+    public static func read(_ path: String, limit: Int) throws(FileIOError) -> [UInt8] {
         if path == "-" { return try readStandardInput(limit: limit) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
@@ -54,12 +57,18 @@ public enum FileIO {
     }
 
     /// Writes `bytes` to `path` atomically with the given permission bits (`-` is stdout).
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileIOError) {
         if path == "-" {
             FileHandle.standardOutput.write(Data(bytes))
             return
         }
-        try writeAtomically(to: path, mode: mode) { write in try write(bytes) }
+        do {
+            try writeAtomically(to: path, mode: mode) { write in try write(bytes) }
+        } catch let error as FileIOError {
+            throw error
+        } catch {
+            throw .unwritable(path: path, reason: "\(error)")
+        }
     }
 
     /// Streams content into `path` atomically: `produce` receives a writer, and the file appears
@@ -157,7 +166,7 @@ public enum FileIO {
     }
 
     /// Creates `path` as a directory (and parents) with the given mode if it does not exist.
-    public static func makeDirectory(_ path: String, mode: Int = 0o755) throws {
+    public static func makeDirectory(_ path: String, mode: Int = 0o755) throws(FileIOError) {
         do {
             try FileManager.default.createDirectory(
                 atPath: path, withIntermediateDirectories: true,
@@ -167,7 +176,7 @@ public enum FileIO {
         }
     }
 
-    private static func readStandardInput(limit: Int) throws -> [UInt8] {
+    private static func readStandardInput(limit: Int) throws(FileIOError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

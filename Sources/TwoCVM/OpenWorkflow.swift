@@ -25,8 +25,13 @@ public enum OpenWorkflow {
                             manifestPath: String? = nil, referencePath: String? = nil, trustRootPath: String?,
                             options: ValidationOptions, output: String) throws -> Outcome {
         // 1, 2. The evidence that names the TEE signing key; the receipt, signed by it, for that manifest.
-        let verified = try ReceiptWorkflow.verify(receiptPath: receiptPath, evidencePath: evidencePath, manifestPath: manifestPath,
+        let verified: ReceiptWorkflow.Verified
+        do {
+            verified = try ReceiptWorkflow.verify(receiptPath: receiptPath, evidencePath: evidencePath, manifestPath: manifestPath,
                                                   referencePath: referencePath, trustRootPath: trustRootPath, options: options)
+        } catch let error as ReceiptCheckError {
+            throw OpenError.receipt(error)
+        }
         let receipt = verified.receipt
 
         // 3. This sealed file, byte for byte, is one the run wrote for its recipient. Its SHA-256
@@ -74,14 +79,24 @@ public enum OpenWorkflow {
 }
 
 /// Why `open` refused. Nothing is written when it does.
-public enum OpenError: Error, CustomStringConvertible {
+public enum OpenError: TwoCVMError {
+    /// The evidence or the receipt does not hold.
+    case receipt(ReceiptCheckError)
     case sealed(path: String, reason: SealError)
     case notInReceipt(path: String, sha256: String, id: String, recipient: String)
     case notARecipient(id: String, recipient: String)
     case wrongKey(keyDirectory: String, recipient: String)
 
-    public var description: String {
+    /// Every refusal of `open` is a check that failed (1).
+    public var exitStatus: ExitStatus { .checkFailed }
+
+    public var description: String { "refusing to open: " + reason }
+
+    /// What failed, without the leading "refusing to open".
+    public var reason: String {
         switch self {
+        case let .receipt(error):
+            return error.description
         case let .sealed(path, reason):
             return "\(path): \(reason)"
         case let .notInReceipt(path, sha256, id, recipient):

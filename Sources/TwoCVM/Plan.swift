@@ -12,6 +12,8 @@ import Sandbox
 /// to encode to the very same bytes, so a plan cannot say anything the manifest does not.
 public struct ExecutionPlan: Sendable {
     public let manifestSource: [UInt8]
+    /// The manifest parsed from `manifestSource` (once, when the plan was composed or loaded).
+    public let manifest: Manifest
     public let manifestDigest: ManifestDigest
     /// The approval files (COSE_Sign1), one per participant, in participant order.
     public let approvals: [[UInt8]]

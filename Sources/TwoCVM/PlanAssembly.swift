@@ -53,7 +53,7 @@ enum PlanAssembly {
                             outputs: outputs.values.sorted { $0.name < $1.name })
         }
         return ExecutionPlan(
-            manifestSource: source, manifestDigest: digest, approvals: approvals, steps: steps,
+            manifestSource: source, manifest: manifest, manifestDigest: digest, approvals: approvals, steps: steps,
             data: manifest.data.map { PlanData(id: $0.id, owner: $0.owner, digest: $0.digest) },
             outputs: manifest.outputs.map { PlanOutput(id: $0.id, from: $0.from, to: $0.to, maxBytes: $0.maxBytes) })
     }

@@ -69,7 +69,7 @@ public enum PlanCoding {
         do {
             bytes = try FileIO.read(path, limit: maxBytes)
         } catch {
-            throw .unreadable(path: path, reason: String(describing: error))
+            throw .file(error)
         }
         return try decode(bytes)
     }
@@ -80,8 +80,10 @@ public enum PlanCoding {
         do {
             item = try CBORDecoder.decode(bytes, limits: CBORDecodingLimits(maxInputBytes: maxBytes, maxDepth: 8, maxItems: 1 << 20),
                                           requireCanonical: true)
+        } catch let error as CBORDecodingError {
+            throw .cbor(error)
         } catch {
-            throw .malformed(String(describing: error))
+            throw .malformed("\(error)")
         }
         guard item[text: "format"]?.textString == format else { throw .malformed("not a \(format) file") }
         guard item[text: "version"] == .unsigned(version) else {
@@ -117,7 +119,7 @@ public enum PlanCoding {
         do {
             plan = try PlanAssembly.assemble(manifest: manifest, source: source, digest: digest, approvals: approvalBytes, modules: modules)
         } catch {
-            throw .inconsistent(error.description)
+            throw .assembly(error)
         }
         guard encode(plan) == bytes else { throw .inconsistent("the plan says something its manifest does not") }
         return plan
@@ -125,28 +127,34 @@ public enum PlanCoding {
 }
 
 /// Why a plan file cannot be used.
-public enum PlanError: Error, Sendable, CustomStringConvertible {
-    case unreadable(path: String, reason: String)
+public enum PlanError: TwoCVMError, Sendable {
+    /// The plan file cannot be read or is over ``PlanCoding/maxBytes``.
+    case file(FileIOError)
+    /// Not deterministic CBOR within the plan's bounds.
+    case cbor(CBORDecodingError)
     case malformed(String)
     case manifest(String)
     case approvals(missing: [String])
     case moduleDigest(component: String)
     /// Composed for another build of the wasmtime library than this twocvm pins.
     case engineLibrary(component: String, planned: String)
+    /// The plan's parts do not make a plan (its components do not order).
+    case assembly(ComposeError)
     case inconsistent(String)
 
-    /// True when the plan reads as a plan but fails a check (a changed manifest, approval,
-    /// module or listing: exit 1), rather than being unreadable or of another release (exit 2).
-    public var isCheckFailure: Bool {
+    /// A plan that reads as a plan but fails a check (a changed manifest, approval, module or
+    /// listing) exits 1; one that is unreadable or of another release exits 2.
+    public var exitStatus: ExitStatus {
         switch self {
-        case .manifest, .approvals, .moduleDigest, .inconsistent: return true
-        case .unreadable, .malformed, .engineLibrary: return false
+        case .manifest, .approvals, .moduleDigest, .assembly, .inconsistent: return .checkFailed
+        case .file, .cbor, .malformed, .engineLibrary: return .badInput
         }
     }
 
     public var description: String {
         switch self {
-        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+        case let .file(error): return error.description
+        case let .cbor(error): return "plan: malformed: \(error)"
         case let .malformed(reason): return "plan: malformed: \(reason)"
         case let .manifest(reason): return "plan: \(reason)"
         case let .approvals(missing): return "plan: approvals missing for \(missing.joined(separator: ", "))"
@@ -154,6 +162,7 @@ public enum PlanError: Error, Sendable, CustomStringConvertible {
         case let .engineLibrary(component, planned):
             return "plan: component \(component) was composed for the wasmtime library sha256:\(planned), but this twocvm "
                 + "pins sha256:\(Hex.encode(EngineLibraries.pinnedWasmtimeDigest)); compose the plan again with this release"
+        case let .assembly(error): return "plan: \(error)"
         case let .inconsistent(reason): return "plan: \(reason)"
         }
     }

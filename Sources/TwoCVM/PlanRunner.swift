@@ -116,7 +116,7 @@ public struct ComponentStatistics: Sendable {
 }
 
 /// Why a run stopped. Nothing is released from a stopped run.
-public enum PlanRunError: Error, Sendable, CustomStringConvertible {
+public enum PlanRunError: TwoCVMError, Sendable {
     case missingInput(data: String)
     case inputDigestMismatch(data: String, expected: ContentDigest, actual: ContentDigest)
     /// The component could not be run (refused, timed out, crashed).
@@ -125,6 +125,16 @@ public enum PlanRunError: Error, Sendable, CustomStringConvertible {
     case failed(component: String, outcome: SandboxOutcome, statistics: ComponentStatistics)
     /// The component succeeded without writing a declared output.
     case missingOutput(component: String, name: String)
+
+    /// Inputs the run cannot start with exit 2; an engine this machine cannot load exits 3; a
+    /// component that was refused, failed or wrote too little exits 1.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .missingInput, .inputDigestMismatch: return .badInput
+        case .component(.engineUnavailable): return .environment
+        case .component, .failed, .missingOutput: return .checkFailed
+        }
+    }
 
     public var description: String {
         switch self {

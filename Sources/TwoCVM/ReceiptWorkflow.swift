@@ -37,7 +37,7 @@ public enum ReceiptWorkflow {
         let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, digest: manifest?.digest, referencePath: referencePath,
                                                 nonce: nil, trustRootPath: trustRootPath, options: options)
         guard verdict.ok, let runtime = verdict.runtimeData else {
-            throw ReceiptCheckError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name))
+            throw ReceiptCheckError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name.description))
         }
         let receipt: Receipt
         do {
@@ -54,13 +54,13 @@ public enum ReceiptWorkflow {
     /// What `receipt` lists for each of `paths` (sealed inputs, sealed outputs, the plan).
     public static func match(_ paths: [String], against receipt: Receipt) throws -> [FileMatch] {
         try paths.map { path in
-            let sha256 = try SealedFileOnDisk(path: path).sha256()
+            let (sha256, sha384) = try SealedFileOnDisk(path: path).digests()
             var listedAs: String? = nil
             if let input = receipt.inputs.first(where: { $0.sha256 == sha256 }) {
                 listedAs = "input \(input.id)"
             } else if let output = receipt.outputs.first(where: { $0.sha256 == sha256 }) {
                 listedAs = "output \(output.id) for \(output.recipient ?? "?")"
-            } else if Array(SHA384.hash(data: try FileIO.read(path, limit: PlanCoding.maxBytes))) == receipt.plan {
+            } else if sha384 == receipt.plan {
                 listedAs = "plan"
             }
             return FileMatch(path: path, sha256: sha256, listedAs: listedAs)
@@ -69,10 +69,13 @@ public enum ReceiptWorkflow {
 }
 
 /// Why a receipt (or the evidence behind it) was refused.
-public enum ReceiptCheckError: Error, CustomStringConvertible {
+public enum ReceiptCheckError: TwoCVMError {
     case evidenceNotVerified(failed: [String])
     case receipt(path: String, reason: ReceiptError)
     case anotherManifest(receipt: String, evidence: String)
+
+    /// The evidence or the receipt does not hold: a check failed (1).
+    public var exitStatus: ExitStatus { .checkFailed }
 
     public var description: String {
         switch self {

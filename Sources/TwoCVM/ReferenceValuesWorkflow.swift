@@ -1,16 +1,27 @@
 import Foundation
+import Manifest
 import SNP
 
 /// Why a reference-values file could not be written.
-public enum ReferenceValuesWorkflowError: Error, Equatable, CustomStringConvertible {
+public enum ReferenceValuesWorkflowError: TwoCVMError, Equatable {
     /// REF already holds values for another manifest; merging would mix two guests.
-    case manifestMismatch(path: String, recorded: String, manifest: String)
+    case manifestMismatch(path: String, recorded: HexDigest, manifest: HexDigest)
     /// REF's HOST_DATA is not the prefix of its own manifest digest (the file was edited).
     case hostDataMismatch(path: String)
     /// REF was written with another guest policy than the one asked for now.
     case guestPolicyMismatch(path: String, recorded: UInt64, requested: UInt64)
     /// REF was written with another minimum TCB than the one asked for now.
     case minimumTCBMismatch(path: String)
+    /// The file cannot be read.
+    case file(FileIOError)
+    /// The file is not valid reference values.
+    case malformed(ReferenceValuesError)
+
+    /// A file that is not reference values, or cannot take these values: the input (2).
+    public var exitStatus: ExitStatus {
+        if case let .file(error) = self { return error.exitStatus }
+        return .badInput
+    }
 
     public var description: String {
         switch self {
@@ -22,6 +33,10 @@ public enum ReferenceValuesWorkflowError: Error, Equatable, CustomStringConverti
         case let .guestPolicyMismatch(path, recorded, requested):
             return "\(path): guest_policy is 0x\(String(recorded, radix: 16)), not the requested "
                 + "0x\(String(requested, radix: 16)); one file holds one policy"
+        case let .file(error):
+            return error.description
+        case let .malformed(error):
+            return error.description
         case let .minimumTCBMismatch(path):
             return "\(path): minimum_tcb differs from the requested --min-tcb; one file holds one minimum"
         }
@@ -58,23 +73,23 @@ public enum ReferenceValuesWorkflow {
         _ entry: ReferenceValues.AcceptedMeasurement, manifestAt manifestPath: String, to path: String,
         guestPolicy: UInt64? = nil, minimumTCB: ReferenceValues.MinimumTCB? = nil
     ) throws -> ReferenceValuesOutcome {
-        let manifest = try ManifestWorkflow.digest(ofManifestAt: manifestPath)
+        let manifest = try ManifestWorkflow.load(manifestPath).digest
         return try record(entry, manifest: manifest, to: path, guestPolicy: guestPolicy, minimumTCB: minimumTCB)
     }
 
     /// Records `entry` for an already digested manifest; written atomically.
     @discardableResult
     public static func record(
-        _ entry: ReferenceValues.AcceptedMeasurement, manifest: ManifestDigestSummary, to path: String,
+        _ entry: ReferenceValues.AcceptedMeasurement, manifest: ManifestDigest, to path: String,
         guestPolicy: UInt64? = nil, minimumTCB: ReferenceValues.MinimumTCB? = nil
     ) throws -> ReferenceValuesOutcome {
         var values: ReferenceValues
         let created: Bool
         if FileManager.default.fileExists(atPath: path) {
             values = try load(path)
-            guard values.manifestDigest == manifest.digest else {
+            guard values.manifestDigest == manifest.hexDigest else {
                 throw ReferenceValuesWorkflowError.manifestMismatch(
-                    path: path, recorded: values.manifestDigest, manifest: manifest.digest)
+                    path: path, recorded: values.manifestDigest, manifest: manifest.hexDigest)
             }
             guard values.hostData == manifest.hostData else {
                 throw ReferenceValuesWorkflowError.hostDataMismatch(path: path)
@@ -92,7 +107,7 @@ public enum ReferenceValuesWorkflow {
             created = false
         } else {
             values = try ReferenceValues(
-                manifestDigest: manifest.digest, hostData: manifest.hostData,
+                manifestDigest: manifest.hexDigest, hostData: manifest.hostData,
                 guestPolicy: guestPolicy ?? ReferenceValues.defaultGuestPolicy, minimumTCB: minimumTCB)
             created = true
         }
@@ -102,7 +117,15 @@ public enum ReferenceValuesWorkflow {
     }
 
     /// Reads and checks the reference-values file at `path` (what `verify --reference` reads).
-    public static func load(_ path: String) throws -> ReferenceValues {
-        try ReferenceValues.decode(try FileIO.read(path, limit: sizeLimit), path: path)
+    public static func load(_ path: String) throws(ReferenceValuesWorkflowError) -> ReferenceValues {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.read(path, limit: sizeLimit) } catch { throw .file(error) }
+        do {
+            return try ReferenceValues.decode(bytes, path: path)
+        } catch let error as ReferenceValuesError {
+            throw .malformed(error)
+        } catch {
+            throw .malformed(.malformed(path: path, reason: "\(error)"))
+        }
     }
 }

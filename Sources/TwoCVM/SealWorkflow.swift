@@ -22,12 +22,12 @@ public enum SealWorkflow {
     public static func seal(evidencePath: String, manifestPath: String, referencePath: String, nonce: [UInt8],
                             dataID: String, inputPath: String, keyDirectory: String, output: String,
                             trustRootPath: String?, options: ValidationOptions) throws -> Outcome {
-        let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, manifestPath: manifestPath, referencePath: referencePath,
+        let (manifest, digest, _) = try ManifestWorkflow.load(manifestPath)
+        let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, digest: digest, referencePath: referencePath,
                                                 nonce: nonce, trustRootPath: trustRootPath, options: options)
         guard verdict.ok, let runtime = verdict.runtimeData else {
-            throw SealWorkflowError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name))
+            throw SealWorkflowError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name.description))
         }
-        let (manifest, digest, _) = try ManifestWorkflow.load(manifestPath)
         guard let item = manifest.dataItem(dataID) else {
             throw SealWorkflowError.unknownData(id: dataID, known: manifest.data.map(\.id))
         }
@@ -44,9 +44,9 @@ public enum SealWorkflow {
             let written = try SealedFile.seal(reading: FileIO.bufferReader(inputPath), sizeHint: size, manifest: digest, purpose: .input,
                                               id: dataID, recipientName: "tee", recipientKey: runtime.teePublicKey, sender: owner.id,
                                               senderKey: key, progress: progress, write: write)
-            if let pinned = item.digest, pinned.bytes != written.sha256 {
-                throw SealWorkflowError.digestMismatch(dataID: dataID, pinned: pinned.description,
-                                                       found: "sha256:" + Hex.encode(written.sha256))
+            let found = HexDigest(.sha256, bytes: written.sha256)
+            if let pinned = item.digest, pinned.hexDigest != found {
+                throw SealWorkflowError.digestMismatch(dataID: dataID, pinned: pinned.hexDigest, found: found)
             }
             header = written
         }
@@ -55,11 +55,18 @@ public enum SealWorkflow {
 }
 
 /// Why `seal` refused.
-public enum SealWorkflowError: Error, CustomStringConvertible, Equatable {
+public enum SealWorkflowError: TwoCVMError, Equatable {
     case evidenceNotVerified(failed: [String])
     case unknownData(id: String, known: [String])
     case notTheOwner(dataID: String, owner: String, keyDirectory: String)
-    case digestMismatch(dataID: String, pinned: String, found: String)
+    case digestMismatch(dataID: String, pinned: HexDigest, found: HexDigest)
+
+    /// Evidence that does not verify: a check failed (1); the wrong data, key or file: the
+    /// input (2).
+    public var exitStatus: ExitStatus {
+        if case .evidenceNotVerified = self { return .checkFailed }
+        return .badInput
+    }
 
     public var description: String {
         switch self {

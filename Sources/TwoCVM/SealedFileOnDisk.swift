@@ -9,18 +9,21 @@ import Foundation
 struct SealedFileOnDisk {
     let path: String
 
-    /// The SHA-256 of the whole file, read in 1 MiB blocks into one reused buffer.
-    func sha256() throws -> [UInt8] {
+    /// The SHA-256 (how receipts name sealed files) and SHA-384 (how they name the plan) of
+    /// the whole file, from one read in 1 MiB blocks into one reused buffer.
+    func digests() throws -> (sha256: [UInt8], sha384: [UInt8]) {
         let read = try FileIO.bufferReader(path)()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        var hash = SHA256()
+        var sha256 = SHA256(), sha384 = SHA384()
         while true {
             let count = try read(buffer)
             if count == 0 { break }
-            hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            let block = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            sha256.update(bufferPointer: block)
+            sha384.update(bufferPointer: block)
         }
-        return Array(hash.finalize())
+        return (Array(sha256.finalize()), Array(sha384.finalize()))
     }
 
     /// The header the file claims (not yet checked).

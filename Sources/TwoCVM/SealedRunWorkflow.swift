@@ -43,27 +43,35 @@ public enum SealedRunWorkflow {
     public static func run(planPath: String, inputsDirectory: String, outputDirectory: String, statePath: String,
                            platform: AttestWorkflow.Platform = .auto, launcher: any ComponentLauncher,
                            engines: EngineLibraries = EngineLibraries(),
-                           progress: (ComponentStatistics) -> Void = { _ in }) throws -> Outcome {
-        let plan = try PlanCoding.load(planPath)
-        let document = ManifestDocument.parse(plan.manifestSource, fileName: "\(planPath) (embedded manifest)")
-        guard let manifest = document.manifest else {
-            throw ManifestWorkflowError.notClean(file: "\(planPath) (embedded manifest)", diagnostics: document.diagnostics)
-        }
+                           progress: (ComponentStatistics) -> Void = { _ in }) throws(SealedRunError) -> Outcome {
+        let plan: ExecutionPlan
+        do { plan = try PlanCoding.load(planPath) } catch { throw .plan(error) }
+        let manifest = plan.manifest
 
         // 1. This VM, locked to this manifest, with the TEE keys inputs were sealed to.
         let state = StateDirectory(statePath)
-        let (device, kind) = try VMLock.device(platform, statePath: statePath)
-        let keys = try state.teeKeys(create: false)
-        let selfCheck = try RuntimeData(manifest: plan.manifestDigest, nonce: randomNonce(),
+        let (device, kind) = try platformDevice(platform, statePath: statePath)
+        let keys: (hpke: P384.KeyAgreement.PrivateKey, signing: P384.Signing.PrivateKey)
+        do { keys = try state.teeKeys(create: false) } catch { throw .state(error) }
+        let selfCheck: RuntimeData
+        do {
+            selfCheck = try RuntimeData(manifest: plan.manifestDigest, nonce: randomNonce(),
                                         teePublicKey: keys.hpke.publicKey, teeSigningKey: keys.signing.publicKey)
-        let report = try AttestationReport(bytes: try device.report(reportData: selfCheck.reportData, vmpl: nil).report)
-        let lock = try VMLock.check(report, digest: plan.manifestDigest, state: state)
+        } catch {
+            throw .runtimeData(error)
+        }
+        let reportBytes: [UInt8]
+        do { reportBytes = try device.report(reportData: selfCheck.reportData, vmpl: nil).report } catch { throw .notInConfidentialVM(error) }
+        let report: AttestationReport
+        do { report = try AttestationReport(bytes: reportBytes) } catch { throw .report(error) }
+        let lock: EvidenceBundle.Lock
+        do { lock = try VMLock.check(report, digest: plan.manifestDigest, state: state) } catch { throw .state(error) }
 
         // 2. Every input opened and checked before any component starts.
         var plaintexts: [String: [UInt8]] = [:]
         var sealedInputs: [Receipt.SealedEntry] = []
         for item in plan.data {
-            guard let owner = manifest.participant(item.owner) else { throw SealedRunError.unknownOwner(data: item.id, owner: item.owner) }
+            guard let owner = manifest.participant(item.owner) else { throw .unknownOwner(data: item.id, owner: item.owner) }
             let (plaintext, sha256) = try openInput(item, owner: owner, directory: inputsDirectory, digest: plan.manifestDigest,
                                                     key: keys.hpke)
             plaintexts[item.id] = plaintext
@@ -76,21 +84,28 @@ public enum SealedRunWorkflow {
         do {
             result = try PlanRunner(plan: plan, launcher: launcher, engines: engines).run(inputs: plaintexts, progress: progress)
         } catch {
-            throw SealedRunError.run(error)
+            throw .run(error, outputDirectory: outputDirectory)
         }
         let end = Date()
 
         // 4. Each released output sealed to each recipient, in memory; then the receipt.
         var files: [(SealedOutput, [UInt8])] = []
         for output in plan.outputs {
-            guard let plaintext = result.outputs[output.id] else { throw SealedRunError.run(.missingOutput(component: output.from, name: output.id)) }
+            guard let plaintext = result.outputs[output.id] else {
+                throw .run(.missingOutput(component: output.from, name: output.id), outputDirectory: outputDirectory)
+            }
             for recipient in output.to {
                 guard let participant = manifest.participant(recipient) else {
-                    throw SealedRunError.unknownRecipient(output: output.id, recipient: recipient)
+                    throw .unknownRecipient(output: output.id, recipient: recipient)
                 }
-                let sealed = try SealedFile.seal(plaintext, manifest: plan.manifestDigest, purpose: .output, id: output.id,
+                let sealed: [UInt8]
+                do {
+                    sealed = try SealedFile.seal(plaintext, manifest: plan.manifestDigest, purpose: .output, id: output.id,
                                                  recipientName: recipient, recipientKey: participant.encryptionKey,
                                                  sender: teeName, senderKey: keys.signing)
+                } catch {
+                    throw .outputSealing(output: output.id, recipient: recipient, error)
+                }
                 let path = "\(outputDirectory)/\(output.id).\(recipient).sealed"
                 files.append((SealedOutput(id: output.id, recipient: recipient, path: path, length: plaintext.count,
                                            sha256: Array(SHA256.hash(data: sealed))), sealed))
@@ -104,44 +119,62 @@ public enum SealedRunWorkflow {
             inputs: sealedInputs,
             outputs: files.map { Receipt.SealedEntry(id: $0.0.id, recipient: $0.0.recipient, sha256: $0.0.sha256) },
             start: timestamp(start), end: timestamp(end))
-        let receiptBytes = try receipt.signed(by: keys.signing)
+        let receiptBytes: [UInt8]
+        do { receiptBytes = try receipt.signed(by: keys.signing) } catch { throw .receiptSigning(error) }
 
         // 5. Written only now, each file atomically, the receipt last.
-        try FileIO.makeDirectory(outputDirectory)
-        for (output, bytes) in files {
-            try FileIO.writeAtomically(bytes, to: output.path, mode: 0o644)
-        }
         let receiptPath = "\(outputDirectory)/\(receiptFile)"
-        try FileIO.writeAtomically(receiptBytes, to: receiptPath, mode: 0o644)
+        do {
+            try FileIO.makeDirectory(outputDirectory)
+            for (output, bytes) in files {
+                try FileIO.writeAtomically(bytes, to: output.path, mode: 0o644)
+            }
+            try FileIO.writeAtomically(receiptBytes, to: receiptPath, mode: 0o644)
+        } catch {
+            throw .write(error)
+        }
         return Outcome(receipt: receipt, receiptPath: receiptPath, outputs: files.map(\.0), statistics: result.statistics,
                        platform: kind, lock: lock)
+    }
+
+    /// The guest device of this VM; without one, sealed runs cannot happen here.
+    private static func platformDevice(_ platform: AttestWorkflow.Platform,
+                                       statePath: String) throws(SealedRunError) -> (any GuestDevice, EvidenceBundle.Platform) {
+        do {
+            return try VMLock.device(platform, statePath: statePath)
+        } catch {
+            switch error {
+            case let .device(error): throw .notInConfidentialVM(error)
+            case let .simulator(error): throw .simulator(error)
+            }
+        }
     }
 
     /// Opens `directory/<id>.sealed`: sealed to the TEE for this manifest and data id, signed by
     /// the data's owner, and (when the manifest pins one) the pinned plaintext.
     private static func openInput(_ item: PlanData, owner: Participant, directory: String, digest: ManifestDigest,
-                                  key: P384.KeyAgreement.PrivateKey) throws -> (plaintext: [UInt8], sha256: [UInt8]) {
+                                  key: P384.KeyAgreement.PrivateKey) throws(SealedRunError) -> (plaintext: [UInt8], sha256: [UInt8]) {
         let path = "\(directory)/\(item.id).sealed"
-        guard FileManager.default.fileExists(atPath: path) else { throw SealedRunError.missingInput(data: item.id, path: path) }
+        guard FileManager.default.fileExists(atPath: path) else { throw .missingInput(data: item.id, path: path) }
         let file = SealedFileOnDisk(path: path)
         let expect = SealedFile.Expectation(manifest: digest, purpose: .input, id: item.id, recipient: teeName,
                                             sender: owner.id, senderKey: owner.signingKey)
+        let claimed: SealedFileHeader
+        do { claimed = try file.header() } catch { throw .inputRefused(data: item.id, path: path, reason: error) }
+        guard claimed.length <= maxInputBytes else { throw .inputTooLarge(data: item.id, path: path, length: claimed.length) }
         var plaintext: [UInt8] = []
+        plaintext.reserveCapacity(Int(claimed.length))
+        let opened: (header: SealedFileHeader, sha256: [UInt8])
         do {
-            let claimed = try file.header()
-            guard claimed.length <= maxInputBytes else {
-                throw SealedRunError.inputTooLarge(data: item.id, path: path, length: claimed.length)
-            }
-            plaintext.reserveCapacity(Int(claimed.length))
-            let opened = try file.open(recipientKey: key, expect: expect) { plaintext += $0 }
-            if let pinned = item.digest, pinned.bytes != opened.header.sha256 {
-                throw SealedRunError.inputDigestMismatch(data: item.id, path: path, pinned: pinned.description,
-                                                         found: "sha256:" + Hex.encode(opened.header.sha256))
-            }
-            return (plaintext, opened.sha256)
-        } catch let error as SealError {
-            throw SealedRunError.inputRefused(data: item.id, path: path, reason: error)
+            opened = try file.open(recipientKey: key, expect: expect) { plaintext += $0 }
+        } catch {
+            throw .inputRefused(data: item.id, path: path, reason: error)
         }
+        let found = HexDigest(.sha256, bytes: opened.header.sha256)
+        if let pinned = item.digest, pinned.hexDigest != found {
+            throw .inputDigestMismatch(data: item.id, path: path, pinned: pinned.hexDigest, found: found)
+        }
+        return (plaintext, opened.sha256)
     }
 
     private static func randomNonce() -> [UInt8] {
@@ -159,18 +192,60 @@ public enum SealedRunWorkflow {
 }
 
 /// Why a sealed run refused or stopped. Nothing is written when it does.
-public enum SealedRunError: Error, CustomStringConvertible {
+public enum SealedRunError: TwoCVMError {
+    /// The plan cannot be used.
+    case plan(PlanError)
+    /// No guest device to run in.
+    case notInConfidentialVM(GuestDeviceError)
+    /// No simulated VM to run in (`--platform simulated`, or `auto` with a `sim/` folder).
+    case simulator(SimulatorWorkflowError)
+    /// The VM is locked to another manifest, or has no TEE keys yet.
+    case state(StateError)
+    /// This VM's own report could not be asked for or read.
+    case runtimeData(EvidenceError)
+    case report(ReportError)
+    case outputSealing(output: String, recipient: String, SealError)
+    case receiptSigning(any Error)
+    /// An output or the receipt cannot be written.
+    case write(FileIOError)
     case missingInput(data: String, path: String)
     case inputTooLarge(data: String, path: String, length: UInt64)
     /// The sealed input is not this manifest's data item, from its owner, to this TEE, intact.
     case inputRefused(data: String, path: String, reason: SealError)
-    case inputDigestMismatch(data: String, path: String, pinned: String, found: String)
+    case inputDigestMismatch(data: String, path: String, pinned: HexDigest, found: HexDigest)
     case unknownOwner(data: String, owner: String)
     case unknownRecipient(output: String, recipient: String)
-    case run(PlanRunError)
+    /// The run stopped; nothing was written to the output directory.
+    case run(PlanRunError, outputDirectory: String)
+
+    /// Inputs that are missing or name unknown participants exit 2; inputs refused by their
+    /// checks exit 1; a run exits as its ``PlanRunError`` says; no confidential VM exits 3.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case let .plan(error): return error.exitStatus
+        case let .simulator(error): return error.exitStatus
+        case let .state(error): return error.exitStatus
+        case .runtimeData, .report, .outputSealing, .receiptSigning: return .badInput
+        case let .write(error): return error.exitStatus
+        case .notInConfidentialVM: return .environment
+        case .missingInput, .unknownOwner, .unknownRecipient: return .badInput
+        case .inputTooLarge, .inputRefused, .inputDigestMismatch: return .checkFailed
+        case let .run(error, _): return error.exitStatus
+        }
+    }
 
     public var description: String {
         switch self {
+        case let .plan(error): return error.description
+        case let .simulator(error): return error.description
+        case let .state(error): return error.description
+        case let .runtimeData(error): return "this VM's runtime data: \(error)"
+        case let .report(error): return "this VM's report: \(error)"
+        case let .outputSealing(output, recipient, error): return "sealing output '\(output)' for '\(recipient)': \(error)"
+        case let .receiptSigning(error): return "signing the receipt: \(error)"
+        case let .write(error): return error.description
+        case let .notInConfidentialVM(error):
+            return "sealed runs happen inside the confidential VM: \(error)"
         case let .missingInput(data, path):
             return "\(path): no sealed input for data item '\(data)' (the owner makes it with `twocvm seal … --data \(data)`)"
         case let .inputTooLarge(data, path, length):
@@ -183,8 +258,8 @@ public enum SealedRunError: Error, CustomStringConvertible {
             return "data item '\(data)' names owner '\(owner)', who is not a participant"
         case let .unknownRecipient(output, recipient):
             return "output '\(output)' names recipient '\(recipient)', who is not a participant"
-        case let .run(error):
-            return error.description
+        case let .run(error, outputDirectory):
+            return "run failed, nothing written to \(outputDirectory): \(error)"
         }
     }
 }

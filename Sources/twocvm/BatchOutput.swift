@@ -1,4 +1,3 @@
-import SNP
 import TwoCVM
 
 /// Output of a batch `report verify` or `verify`: one result per file, in input order; in text,

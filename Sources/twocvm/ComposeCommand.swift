@@ -1,5 +1,4 @@
 import ArgumentParser
-import Manifest
 import TwoCVM
 
 /// `twocvm compose M --components DIR --approvals DIR -o PLAN`
@@ -44,19 +43,10 @@ struct ComposeCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let plan: ExecutionPlan
-        do {
-            plan = try ComposeWorkflow.compose(manifest: manifest, components: components, approvals: approvals,
+        let plan = try ComposeWorkflow.compose(manifest: manifest, components: components, approvals: approvals,
                                                engines: EngineLibraries(explicitLibrary: engineLibrary))
-        } catch {
-            throw CommandFailure(error.isEnvironment ? .environment : error.isBadInput ? .badInput : .checkFailed, error.description)
-        }
-        do {
-            try ComposeWorkflow.write(plan, to: output)
-        } catch {
-            throw CommandFailure(.environment, String(describing: error))
-        }
-        let digest = "sha384:" + Hex.encode(plan.digest)
+        try ComposeWorkflow.write(plan, to: output)
+        let digest = HexDigest(.sha384, bytes: plan.digest).description
         if json {
             try Console.json(Report(plan: output, digest: digest, manifest: plan.manifestDigest.description, order: plan.order,
                                     components: plan.steps.map { .init(id: $0.id, file: $0.moduleFile, digest: $0.digest.description,

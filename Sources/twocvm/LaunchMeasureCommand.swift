@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SNP
 import TwoCVM
 
 /// `twocvm launch-measure`: the expected SEV-SNP launch MEASUREMENT, a drop-in replacement
@@ -114,44 +113,34 @@ struct LaunchMeasureCommand: ParsableCommand {
         progress.apply()
         let endProgress = LaunchMeasureProgress.begin(kernel: kernel, initrd: initrd)
         defer { endProgress() }
-        do {
-            try measure()
-        } catch let error as CommandFailure {
-            throw error
-        } catch {
-            throw CommandFailure.badInput(error)
-        }
+        try measure()
     }
 
     private func measure() throws {
         if mode == "snp:ovmf-hash" {
-            Console.out(try LaunchMeasurement.firmwareDigest(ofFirmwareAt: ovmf).hex)
+            Console.out(try LaunchMeasureWorkflow.firmwareDigest(ofFirmwareAt: ovmf).hex)
             return
         }
-        let vmm = try VMMType(named: vmmType)
         let configuration = LaunchConfiguration(
             firmwarePath: ovmf, vcpus: vcpus!, vcpuSignature: try signature(),
             guestFeatures: GuestFeatures(rawValue: try Self.integer(guestFeatures, option: "--guest-features")),
-            vmm: vmm, kernelPath: kernel.flatMap { $0.isEmpty ? nil : $0 },
+            vmm: try VMMType(named: vmmType), kernelPath: kernel.flatMap { $0.isEmpty ? nil : $0 },
             initrdPath: initrd.flatMap { $0.isEmpty ? nil : $0 }, commandLine: append,
-            firmwareDigest: try snpOvmfHash.map { try LaunchDigest(hex: $0) })
-        let result = try LaunchMeasurement.measure(configuration)
-
-        if let referenceOut, let manifest {
-            let outcome = try ReferenceValuesWorkflow.record(
-                acceptedMeasurement(result, configuration), manifestAt: manifest, to: referenceOut,
-                guestPolicy: try policy.map { try Self.integer($0, option: "--policy") },
-                minimumTCB: try minTcb.map { try ReferenceValues.MinimumTCB(parsing: $0) })
-            let count = outcome.values.measurements.count
-            let action = outcome.created ? "wrote" : outcome.added ? "added to" : "already in"
+            firmwareDigest: try snpOvmfHash.map { try Self.digest($0, option: "--snp-ovmf-hash") })
+        let reference = try referenceOut.map { path in
+            LaunchMeasureWorkflow.Reference(
+                manifestPath: manifest!, path: path, guestPolicy: try policy.map { try Self.integer($0, option: "--policy") },
+                minimumTCB: try minTcb.map { try ReferenceValues.MinimumTCB(parsing: $0) },
+                vcpuType: vcpuFamily == nil && vcpuSig == nil ? vcpuType : nil)
+        }
+        let outcome = try LaunchMeasureWorkflow.measure(configuration, reference: reference, vmsaDirectory: dumpVMSA ? "." : nil)
+        if let recorded = outcome.reference, let referenceOut {
+            let count = recorded.values.measurements.count
+            let action = recorded.created ? "wrote" : recorded.added ? "added to" : "already in"
             Console.progress("reference values: \(action) \(referenceOut) (\(count) measurement\(count == 1 ? "" : "s"))")
         }
-        if dumpVMSA {
-            for index in 0..<configuration.vcpus {
-                try FileIO.writeAtomically(result.vmsaPages.page(forVCPU: index)!, to: "vmsa\(index).bin")
-            }
-        }
-        let text = outputFormat == .hex ? result.measurement.hex : result.measurement.base64
+        let measurement = outcome.result.measurement
+        let text = outputFormat == .hex ? measurement.hex : measurement.base64
         Console.out(verbose ? "Calculated SEV_SNP guest measurement: \(text)" : text)
     }
 
@@ -171,21 +160,10 @@ struct LaunchMeasureCommand: ParsableCommand {
         return try vcpuType.map { try VCPUType(named: $0).signature }
     }
 
-    private func acceptedMeasurement(
-        _ result: LaunchMeasurementResult, _ configuration: LaunchConfiguration
-    ) -> ReferenceValues.AcceptedMeasurement {
-        let hex = { (bytes: [UInt8]) in bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
-        let usesSignature = configuration.vmm.usesVCPUSignature
-        return ReferenceValues.AcceptedMeasurement(
-            measurement: result.measurement,
-            launch: ReferenceValues.Launch(
-                vcpus: configuration.vcpus,
-                vcpuType: usesSignature && vcpuFamily == nil && vcpuSig == nil ? vcpuType : nil,
-                vcpuSignature: usesSignature ? configuration.vcpuSignature?.description : nil,
-                guestFeatures: configuration.guestFeatures.description, vmm: configuration.vmm.rawValue,
-                firmwareDigest: result.firmwareDigest.hex,
-                kernelSHA256: result.hashes.map { hex($0.kernel) }, initrdSHA256: result.hashes.map { hex($0.initrd) },
-                cmdlineSHA256: result.hashes.map { hex($0.cmdline) }))
+    /// Parses a 48-byte digest given in hex (the rule of every hex flag: `Hex.decode(input:)`).
+    static func digest(_ text: String, option: String) throws -> LaunchDigest {
+        guard let bytes = Hex.decode(input: text) else { throw CommandFailure(.badInput, "\(option) must be hex; got \"\(text)\"") }
+        return try LaunchDigest(bytes: bytes)
     }
 
     /// Parses an integer as Python's `int(text, 0)` does (sev-snp-measure's parser for

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Manifest
 import TwoCVM
 
 /// `twocvm manifest lint|hash|sign|approvals`

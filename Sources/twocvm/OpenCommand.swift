@@ -1,5 +1,4 @@
 import ArgumentParser
-import Manifest
 import TwoCVM
 
 /// `twocvm open`
@@ -38,28 +37,21 @@ struct OpenCommand: ParsableCommand {
 
     func run() throws {
         progress.apply()
-        let outcome: OpenWorkflow.Outcome
-        do {
-            outcome = try OpenWorkflow.open(sealedPath: sealed, keyDirectory: key, receiptPath: receipt, evidencePath: evidence,
+        let outcome = try OpenWorkflow.open(sealedPath: sealed, keyDirectory: key, receiptPath: receipt, evidencePath: evidence,
                                             manifestPath: manifest, referencePath: reference, trustRootPath: trustRoot,
                                             options: try policy.validationOptions(), output: output)
-        } catch let error as OpenError {
-            throw CommandFailure(.checkFailed, "refusing to open: \(error)")
-        } catch let error as ReceiptCheckError {
-            throw CommandFailure(.checkFailed, "refusing to open: \(error)")
-        }
         let label = outcome.verdict.platform == .simulated ? " (SIMULATED platform)" : ""
         // The nonce is never checked here: evidence verified earlier is replayed.
-        let unchecked = outcome.verdict.notChecked.filter { $0 != "nonce" }
+        let unchecked = outcome.verdict.notChecked.filter { $0 != .nonce }.map(\.description)
         if json {
             try Console.json(Report(ok: true, output: output, id: outcome.header.id, recipient: outcome.header.recipient,
-                                    bytes: outcome.header.length, sha256: "sha256:" + Hex.encode(outcome.header.sha256),
+                                    bytes: outcome.header.length, sha256: HexDigest(.sha256, bytes: outcome.header.sha256).description,
                                     manifest: outcome.receipt.manifest.description, platform: outcome.verdict.platform.rawValue,
                                     runStart: outcome.receipt.start, runEnd: outcome.receipt.end, notChecked: unchecked))
             return
         }
         Console.out("evidence verified\(label); receipt signed by its TEE key lists this file for '\(outcome.header.recipient)'")
-        Console.out("opened '\(outcome.header.id)' (\(outcome.header.length) bytes, sha256:\(Hex.encode(outcome.header.sha256))) -> \(output)")
+        Console.out("opened '\(outcome.header.id)' (\(outcome.header.length) bytes, \(HexDigest(.sha256, bytes: outcome.header.sha256))) -> \(output)")
         if !unchecked.isEmpty {
             Console.warning("not checked (no --manifest/--reference given): \(unchecked.joined(separator: ", "))")
         }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Manifest
 import TwoCVM
 
 /// `twocvm receipt verify`
@@ -39,44 +38,39 @@ struct ReceiptCommand: ParsableCommand {
         @Flag(name: .long, help: "Print the result as JSON.") var json = false
 
         func run() throws {
-            let verified: ReceiptWorkflow.Verified
-            do {
-                verified = try ReceiptWorkflow.verify(receiptPath: receipt, evidencePath: evidence, manifestPath: manifest,
+            let verified = try ReceiptWorkflow.verify(receiptPath: receipt, evidencePath: evidence, manifestPath: manifest,
                                                       referencePath: reference, trustRootPath: trustRoot,
                                                       options: try policy.validationOptions())
-            } catch let error as ReceiptCheckError {
-                throw CommandFailure(.checkFailed, error.description)
-            }
             let matches = try ReceiptWorkflow.match(files, against: verified.receipt)
             let allListed = matches.allSatisfy { $0.listedAs != nil }
             let r = verified.receipt
             if json {
                 try Console.json(Report(
-                    ok: allListed, manifest: r.manifest.description, plan: "sha384:" + Hex.encode(r.plan), start: r.start, end: r.end,
+                    ok: allListed, manifest: r.manifest.description, plan: HexDigest(.sha384, bytes: r.plan).description, start: r.start, end: r.end,
                     components: r.components.map {
-                        .init(id: $0.id, digest: "sha256:" + Hex.encode($0.digest), engine: $0.engine,
-                              engineLibrary: $0.engineLibrary.map { "sha256:" + Hex.encode($0) })
+                        .init(id: $0.id, digest: HexDigest(.sha256, bytes: $0.digest).description, engine: $0.engine,
+                              engineLibrary: $0.engineLibrary.map { HexDigest(.sha256, bytes: $0).description })
                     },
-                    inputs: r.inputs.map { .init(id: $0.id, recipient: nil, digest: "sha256:" + Hex.encode($0.sha256)) },
-                    outputs: r.outputs.map { .init(id: $0.id, recipient: $0.recipient, digest: "sha256:" + Hex.encode($0.sha256)) },
-                    files: matches.map { .init(path: $0.path, sha256: "sha256:" + Hex.encode($0.sha256), listedAs: $0.listedAs) },
-                    notChecked: verified.verdict.notChecked))
+                    inputs: r.inputs.map { .init(id: $0.id, recipient: nil, digest: HexDigest(.sha256, bytes: $0.sha256).description) },
+                    outputs: r.outputs.map { .init(id: $0.id, recipient: $0.recipient, digest: HexDigest(.sha256, bytes: $0.sha256).description) },
+                    files: matches.map { .init(path: $0.path, sha256: HexDigest(.sha256, bytes: $0.sha256).description, listedAs: $0.listedAs) },
+                    notChecked: verified.verdict.notChecked.map(\.description)))
             } else {
                 let label = verified.verdict.platform == .simulated ? " (SIMULATED platform)" : ""
                 Console.out("receipt signed by the TEE signing key of verified evidence\(label)")
                 Console.out("manifest   \(r.manifest)")
-                Console.out("plan       sha384:\(Hex.encode(r.plan))")
+                Console.out("plan       \(HexDigest(.sha384, bytes: r.plan))")
                 Console.out("run        \(r.start) .. \(r.end)")
                 for c in r.components {
-                    let library = c.engineLibrary.map { " (library sha256:\(Hex.encode($0)))" } ?? ""
-                    Console.out("component  \(c.id) sha256:\(Hex.encode(c.digest)) on \(c.engine)\(library)")
+                    let library = c.engineLibrary.map { " (library \(HexDigest(.sha256, bytes: $0)))" } ?? ""
+                    Console.out("component  \(c.id) \(HexDigest(.sha256, bytes: c.digest)) on \(c.engine)\(library)")
                 }
-                for i in r.inputs { Console.out("input      \(i.id) sealed sha256:\(Hex.encode(i.sha256))") }
-                for o in r.outputs { Console.out("output     \(o.id) -> \(o.recipient ?? "?") sealed sha256:\(Hex.encode(o.sha256))") }
+                for i in r.inputs { Console.out("input      \(i.id) sealed \(HexDigest(.sha256, bytes: i.sha256))") }
+                for o in r.outputs { Console.out("output     \(o.id) -> \(o.recipient ?? "?") sealed \(HexDigest(.sha256, bytes: o.sha256))") }
                 for m in matches {
                     Console.out("\(m.listedAs == nil ? "NOT LISTED" : "listed    ") \(m.path)\(m.listedAs.map { " (\($0))" } ?? "")")
                 }
-                let unchecked = verified.verdict.notChecked.filter { $0 != "nonce" }
+                let unchecked = verified.verdict.notChecked.filter { $0 != .nonce }.map(\.description)
                 if !unchecked.isEmpty { Console.warning("not checked (no --manifest/--reference given): \(unchecked.joined(separator: ", "))") }
             }
             if !allListed { throw ExitCode(ExitStatus.checkFailed.rawValue) }

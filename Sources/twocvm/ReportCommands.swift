@@ -1,7 +1,5 @@
 import ArgumentParser
-import Evidence
 import Foundation
-import SNP
 import TwoCVM
 
 /// `twocvm report show|verify`: raw SEV-SNP reports from any tool (SPEC §5, §6).
@@ -10,27 +8,6 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Show and verify raw SEV-SNP attestation reports.",
         subcommands: [ReportShowCommand.self, ReportVerifyCommand.self])
-
-    /// Largest report file accepted: a 1184-byte report as hex with generous whitespace.
-    static let reportFileLimit = 64 * 1024
-    /// Largest certificate file accepted: a PEM bundle of a few certificates.
-    static let certificateFileLimit = 256 * 1024
-
-    static func read(_ path: String, limit: Int) throws -> [UInt8] {
-        do {
-            return try FileIO.read(path, limit: limit)
-        } catch {
-            throw CommandFailure.badInput(error)
-        }
-    }
-
-    static func product(_ name: String?) throws -> Product? {
-        guard let name else { return nil }
-        guard let product = Product(userName: name) else {
-            throw CommandFailure(.badInput, "--product must be Milan, Genoa (Bergamo, Siena) or Turin; got \"\(name)\"")
-        }
-        return product
-    }
 }
 
 struct ReportShowCommand: ParsableCommand {
@@ -58,33 +35,14 @@ struct ReportShowCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var input = try ReportCommand.read(file, limit: EvidenceBundle.maxBytes)
-        let hint = try ReportCommand.product(product)
-        // An evidence file (a CBOR map) shows the report it carries.
-        var evidenceError: String? = nil
-        if let first = input.first, (0xA0...0xBF).contains(first), input.count != AttestationReport.byteCount {
-            do {
-                let bundle = try EvidenceBundle.decode(input)
-                input = bundle.report
-                Console.progress("\(file): \(bundle.platform == .simulated ? "SIMULATED " : "")evidence (\(bundle.lock.rawValue) lock, \(bundle.tool))")
-            } catch {
-                evidenceError = "\(error)"
-            }
-        }
-        guard input.count <= ReportCommand.reportFileLimit else {
-            throw CommandFailure(.badInput, "\(file): \(input.count) bytes is over the limit of \(ReportCommand.reportFileLimit) bytes for a report")
-        }
-        let report: AttestationReport
-        do {
-            report = try AttestationReport(input: input, product: hint)
-        } catch {
-            let asEvidence = evidenceError.map { "; read as an evidence file: \($0)" } ?? ""
-            throw CommandFailure(.badInput, "\(file): \(error)\(asEvidence)")
+        let shown = try ReportWorkflow.show(file, product: try ReportWorkflow.product(named: product))
+        if let bundle = shown.evidence {
+            Console.progress("\(file): \(bundle.platform == .simulated ? "SIMULATED " : "")evidence (\(bundle.lock.rawValue) lock, \(bundle.tool))")
         }
         if json {
-            try Console.json(report)
+            try Console.json(shown.report)
         } else {
-            Console.out(ReportText.render(report))
+            Console.out(ReportText.render(shown.report))
         }
     }
 }
@@ -142,20 +100,9 @@ struct ReportVerifyCommand: ParsableCommand {
 
     func run() throws {
         if reports.count > 1 { return try runBatch() }
-        let options = try policy.validationOptions()
-        let requested = try ReportCommand.product(product)
-        let reportBytes = try ReportCommand.read(report, limit: ReportCommand.reportFileLimit)
-        let files = EndorsementFiles(
-            endorsementKey: try ReportCommand.read(certificate, limit: ReportCommand.certificateFileLimit),
-            endorsementKeySource: certificate,
-            chain: try chain.map { try ReportCommand.read($0, limit: ReportCommand.certificateFileLimit) },
-            chainSource: chain ?? "--chain")
-        let verification: ReportVerification
-        do {
-            verification = try ReportVerifier().verify(reportInput: reportBytes, files: files, product: requested, options: options)
-        } catch {
-            throw CommandFailure(.badInput, message(for: error))
-        }
+        let verification = try ReportWorkflow.verify(report, certificate: certificate, chain: chain,
+                                                     product: try ReportWorkflow.product(named: product),
+                                                     options: try policy.validationOptions())
         if json {
             try Console.json(VerifyOutput(verification))
         } else {
@@ -170,20 +117,11 @@ struct ReportVerifyCommand: ParsableCommand {
             BatchVerify.ReportItem(report: reports[index], certificate: certificates[certificates.count == 1 ? 0 : index],
                                    chain: chains.isEmpty ? nil : chains[chains.count == 1 ? 0 : index])
         }
-        let outcomes = BatchVerify.reports(items, product: try ReportCommand.product(product), options: try policy.validationOptions(),
-                                           jobs: batch.workers, reportLimit: ReportCommand.reportFileLimit,
-                                           certificateLimit: ReportCommand.certificateFileLimit)
+        let outcomes = ReportWorkflow.verify(items, product: try ReportWorkflow.product(named: product),
+                                             options: try policy.validationOptions(), jobs: batch.workers)
         let status = try BatchOutput.print(outcomes, files: reports, json: json, ok: \.ok,
                                            text: { ReportText.render($0, file: $1) }, object: { VerifyOutput($0) })
         if status != .success { throw ExitCode(status.rawValue) }
-    }
-
-    /// Names the file: certificate errors carry their file already, report errors do not.
-    private func message(for error: VerificationInputError) -> String {
-        switch error {
-        case .report: return "\(report): \(error)"
-        case .certificate: return error.description
-        }
     }
 }
 

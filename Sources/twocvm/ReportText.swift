@@ -1,4 +1,4 @@
-import SNP
+import TwoCVM
 
 /// Human-readable output of `report show` and `report verify`. Field names are the `--json`
 /// names, so a line found on screen can be found in the JSON.

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Manifest
-import SNP
 import TwoCVM
 
 /// `twocvm run PLAN --inputs DIR --out DIR [--dev]`
@@ -68,55 +66,22 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         progress.apply()
         guard dev else { return try runSealed() }
-        let loaded: ExecutionPlan
-        do {
-            loaded = try PlanCoding.load(plan)
-        } catch {
-            throw CommandFailure(error.isCheckFailure ? .checkFailed : .badInput, error.description)
-        }
-        var data: [String: [UInt8]] = [:]
-        for item in loaded.data {
-            do {
-                data[item.id] = try FileIO.read("\(inputs)/\(item.id)", limit: 1 << 30)
-            } catch {
-                throw CommandFailure(.badInput, "input \(item.id): \(error)")
-            }
-        }
-        Console.warning("--dev: plaintext inputs and outputs; not for production data")
-        let runner = PlanRunner(plan: loaded, launcher: ChildProcessLauncher.currentExecutable(),
-                                engines: EngineLibraries(explicitLibrary: engineLibrary))
-        let result: PlanRunResult
-        do {
-            result = try runner.run(inputs: data) { stats in
-                if !json { Console.out(Self.line(stats)) }
-                if showOutput || !stats.outcome.isSuccess { Self.printStreams(stats) }
-            }
-        } catch {
-            throw CommandFailure(error.isEnvironment ? .environment : error.isBadInput ? .badInput : .checkFailed,
-                                 "run failed, nothing written to \(out): \(error)")
-        }
-        try write(result)
-    }
-
-    private func write(_ result: PlanRunResult) throws {
-        do {
-            try FileIO.makeDirectory(out)
-            for (id, bytes) in result.outputs.sorted(by: { $0.key < $1.key }) {
-                try FileIO.writeAtomically(bytes, to: "\(out)/\(id)", mode: 0o600)
-            }
-        } catch {
-            throw CommandFailure(.environment, String(describing: error))
+        let outcome = try DevRunWorkflow.run(
+            planPath: plan, inputsDirectory: inputs, outputDirectory: out, launcher: ChildProcessLauncher.currentExecutable(),
+            engines: EngineLibraries(explicitLibrary: engineLibrary),
+            willRun: { Console.warning("--dev: plaintext inputs and outputs; not for production data") }
+        ) { stats in
+            if !json { Console.out(Self.line(stats)) }
+            if showOutput || !stats.outcome.isSuccess { Self.printStreams(stats) }
         }
         if json {
             try Console.json(Report(
                 ok: true,
-                components: result.statistics.map(Report.Component.init),
-                outputs: result.outputs.sorted { $0.key < $1.key }.map {
-                    .init(id: $0.key, path: "\(out)/\($0.key)", bytes: $0.value.count, digest: ContentDigest(of: $0.value).description)
-                }))
+                components: outcome.statistics,
+                outputs: outcome.outputs.map { .init(id: $0.id, path: $0.path, bytes: $0.length, digest: $0.digest.description) }))
         } else {
-            for (id, bytes) in result.outputs.sorted(by: { $0.key < $1.key }) {
-                Console.out("wrote \(out)/\(id) (\(bytes.count) bytes, \(ContentDigest(of: bytes)))")
+            for output in outcome.outputs {
+                Console.out("wrote \(output.path) (\(output.length) bytes, \(output.digest))")
             }
         }
     }
@@ -125,44 +90,23 @@ struct RunCommand: ParsableCommand {
         guard let kind = AttestWorkflow.Platform(rawValue: platform) else {
             throw CommandFailure(.badInput, "--platform must be auto, snp or simulated; got \(platform)")
         }
-        let outcome: SealedRunWorkflow.Outcome
-        do {
-            outcome = try SealedRunWorkflow.run(planPath: plan, inputsDirectory: inputs, outputDirectory: out, statePath: state,
+        let outcome = try SealedRunWorkflow.run(planPath: plan, inputsDirectory: inputs, outputDirectory: out, statePath: state,
                                                 platform: kind, launcher: ChildProcessLauncher.currentExecutable(),
                                                 engines: EngineLibraries(explicitLibrary: engineLibrary)) { stats in
-                if !json { Console.progress(Self.line(stats)) }
-            }
-        } catch let error as PlanError {
-            throw CommandFailure(error.isCheckFailure ? .checkFailed : .badInput, error.description)
-        } catch let error as SealedRunError {
-            switch error {
-            case .missingInput, .unknownOwner, .unknownRecipient: throw CommandFailure(.badInput, error.description)
-            case let .run(runError) where runError.isBadInput: throw CommandFailure(.badInput, "run failed, nothing written to \(out): \(error)")
-            case let .run(runError) where runError.isEnvironment:
-                throw CommandFailure(.environment, "run failed, nothing written to \(out): \(error)")
-            case .run: throw CommandFailure(.checkFailed, "run failed, nothing written to \(out): \(error)")
-            default: throw CommandFailure(.checkFailed, error.description)
-            }
-        } catch let error as StateError {
-            if case .noTEEKeys = error { throw CommandFailure(.environment, error.description) }
-            throw CommandFailure(.checkFailed, error.description)
-        } catch let error as GuestDeviceError {
-            throw CommandFailure(.environment, "sealed runs happen inside the confidential VM: \(error)")
-        } catch let error as SimulatorWorkflowError {
-            throw CommandFailure(.environment, error.description)
+            if !json { Console.progress(Self.line(stats)) }
         }
         let label = outcome.platform == .simulated ? " (SIMULATED platform)" : ""
         if json {
             try Console.json(SealedReport(
                 ok: true, platform: outcome.platform.rawValue, lock: outcome.lock.rawValue, receipt: outcome.receiptPath,
-                components: outcome.statistics.map(Report.Component.init),
-                inputs: outcome.receipt.inputs.map { .init(id: $0.id, recipient: nil, path: nil, sha256: "sha256:" + Hex.encode($0.sha256)) },
-                outputs: outcome.outputs.map { .init(id: $0.id, recipient: $0.recipient, path: $0.path, sha256: "sha256:" + Hex.encode($0.sha256)) }))
+                components: outcome.statistics,
+                inputs: outcome.receipt.inputs.map { .init(id: $0.id, recipient: nil, path: nil, sha256: HexDigest(.sha256, bytes: $0.sha256).description) },
+                outputs: outcome.outputs.map { .init(id: $0.id, recipient: $0.recipient, path: $0.path, sha256: HexDigest(.sha256, bytes: $0.sha256).description) }))
         } else {
             Console.out("\(outcome.lock.rawValue) lock holds for manifest \(outcome.receipt.manifest)\(label); "
                 + "opened \(outcome.receipt.inputs.count) sealed input(s) before any component ran")
             for output in outcome.outputs {
-                Console.out("wrote \(output.path) (\(output.length) bytes for \(output.recipient), sealed sha256:\(Hex.encode(output.sha256)))")
+                Console.out("wrote \(output.path) (\(output.length) bytes for \(output.recipient), sealed \(HexDigest(.sha256, bytes: output.sha256)))")
             }
             Console.out("wrote \(outcome.receiptPath) (signed by the TEE signing key)")
         }
@@ -194,35 +138,12 @@ struct RunCommand: ParsableCommand {
         let platform: String
         let lock: String
         let receipt: String
-        let components: [Report.Component]
+        let components: [ComponentStatistics]
         let inputs: [File]
         let outputs: [File]
     }
 
     struct Report: Encodable {
-        struct Component: Encodable {
-            let id: String
-            let engine: String
-            /// `sha256:<hex>` of the engine's library (wasmtime only).
-            let engineLibrary: String?
-            let outcome: String
-            let fuel: UInt64
-            let seconds: Double
-            let memoryBytes: Int
-            let residentBytes: Int?
-
-            init(_ stats: ComponentStatistics) {
-                id = stats.component
-                engine = stats.engine
-                engineLibrary = stats.engineLibrary.map { "sha256:" + Hex.encode($0) }
-                outcome = "\(stats.outcome)"
-                fuel = stats.fuelUsed
-                seconds = stats.seconds
-                memoryBytes = stats.peakMemoryBytes
-                residentBytes = stats.peakResidentBytes
-            }
-        }
-
         struct Output: Encodable {
             let id: String
             let path: String
@@ -231,23 +152,7 @@ struct RunCommand: ParsableCommand {
         }
 
         let ok: Bool
-        let components: [Component]
+        let components: [ComponentStatistics]
         let outputs: [Output]
-    }
-}
-
-extension PlanRunError {
-    /// True when this machine lacks an engine the plan needs (exit 3).
-    var isEnvironment: Bool {
-        if case .component(.engineUnavailable) = self { return true }
-        return false
-    }
-
-    /// True when the run could not start because of its inputs (exit 2).
-    var isBadInput: Bool {
-        switch self {
-        case .missingInput, .inputDigestMismatch: return true
-        default: return false
-        }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Manifest
 import TwoCVM
 
 /// `twocvm seal`
@@ -33,20 +32,14 @@ struct SealCommand: ParsableCommand {
 
     func run() throws {
         progress.apply()
-        guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
-        let outcome: SealWorkflow.Outcome
-        do {
-            outcome = try SealWorkflow.seal(evidencePath: evidence, manifestPath: manifest, referencePath: reference, nonce: nonceBytes,
+        guard let nonceBytes = Hex.decode(input: nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
+        let outcome = try SealWorkflow.seal(evidencePath: evidence, manifestPath: manifest, referencePath: reference, nonce: nonceBytes,
                                             dataID: data, inputPath: input, keyDirectory: key, output: output,
                                             trustRootPath: trustRoot, options: try policy.validationOptions())
-        } catch let error as SealWorkflowError {
-            if case .evidenceNotVerified = error { throw CommandFailure(.checkFailed, error.description) }
-            throw CommandFailure(.badInput, error.description)
-        }
         let label = outcome.verdict.platform == .simulated ? " (SIMULATED platform)" : ""
         if json {
             try Console.json(["sealed": output, "data": data, "owner": outcome.owner, "bytes": "\(outcome.header.length)",
-                              "sha256": "sha256:" + Hex.encode(outcome.header.sha256), "platform": outcome.verdict.platform.rawValue])
+                              "sha256": HexDigest(.sha256, bytes: outcome.header.sha256).description, "platform": outcome.verdict.platform.rawValue])
         } else {
             Console.out("evidence verified\(label); sealed \(outcome.header.length) bytes of '\(data)' as \(outcome.owner) -> \(output)")
         }

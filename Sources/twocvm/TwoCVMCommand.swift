@@ -53,28 +53,29 @@ struct TwoCVMCommand: ParsableCommand {
         }
     }
 
-    /// Prints `error` to stderr (or help to stdout) and returns the process exit status.
-    private static func report(_ error: Error) -> Int32 {
-        if let failure = error as? CommandFailure {
-            Console.error(failure.message)
-            return failure.status.rawValue
+    /// Prints `error` to stderr (or help to stdout) and returns the process exit status: the
+    /// one place an error becomes an exit status. A workflow's error says its own status
+    /// (``TwoCVMError``); ArgumentParser's usage errors exit 2 with the usage text; anything
+    /// else (an error no workflow names) is input that could not be used (2).
+    static func report(_ error: any Error) -> Int32 {
+        if let error = error as? any TwoCVMError {
+            Console.error(error.description)
+            return error.exitStatus.rawValue
         }
         if let exitCode = error as? ExitCode {
             return exitCode.rawValue
         }
-        if exitCode(for: error) == .success {  // --help, --version
+        switch exitCode(for: error) {
+        case .success:  // --help, --version
             let message = fullMessage(for: error)
             if !message.isEmpty { Console.out(message) }
             return ExitStatus.success.rawValue
-        }
-        // Usage errors from ArgumentParser and library errors no command mapped: the input
-        // could not be used (SPEC §5: exit 2). Library errors name the file and field
-        // themselves; ArgumentParser's come with the usage text.
-        if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+        case .validationFailure:  // a usage error, with the usage text
             Console.errorText(fullMessage(for: error))
-        } else {
+            return ExitStatus.badInput.rawValue
+        default:
             Console.error(String(describing: error))
+            return ExitStatus.badInput.rawValue
         }
-        return ExitStatus.badInput.rawValue
     }
 }

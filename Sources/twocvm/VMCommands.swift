@@ -1,8 +1,5 @@
 import ArgumentParser
-import Evidence
 import Foundation
-import Manifest
-import SNP
 import TwoCVM
 
 /// `twocvm sim launch|root`: the simulated SNP platform for development and CI.
@@ -82,13 +79,9 @@ struct AttestCommand: ParsableCommand {
         guard let kind = AttestWorkflow.Platform(rawValue: platform) else {
             throw CommandFailure(.badInput, "--platform must be auto, snp or simulated; got \(platform)")
         }
-        guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
-        let outcome: AttestWorkflow.Outcome
-        do {
-            outcome = try AttestWorkflow.attest(manifestPath: manifest, nonce: nonceBytes, output: output, platform: kind, statePath: state)
-        } catch let error as GuestDeviceError where error.isEnvironmental {
-            throw CommandFailure(.environment, error.description)
-        }
+        guard let nonceBytes = Hex.decode(input: nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
+        let outcome = try AttestWorkflow.attest(manifestPath: manifest, nonce: nonceBytes, output: output, platform: kind,
+                                                statePath: state)
         if json {
             try Console.json(["evidence": output, "manifest": outcome.digest.description, "platform": outcome.bundle.platform.rawValue,
                               "lock": outcome.bundle.lock.rawValue, "device": outcome.deviceName])
@@ -125,22 +118,16 @@ struct VerifyCommand: ParsableCommand {
     private var evidence: String { evidenceFiles[0] }
 
     func run() throws {
-        guard let nonceBytes = Hex.decode(nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
+        guard let nonceBytes = Hex.decode(input: nonce) else { throw CommandFailure(.badInput, "--nonce is not hex") }
         if evidenceFiles.count > 1 { return try runBatch(nonce: nonceBytes) }
         let verdict = try VerifyWorkflow.verify(evidencePath: evidence, manifestPath: manifest, referencePath: reference,
                                                 nonce: nonceBytes, trustRootPath: trustRoot, options: try policy.validationOptions())
         if ear {
-            try Console.json(AttestationResult(verdict, manifest: ManifestWorkflow.load(manifest).digest))
+            try Console.json(AttestationResult(verdict, manifest: verdict.manifest))
         } else if json {
             try Console.json(EvidenceVerdictOutput(verdict))
         } else {
-            for check in verdict.checks {
-                Console.out("\(check.ok ? "pass" : "FAIL")  \(check.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(check.detail)")
-            }
-            let failed = verdict.checks.filter { !$0.ok }.count
-            let label = verdict.platform == .simulated ? " (SIMULATED platform)" : ""
-            Console.out(verdict.ok ? "\(evidence): verified\(label), \(verdict.lock.rawValue) lock (\(verdict.checks.count) checks passed)"
-                                   : "\(evidence): NOT verified\(label) (\(failed) of \(verdict.checks.count) checks failed)")
+            Console.out(Self.text(verdict, file: evidence))
         }
         if !verdict.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
@@ -160,7 +147,7 @@ struct VerifyCommand: ParsableCommand {
     /// The text lines of one verdict.
     static func text(_ verdict: VerifyWorkflow.Verdict, file: String) -> String {
         var lines = verdict.checks.map { check in
-            "\(check.ok ? "pass" : "FAIL")  \(check.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(check.detail)"
+            "\(check.ok ? "pass" : "FAIL")  \(check.name.description.padding(toLength: 22, withPad: " ", startingAt: 0))\(check.detail)"
         }
         let failed = verdict.checks.filter { !$0.ok }.count
         let label = verdict.platform == .simulated ? " (SIMULATED platform)" : ""

@@ -25,6 +25,13 @@ final class AttestVerifyCLITests: XCTestCase {
         XCTAssertEqual(ok.status, 0, ok.stdout)
         XCTAssertTrue(ok.stdout.contains("verified (SIMULATED platform), launch lock"), ok.stdout)
 
+        // One hex rule for every flag (Docs/cli.md): --nonce takes a 0x prefix and upper case as
+        // --report-data does.
+        let prefixed = try CLI.run(["verify", evidence, "--manifest", manifest, "--reference", reference,
+                                    "--nonce", "0x" + nonce.uppercased(), "--trust-root", root])
+        XCTAssertEqual(prefixed.status, 0, prefixed.stdout + prefixed.stderr)
+        XCTAssertEqual(try CLI.run(verify + ["--trust-root", root, "--nonce", "0x5g"]).status, 2)
+
         let json = try CLI.run(verify + ["--trust-root", root, "--json"])
         let verdict = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout)
         XCTAssertEqual(verdict["ok"] as? Bool, true)

@@ -47,6 +47,12 @@ final class RunDevTests: XCTestCase {
             XCTAssertTrue(run.stdout.contains("\(component) [wasmtime]: ok, fuel "), run.stdout)
         }
         XCTAssertTrue(run.stdout.contains("peak memory"), run.stdout)
+        // An output folder that cannot be made (its parent is a file): the environment, exit 3,
+        // as in a sealed run below.
+        try Data("a file".utf8).write(to: URL(fileURLWithPath: "\(work)/a-file"))
+        let unwritable = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/inputs", "--out", "\(work)/a-file/out", "--dev"])
+        XCTAssertEqual(unwritable.status, 3, unwritable.stderr)
+        XCTAssertTrue(unwritable.stderr.contains("cannot write"), unwritable.stderr)
 
         for program in ["wafer-parser", "yield-model"] {
             XCTAssertEqual(try shell(gcc, ["-O2", "-o", "\(work)/\(program)", root.appendingPathComponent("components/\(program).c").path, "-lm"]), 0)
@@ -102,6 +108,10 @@ final class RunDevTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("launch lock holds"), run.stdout)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/results").sorted(),
                        ["receipt.cose", "yield-report.designer.sealed", "yield-report.fab.sealed"])
+        let unwritable = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/sealed", "--out", "\(work)/a-file/results",
+                                      "--state", state])
+        XCTAssertEqual(unwritable.status, 3, "a failed write exits 3, as in run --dev: \(unwritable.stderr)")
+        XCTAssertTrue(unwritable.stderr.contains("cannot write"), unwritable.stderr)
 
         for recipient in ["fab", "designer"] {
             let open = try CLI.run(["open", "\(work)/results/yield-report.\(recipient).sealed", "--key", "\(work)/keys/\(recipient)",

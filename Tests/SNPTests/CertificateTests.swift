@@ -1,4 +1,5 @@
 import Foundation
+import Hexadecimal
 @testable import SNP
 import XCTest
 
@@ -34,7 +35,7 @@ final class CertificateTests: XCTestCase {
             // hwID: "raw64:<hex>" is the raw extension value, "octet:<hex>" a DER-wrapped one.
             if let hwid = ext["4"] as? String {
                 let hex = String(hwid.split(separator: ":")[1])
-                let bytes = try XCTUnwrap(SNPHex.decode(hex))
+                let bytes = try XCTUnwrap(Hex.decode(input: hex))
                 XCTAssertEqual(decoded.hardwareID, hwid.hasPrefix("octet:") ? Array(bytes.dropFirst(2)) : bytes, vector.name)
             } else {
                 XCTAssertNil(decoded.hardwareID, vector.name)

@@ -1,4 +1,5 @@
 import Foundation
+import Hexadecimal
 import SNP
 import XCTest
 
@@ -27,11 +28,11 @@ final class ReportParsingTests: XCTestCase {
     func testHexAndRawFilesDecodeToTheSameReport() throws {
         let hexText = try SNPTestData.bytes("virtee-sev/report_milan.hex")
         let fromHex = try AttestationReport(input: hexText)
-        let raw = try XCTUnwrap(SNPHex.decode(utf8: hexText))
+        let raw = try XCTUnwrap(Hex.decode(inputUTF8: hexText))
         XCTAssertEqual(raw.count, 1184)
         XCTAssertEqual(try AttestationReport(input: raw), fromHex)
         // Upper case, 0x prefix and line breaks are accepted too.
-        let reformatted = "0x" + SNPHex.encode(raw).uppercased().enumerated()
+        let reformatted = "0x" + Hex.encode(raw).uppercased().enumerated()
             .map { $0.offset > 0 && $0.offset % 64 == 0 ? "\n\($0.element)" : String($0.element) }.joined() + "\n"
         XCTAssertEqual(try AttestationReport(input: Array(reformatted.utf8)), fromHex)
     }
@@ -42,8 +43,8 @@ final class ReportParsingTests: XCTestCase {
             ([], .wrongSize(byteCount: 0, fromHex: false)),
             (Array(raw.prefix(1183)), .wrongSize(byteCount: 1183, fromHex: false)),
             (raw + [0], .wrongSize(byteCount: 1185, fromHex: false)),
-            (Array(SNPHex.encode(raw).utf8.dropLast(2)), .wrongSize(byteCount: 1183, fromHex: true)),
-            (Array(SNPHex.encode(raw).utf8.dropLast(1)), .wrongSize(byteCount: 2367, fromHex: false)),
+            (Array(Hex.encode(raw).utf8.dropLast(2)), .wrongSize(byteCount: 1183, fromHex: true)),
+            (Array(Hex.encode(raw).utf8.dropLast(1)), .wrongSize(byteCount: 2367, fromHex: false)),
             (Array("not a report".utf8), .wrongSize(byteCount: 12, fromHex: false)),
         ]
         for (input, expected) in cases {

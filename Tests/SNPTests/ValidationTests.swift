@@ -1,4 +1,5 @@
 import Foundation
+import Hexadecimal
 import SNP
 import XCTest
 
@@ -67,9 +68,9 @@ final class ValidationTests: XCTestCase {
         let want = try XCTUnwrap((expected["az_genoa"] as? [String: Any])?["report"] as? [String: Any])
         func hex(_ key: String) throws -> String { try XCTUnwrap(want[key] as? String) }
         func flipped(_ text: String) -> String {
-            var bytes = SNPHex.decode(text)!
+            var bytes = Hex.decode(input: text)!
             bytes[bytes.count - 1] ^= 1
-            return SNPHex.encode(bytes)
+            return Hex.encode(bytes)
         }
         let cases: [(CheckName, String, (inout ValidationOptions, String) -> Void)] = [
             (.measurement, "measurement", { $0.measurement = Measurement(hex: $1) }),

@@ -54,7 +54,7 @@ final class ComposeWorkflowTests: XCTestCase {
         let hostile = #"(module (import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32))) (memory (export "memory") 1) (func (export "_start")))"#
         XCTAssertThrowsError(try fixture(first: hostile).compose()) { error in
             XCTAssertTrue("\(error)".contains("wasi_snapshot_preview1.sock_accept"), "\(error)")
-            XCTAssertFalse((error as? ComposeError)?.isBadInput ?? true)
+            XCTAssertEqual((error as? ComposeError)?.exitStatus, .checkFailed)
         }
     }
 

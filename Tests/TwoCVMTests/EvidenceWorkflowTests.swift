@@ -55,7 +55,7 @@ final class EvidenceWorkflowTests: XCTestCase {
                                   nonce: nonce ?? self.nonce, trustRootPath: trustRoot, options: ValidationOptions())
     }
 
-    private func failed(_ verdict: VerifyWorkflow.Verdict) -> Set<String> { Set(verdict.checks.filter { !$0.ok }.map(\.name)) }
+    private func failed(_ verdict: VerifyWorkflow.Verdict) -> Set<String> { Set(verdict.checks.filter { !$0.ok }.map(\.name.description)) }
 
     func testLaunchAttestVerifyPasses() throws {
         let (evidence, root) = try attest()
@@ -64,7 +64,7 @@ final class EvidenceWorkflowTests: XCTestCase {
         XCTAssertEqual(verdict.platform, .simulated)
         XCTAssertEqual(verdict.lock, .launch)
         for name in ["platform", "chain", "signature", "reference-measurement", "manifest-lock", "report-data", "nonce"] {
-            XCTAssertTrue(verdict.checks.contains { $0.name == name && $0.ok }, name)
+            XCTAssertTrue(verdict.checks.contains { $0.name == VerifyWorkflow.CheckName(name) && $0.ok }, name)
         }
     }
 
@@ -108,7 +108,7 @@ final class EvidenceWorkflowTests: XCTestCase {
         let text = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "max_bytes = 1_048_576", with: "max_bytes = 7")
         try Data(text.utf8).write(to: URL(fileURLWithPath: other))
         XCTAssertThrowsError(try attest(manifestPath: other, launch: false)) { error in
-            guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+            guard case AttestError.state(.hostDataMismatch) = error else { return XCTFail("\(error)") }
         }
     }
 
@@ -117,12 +117,12 @@ final class EvidenceWorkflowTests: XCTestCase {
         let verdict = try verify(evidence, trustRoot: root)
         XCTAssertTrue(verdict.ok, "\(verdict.checks.filter { !$0.ok })")
         XCTAssertEqual(verdict.lock, .runtime)
-        XCTAssertTrue(verdict.checks.first { $0.name == "manifest-lock" }!.detail.contains("runtime lock"))
+        XCTAssertTrue(verdict.checks.first { $0.name == .manifestLock }!.detail.contains("runtime lock"))
         let other = "\(directory!)/other.toml"
         let text = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "max_bytes = 1_048_576", with: "max_bytes = 7")
         try Data(text.utf8).write(to: URL(fileURLWithPath: other))
         XCTAssertThrowsError(try attest(manifestPath: other, launch: false)) { error in
-            guard case StateError.lockedToAnotherManifest = error else { return XCTFail("\(error)") }
+            guard case AttestError.state(.lockedToAnotherManifest) = error else { return XCTFail("\(error)") }
         }
         XCTAssertNoThrow(try attest(launch: false), "the locked manifest may attest again")
     }

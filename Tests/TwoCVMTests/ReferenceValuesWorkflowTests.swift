@@ -8,10 +8,8 @@ import XCTest
 /// Manifest digests here are made up (the manifest engine is tested on its own); the CLI
 /// tests run the whole path from a real manifest.
 final class ReferenceValuesWorkflowTests: XCTestCase {
-    private let manifestA = ManifestDigestSummary(digest: "sha384:" + String(repeating: "a1", count: 48),
-                                                  digestBytes: [UInt8](repeating: 0xA1, count: 48))
-    private let manifestB = ManifestDigestSummary(digest: "sha384:" + String(repeating: "b2", count: 48),
-                                                  digestBytes: [UInt8](repeating: 0xB2, count: 48))
+    private let manifestA = ManifestDigest(bytes: [UInt8](repeating: 0xA1, count: 48))!
+    private let manifestB = ManifestDigest(bytes: [UInt8](repeating: 0xB2, count: 48))!
 
     func testNewFileHoldsHostDataPolicyAndTheMeasurement() throws {
         let path = try temporaryPath()
@@ -19,7 +17,7 @@ final class ReferenceValuesWorkflowTests: XCTestCase {
         XCTAssertTrue(outcome.created)
         XCTAssertTrue(outcome.added)
         let values = try ReferenceValuesWorkflow.load(path)
-        XCTAssertEqual(values.manifestDigest, manifestA.digest)
+        XCTAssertEqual(values.manifestDigest, manifestA.hexDigest)
         XCTAssertEqual(values.hostData, [UInt8](repeating: 0xA1, count: 32))
         XCTAssertEqual(values.guestPolicy, 0x30000)
         XCTAssertNil(values.minimumTCB)
@@ -68,11 +66,14 @@ final class ReferenceValuesWorkflowTests: XCTestCase {
     }
 
     func testMalformedFilesAreRefusedNamingTheField() throws {
-        let valid = try ReferenceValues(manifestDigest: manifestA.digest, hostData: manifestA.hostData, measurements: [try entry(1)])
+        let valid = try ReferenceValues(manifestDigest: manifestA.hexDigest, hostData: manifestA.hostData, measurements: [try entry(1)])
         let text = String(decoding: try valid.encoded(), as: UTF8.self)
         let cases = [
             (text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2"), "version 2"),
-            (text.replacingOccurrences(of: String(repeating: "a1", count: 32), with: "zz"), "host_data"),
+            (text.replacingOccurrences(of: "\"host_data\" : \"" + String(repeating: "a1", count: 32), with: "\"host_data\" : \"zz"),
+             "host_data"),
+            // The manifest digest is a digest (HexDigest), not any string.
+            (text.replacingOccurrences(of: "sha384:", with: "sha999:"), "manifest_digest"),
             (text.replacingOccurrences(of: "0x30000", with: "0x10000"), "bit 17"),
             (text.replacingOccurrences(of: "\"measurements\"", with: "\"measurement_list\""), "measurements"),
             ("{", "not JSON"),

@@ -161,7 +161,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         // The VM is locked (HOST_DATA) to the first manifest: the lock refuses the pinned plan first.
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: pinnedPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
                                                        statePath: story.state, platform: .simulated, launcher: CountingLauncher())) { error in
-            guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+            guard case SealedRunError.state(.hostDataMismatch) = error else { return XCTFail("\(error)") }
         }
         // A VM launched for the pinned manifest opens the input, then refuses its plaintext.
         let reference = "\(story.fixture.root.path)/ref2.json"
@@ -193,7 +193,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         // A VM that never attested has no TEE keys: nothing can have been sealed to it.
         unlink("\(story.state)/tee-hpke.key")
         XCTAssertThrowsError(try run(story)) { error in
-            XCTAssertEqual(error as? StateError, .noTEEKeys(state: story.state))
+            guard case SealedRunError.state(.noTEEKeys(state: story.state)) = error else { return XCTFail("\(error)") }
         }
     }
 
@@ -233,7 +233,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         flipped[at + 5] ^= 0x80
         try FileIO.writeAtomically(flipped, to: changed)
         XCTAssertThrowsError(try open(story, receipt: changed)) { error in
-            guard case ReceiptCheckError.receipt(_, .signature) = error else { return XCTFail("\(error)") }
+            guard case OpenError.receipt(.receipt(_, .signature)) = error else { return XCTFail("\(error)") }
         }
 
         // The same change, re-signed by the true TEE key: the file is no longer the one listed.
@@ -250,7 +250,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         // The true receipt signed by another key: refused.
         try FileIO.writeAtomically(try outcome.receipt.signed(by: P384.Signing.PrivateKey()), to: changed)
         XCTAssertThrowsError(try open(story, receipt: changed)) { error in
-            guard case ReceiptCheckError.receipt(_, .signature) = error else { return XCTFail("\(error)") }
+            guard case OpenError.receipt(.receipt(_, .signature)) = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(try open(story), Array("lab notes, confidential+1+2".utf8), "the true receipt still opens it")
     }
@@ -261,7 +261,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         let launcher = CountingLauncher()
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
                                                        statePath: story.state, platform: .simulated, launcher: launcher)) { error in
-            guard case StateError.hostDataMismatch = error else { return XCTFail("\(error)") }
+            guard case SealedRunError.state(.hostDataMismatch) = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(launcher.launches, 0)
     }
@@ -273,7 +273,7 @@ final class SealedRunWorkflowTests: XCTestCase {
         let launcher = CountingLauncher()
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: otherPlan, inputsDirectory: story.inputs, outputDirectory: "\(story.out)-2",
                                                        statePath: story.state, platform: .simulated, launcher: launcher)) { error in
-            guard case StateError.lockedToAnotherManifest = error else { return XCTFail("\(error)") }
+            guard case SealedRunError.state(.lockedToAnotherManifest) = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(launcher.launches, 0)
     }

@@ -6,6 +6,7 @@
 
 import Crypto
 import Foundation
+import Hexadecimal
 
 /// A 48-byte SHA-384 value of the launch-digest chain: the final MEASUREMENT, an intermediate
 /// digest (such as the firmware-only `--snp-ovmf-hash`), or a page's SHA-384.
@@ -41,20 +42,12 @@ public struct LaunchDigest: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: `LaunchMeasurementError.malformedDigest` if `hex` is not exactly that.
     public init(hex: String) throws {
-        let digits = Array(hex.utf8)
-        guard digits.count == 2 * Self.byteCount else {
+        guard hex.utf8.count == 2 * Self.byteCount else {
             throw LaunchMeasurementError.malformedDigest(
-                reason: "expected \(2 * Self.byteCount) hex digits, got \(digits.count)")
+                reason: "expected \(2 * Self.byteCount) hex digits, got \(hex.utf8.count)")
         }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(Self.byteCount)
-        var index = 0
-        while index < digits.count {
-            guard let high = Self.nibble(digits[index]), let low = Self.nibble(digits[index + 1]) else {
-                throw LaunchMeasurementError.malformedDigest(reason: "not a hex digit at position \(index)")
-            }
-            bytes.append(high << 4 | low)
-            index += 2
+        guard let bytes = Hex.decode(hex) else {
+            throw LaunchMeasurementError.malformedDigest(reason: "not hex digits")
         }
         try self.init(bytes: bytes)
     }
@@ -78,18 +71,7 @@ public struct LaunchDigest: Sendable, Hashable, CustomStringConvertible {
     public var bytes: [UInt8] { withUnsafeBytes(of: words) { Array($0) } }
 
     /// Lowercase hex, as `sev-snp-measure --output-format hex` prints it.
-    public var hex: String {
-        withUnsafeBytes(of: words) { raw in
-            let alphabet = Array("0123456789abcdef".utf8)
-            var text = [UInt8]()
-            text.reserveCapacity(2 * Self.byteCount)
-            for byte in raw {
-                text.append(alphabet[Int(byte >> 4)])
-                text.append(alphabet[Int(byte & 0xF)])
-            }
-            return String(decoding: text, as: UTF8.self)
-        }
-    }
+    public var hex: String { Hex.encode(bytes) }
 
     /// Standard base64, as `sev-snp-measure --output-format base64` prints it.
     public var base64: String { Data(bytes).base64EncodedString() }
@@ -109,14 +91,6 @@ public struct LaunchDigest: Sendable, Hashable, CustomStringConvertible {
         withUnsafeBytes(of: words) { buffer.copyMemory(from: $0) }
     }
 
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
 
 private func == (

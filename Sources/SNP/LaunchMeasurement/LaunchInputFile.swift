@@ -3,11 +3,7 @@
 // only one page at a time plus a few table bytes near its end. So files are read in fixed
 // chunks into one reused buffer, and table bytes with positioned reads.
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An open launch input (firmware, kernel, initrd), closed when released.
 final class LaunchInputFile {
@@ -98,9 +94,5 @@ final class LaunchInputFile {
 
 /// `read(2)`, named apart from `LaunchInputFile.read(at:count:)`.
 private func readSome(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.read(descriptor, buffer, count)
-    #else
-    return Darwin.read(descriptor, buffer, count)
-    #endif
+    Glibc.read(descriptor, buffer, count)
 }

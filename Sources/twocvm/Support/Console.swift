@@ -1,29 +1,15 @@
 import Foundation
+import TwoCVM
 
-/// The process exit statuses of SPEC §5.
-enum ExitStatus: Int32 {
-    case success = 0
-    /// A check failed: verification, lint findings, a missing approval.
-    case checkFailed = 1
-    /// The input could not be used: unreadable, malformed, wrong usage.
-    case badInput = 2
-    /// The environment is missing something: a device, a permission.
-    case environment = 3
-}
-
-/// Thrown by a command to end with a message on stderr and a chosen exit status.
-struct CommandFailure: Error {
-    let status: ExitStatus
-    let message: String
+/// Thrown by a command for a problem with its own flags that ArgumentParser cannot see: ends
+/// the process with `twocvm: error: <message>` and the status given.
+struct CommandFailure: TwoCVMError {
+    let exitStatus: ExitStatus
+    let description: String
 
     init(_ status: ExitStatus, _ message: String) {
-        self.status = status
-        self.message = message
-    }
-
-    /// Wraps a library error that means the input could not be used (exit 2).
-    static func badInput(_ error: Error) -> CommandFailure {
-        CommandFailure(.badInput, String(describing: error))
+        exitStatus = status
+        description = message
     }
 }
 

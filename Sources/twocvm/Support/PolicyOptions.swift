@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SNP
+import TwoCVM
 
 /// The policy flags of SPEC §6, shared by `twocvm report verify` and `twocvm verify`
 /// (`@OptionGroup var policy: PolicyOptions`). Defaults are the safe ones; each flag relaxes or
@@ -122,7 +122,7 @@ struct PolicyOptions: ParsableArguments {
 
     private static func field<Field: ReportByteField>(_ text: String?, flag: String, as type: Field.Type) throws -> Field? {
         guard let text else { return nil }
-        guard let bytes = SNPHex.decode(text) else { throw ValidationError("\(flag) must be hex; got \"\(text)\"") }
+        guard let bytes = Hex.decode(input: text) else { throw ValidationError("\(flag) must be hex; got \"\(text)\"") }
         guard let value = Field(bytes: bytes) else {
             throw ValidationError("\(flag) must be \(Field.byteCount) bytes (\(2 * Field.byteCount) hex digits); got \(bytes.count) bytes")
         }

@@ -2,9 +2,7 @@ import ArgumentParser
 import Foundation
 import TwoCVM
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `--quiet` for commands that can read or write a lot (seal, open, run, launch-measure).
 struct ProgressOptions: ParsableArguments {
