@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "CWasmtime",
+                "CWasmtime", "Hexadecimal",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),

@@ -34,6 +34,16 @@ prefix, with spaces, tabs and newlines ignored. Digests inside files (manifests,
 reference values, JSON) are strict: digits only, no prefix. The integer flags of
 `launch-measure` (`--guest-features`, `--vcpu-sig`, `--policy`) keep sev-snp-measure's rule
 (Python's `int(text, 0)`: decimal, or `0x`/`0o`/`0b` prefixed).
+
+## Environment variables
+
+| variable | read by | meaning |
+| --- | --- | --- |
+| `TWOCVM_WASMTIME_LIBRARY` | `compose`, `run` | the pinned wasmtime library to use (after `--engine-library`; Docs/sandbox.md, Engines) |
+| `TWOCVM_ENGINE_CACHE` | `run`, `compose` | the compiled-module cache folder (absolute), or `off`; default `$XDG_CACHE_HOME/twocvm/wasmtime` or `~/.cache/twocvm/wasmtime` (Docs/sandbox.md) |
+| `TWOCVM_ENGINE` | `run` | benchmarks only: a WasmKit engine setting (`baseline`, `token`, `software-bounds`) |
+
+A component's own process always starts with an empty environment.
 TEXT
   for command in "" keygen "manifest lint" "manifest hash" "manifest sign" "manifest approvals" launch-measure \
       "sim launch" "sim root" attest verify seal "report show" "report verify" compose run open "receipt verify"; do

@@ -88,7 +88,7 @@ public struct ComponentReport: Sendable {
 }
 
 /// Why a component did not produce a result.
-public enum ComponentRunError: Error, Sendable, CustomStringConvertible {
+public enum ComponentRunError: TwoCVMError, Sendable {
     case digestMismatch(component: String, expected: ContentDigest, actual: ContentDigest)
     /// The sandbox refused the module before it ran.
     case refused(component: String, SandboxError)
@@ -96,12 +96,17 @@ public enum ComponentRunError: Error, Sendable, CustomStringConvertible {
     case engineUnavailable(component: String, EngineLibraryError)
     /// The child exceeded its wall-clock limit and was killed.
     case timedOut(component: String, seconds: Int)
-    /// The child died (signal, or exit without a valid response).
+    /// The child died (signal, or exit without a valid response); `detail` says how, with the
+    /// end of its stderr.
     case crashed(component: String, detail: String)
-    /// The child could not be started.
+    /// The child could not be started (`reason`: the system's).
     case launchFailed(component: String, reason: String)
+    /// An input could not be put in a sealed file for the child.
+    case inputFile(component: String, SealedInputFileError)
+    /// The child refused the request before running anything (its message, as it sent it).
+    case refusedInChild(component: String, message: String)
     /// The child answered something that is not a valid response.
-    case badResponse(component: String, reason: String)
+    case badResponse(component: String, WireError)
 
     /// An unknown `TWOCVM_ENGINE` value (benchmarks only).
     public struct EngineChoice: Error, Sendable {
@@ -118,7 +123,18 @@ public enum ComponentRunError: Error, Sendable, CustomStringConvertible {
             return "component \(component): killed after its wall-clock limit of \(seconds) s (timeout_s)"
         case let .crashed(component, detail): return "component \(component): its sandbox process crashed (\(detail))"
         case let .launchFailed(component, reason): return "component \(component): cannot start its sandbox process: \(reason)"
-        case let .badResponse(component, reason): return "component \(component): invalid answer from its sandbox process: \(reason)"
+        case let .inputFile(component, error): return "component \(component): \(error)"
+        case let .refusedInChild(component, message): return "component \(component): cannot start its sandbox process: \(message)"
+        case let .badResponse(component, error): return "component \(component): invalid answer from its sandbox process: \(error)"
+        }
+    }
+
+    /// A machine that cannot start or feed the child, or load its engine: the environment (3);
+    /// everything about the component itself: a failed check (1).
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .engineUnavailable, .launchFailed, .inputFile: return .environment
+        case .digestMismatch, .refused, .timedOut, .crashed, .refusedInChild, .badResponse: return .checkFailed
         }
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Sandbox
 
 /// Starts one component run somewhere and waits for its result.
@@ -44,7 +40,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
     /// A launcher that re-executes the running binary (`/proc/self/exe`), with the compiled-module
     /// cache the environment chooses (``EngineLibraries/compiledModuleCache(environment:)``).
     public static func currentExecutable() -> ChildProcessLauncher {
-        ChildProcessLauncher(executable: EngineLibraries.executablePath,
+        ChildProcessLauncher(executable: RunningExecutable.path,
                              compiledModuleCache: EngineLibraries.compiledModuleCache(environment: EngineLibraries.environment))
     }
 
@@ -80,7 +76,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
             do {
                 files.append(try SealedInputFile.make(job.inputs[name]!, name: name, minimum: Int32(3 + names.count)))
             } catch {
-                throw .launchFailed(component: job.component, reason: error.description)
+                throw .inputFile(component: job.component, error)
             }
         }
         let descriptors = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32(3 + $0)) })
@@ -94,7 +90,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
         let seconds = MonotonicClock.now() - start
         switch exchange {
         case .timedOut: throw .timedOut(component: job.component, seconds: job.timeoutSeconds)
-        case .responseTooLarge: throw .badResponse(component: job.component, reason: "more than \(responseLimit) bytes")
+        case .responseTooLarge: throw .badResponse(component: job.component, .responseTooLarge(limit: responseLimit))
         case .finished: break
         }
         let diagnostics = String(decoding: child.stderr.suffix(2048), as: UTF8.self)
@@ -110,14 +106,14 @@ public struct ChildProcessLauncher: ComponentLauncher {
         do {
             response = try ComponentProcessProtocol.decodeResponse(child.stdout, for: job, limit: responseLimit)
         } catch {
-            throw .badResponse(component: job.component, reason: String(describing: error))
+            throw .badResponse(component: job.component, error)
         }
         switch response {
         case let .success(result):
             try job.checkInterruption(result)
             return ComponentReport(result: result, seconds: seconds, peakResidentBytes: usage)
         case let .failure(refusal):
-            throw .launchFailed(component: job.component, reason: refusal.message)
+            throw .refusedInChild(component: job.component, message: refusal.message)
         }
     }
 }

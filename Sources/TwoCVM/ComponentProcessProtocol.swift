@@ -113,8 +113,8 @@ public enum ComponentProcessProtocol {
         let item = try decode(try readExactly(headerLength, from: source, what: "request header"), limit: maxHeaderBytes)
         guard item[text: "v"] == .unsigned(3) else { throw WireError.unknownVersion(message: "request") }
         let component = try text(item, "component"), file = try text(item, "file")
-        guard let digestBytes = item[text: "digest"]?.byteString, digestBytes.count == 32,
-              let digest = ContentDigest("sha256:" + Hex.encode(digestBytes)) else { throw WireError.invalid(field: "digest") }
+        guard let digestBytes = item[text: "digest"]?.byteString,
+              let digest = ContentDigest(bytes: digestBytes) else { throw WireError.invalid(field: "digest") }
         var capabilities: SandboxCapabilities = []
         for name in item[text: "wasi"]?.arrayItems ?? [] {
             switch name.textString {
@@ -370,6 +370,8 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
     case engineLibrary(EngineLibraryError)
     /// The response carries an output the job did not declare, or one over its limit.
     case undeclaredOutput(name: String)
+    /// The response is longer than any valid one could be.
+    case responseTooLarge(limit: Int)
 
     public var description: String {
         switch self {
@@ -386,6 +388,7 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
         case let .unreadable(reason): return "reading the request: \(reason)"
         case let .engineLibrary(error): return "engine library: \(error)"
         case let .undeclaredOutput(name): return "output \(name) was not declared or is over its limit"
+        case let .responseTooLarge(limit): return "more than \(limit) bytes"
         }
     }
 }

@@ -27,7 +27,7 @@ public struct EngineLibraries: Sendable {
             let named = getenv(WasmtimeLibrary.environmentVariable).map { String(cString: $0) }
             return .wasmtime(try WasmtimeLibrary.locate(explicit: explicitLibrary,
                                                         environment: named.map { [WasmtimeLibrary.environmentVariable: $0] } ?? [:],
-                                                        executable: Self.executablePath,
+                                                        executable: RunningExecutable.path,
                                                         records: Self.compiledModuleCache(environment: Self.environment)))
         }
     }
@@ -56,13 +56,6 @@ public struct EngineLibraries: Sendable {
             entry += 1
         }
         return variables
-    }
-
-    /// The running binary (`/proc/self/exe`), where the installed library is looked for.
-    static var executablePath: String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"
     }
 }
 

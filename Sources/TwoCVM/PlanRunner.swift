@@ -131,8 +131,8 @@ public enum PlanRunError: TwoCVMError, Sendable {
     public var exitStatus: ExitStatus {
         switch self {
         case .missingInput, .inputDigestMismatch: return .badInput
-        case .component(.engineUnavailable): return .environment
-        case .component, .failed, .missingOutput: return .checkFailed
+        case let .component(error): return error.exitStatus
+        case .failed, .missingOutput: return .checkFailed
         }
     }
 

@@ -70,6 +70,39 @@ public enum ReportWorkflow {
     }
 
     /// Verifies several reports on `jobs` workers (``BatchVerify/reports(_:product:options:jobs:reportLimit:certificateLimit:verifier:)``).
+    /// The largest `--files-from` list (about a hundred thousand lines of paths).
+    public static let listFileLimit = 16 << 20
+
+    /// The batch a `--files-from` list names: one report per line, `REPORT`, `REPORT<tab>VEK` or
+    /// `REPORT<tab>VEK<tab>ASK_ARK.pem` (tabs, so that paths may hold spaces; blank lines are
+    /// skipped); a line without its own VEK or chain takes `certificate` and `chain` (the
+    /// flags given once), and a line without a VEK when there is no `certificate` is refused.
+    /// Lines beyond argv's limits and without the argument parser's cost per argument.
+    public static func items(fromList path: String, certificate: String?, chain: String?) throws(ReportWorkflowError)
+        -> [BatchVerify.ReportItem] {
+        let text: [UInt8]
+        do {
+            text = try FileIO.read(path, limit: listFileLimit)
+        } catch {
+            throw .file(error)
+        }
+        var items: [BatchVerify.ReportItem] = []
+        for (index, line) in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }
+            if fields.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { continue }
+            guard fields.count <= 3, !fields.contains(where: \.isEmpty) else {
+                throw .listLine(path: path, line: index + 1, reason: "expected REPORT, REPORT<tab>VEK or REPORT<tab>VEK<tab>ASK_ARK.pem")
+            }
+            guard let vek = fields.count > 1 ? fields[1] : certificate else {
+                throw .listLine(path: path, line: index + 1, reason: "no VEK for \(fields[0]): give it on the line or once with --cert")
+            }
+            items.append(BatchVerify.ReportItem(report: fields[0], certificate: vek, chain: fields.count > 2 ? fields[2] : chain))
+        }
+        guard !items.isEmpty else { throw .listLine(path: path, line: 0, reason: "names no report") }
+        return items
+    }
+
     public static func verify(_ items: [BatchVerify.ReportItem], product: Product?, options: ValidationOptions,
                               jobs: Int) -> [BatchVerify.Outcome<ReportVerification>] {
         BatchVerify.reports(items, product: product, options: options, jobs: jobs, reportLimit: reportFileLimit,
@@ -81,6 +114,8 @@ public enum ReportWorkflow {
 /// a check is a ``ReportVerification`` that is not `ok`, not an error.
 public enum ReportWorkflowError: TwoCVMError {
     case file(FileIOError)
+    /// A line of a `--files-from` list that is not `REPORT[<tab>VEK[<tab>ASK_ARK]]`.
+    case listLine(path: String, line: Int, reason: String)
     case tooLarge(path: String, size: Int, limit: Int)
     /// Not a report; `asEvidence` says why it is not an evidence file either, when it looked like one.
     case report(path: String, ReportError, asEvidence: EvidenceError?)
@@ -93,6 +128,7 @@ public enum ReportWorkflowError: TwoCVMError {
     public var description: String {
         switch self {
         case let .file(error): return error.description
+        case let .listLine(path, line, reason): return "\(path):\(line): \(reason)"
         case let .tooLarge(path, size, limit): return "\(path): \(size) bytes is over the limit of \(limit) bytes for a report"
         case let .report(path, error, asEvidence):
             return "\(path): \(error)" + (asEvidence.map { "; read as an evidence file: \($0)" } ?? "")

@@ -7,8 +7,10 @@ import TwoCVM
 enum BatchOutput {
     /// Prints `outcomes` (one per `files`) and returns the exit status: 2 when a file could not
     /// be read, else 1 when a file failed a check, else 0.
-    static func print<Verdict: Sendable>(_ outcomes: [BatchVerify.Outcome<Verdict>], files: [String], json: Bool,
-                                         ok passed: (Verdict) -> Bool, text: (Verdict, String) -> String,
+    /// Text blocks are rendered on `jobs` workers (a batch of thousands spends as long
+    /// formatting as checking), then printed in order.
+    static func print<Verdict: Sendable>(_ outcomes: [BatchVerify.Outcome<Verdict>], files: [String], json: Bool, jobs: Int,
+                                         ok passed: (Verdict) -> Bool, text: @escaping @Sendable (Verdict, String) -> String,
                                          object: (Verdict) -> any Encodable) throws -> ExitStatus {
         if json {
             try Console.json(zip(files, outcomes).map { file, outcome in
@@ -18,11 +20,10 @@ enum BatchOutput {
                 }
             })
         } else {
-            var blocks: [String] = []
-            for (file, outcome) in zip(files, outcomes) {
-                switch outcome {
-                case let .checked(verdict): blocks.append(text(verdict, file))
-                case let .unreadable(error): blocks.append("\(file): NOT checked (\(error))")
+            var blocks = BatchVerify.map(count: outcomes.count, jobs: jobs) { index in
+                switch outcomes[index] {
+                case let .checked(verdict): return text(verdict, files[index])
+                case let .unreadable(error): return "\(files[index]): NOT checked (\(error))"
                 }
             }
             let verified = outcomes.filter { $0.ok(passed) }.count

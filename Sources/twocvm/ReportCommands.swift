@@ -66,13 +66,19 @@ struct ReportVerifyCommand: ParsableCommand {
 
             Example:
               twocvm report verify report.bin --cert vcek.der --allow-provisional --json
+              twocvm report verify --files-from reports.tsv --jobs 2
             """)
 
     @Argument(help: ArgumentHelp("The report: raw 1184 bytes or hex; - for stdin. Several: a batch.", valueName: "REPORT"))
-    var reports: [String]
+    var reports: [String] = []
 
     @Option(name: .customLong("cert"), help: ArgumentHelp("The VCEK or VLEK certificate (DER or PEM); once, or once per REPORT.", valueName: "VEK"))
-    var certificates: [String]
+    var certificates: [String] = []
+
+    @Option(name: .customLong("files-from"),
+            help: ArgumentHelp("A batch from a list file (- for stdin): one report per line, REPORT or REPORT<tab>VEK or REPORT<tab>VEK<tab>ASK_ARK.pem; --cert and --chain, given once, fill in what a line leaves out. For batches of thousands.",
+                               valueName: "LIST"))
+    var filesFrom: String?
 
     @Option(name: .customLong("chain"), help: ArgumentHelp("ASK/ASVK and ARK certificates (PEM bundle); once, or once per REPORT.", valueName: "ASK_ARK.pem"))
     var chains: [String] = []
@@ -94,12 +100,28 @@ struct ReportVerifyCommand: ParsableCommand {
     private var chain: String? { chains.first }
 
     mutating func validate() throws {
+        if filesFrom != nil {
+            guard reports.isEmpty else { throw ValidationError("give reports either as arguments or with --files-from, not both") }
+            guard certificates.count <= 1, chains.count <= 1 else {
+                throw ValidationError("with --files-from, --cert and --chain may be given once (for every line that names none)")
+            }
+            return
+        }
+        guard !reports.isEmpty else { throw ValidationError("missing REPORT (or --files-from LIST)") }
         try BatchOptions.pairing("--cert", certificates.count, with: reports.count, required: true)
         try BatchOptions.pairing("--chain", chains.count, with: reports.count, required: false)
     }
 
     func run() throws {
-        if reports.count > 1 { return try runBatch() }
+        if let filesFrom {
+            return try runBatch(ReportWorkflow.items(fromList: filesFrom, certificate: certificates.first, chain: chains.first))
+        }
+        if reports.count > 1 {
+            return try runBatch(reports.indices.map { index in
+                BatchVerify.ReportItem(report: reports[index], certificate: certificates[certificates.count == 1 ? 0 : index],
+                                       chain: chains.isEmpty ? nil : chains[chains.count == 1 ? 0 : index])
+            })
+        }
         let verification = try ReportWorkflow.verify(report, certificate: certificate, chain: chain,
                                                      product: try ReportWorkflow.product(named: product),
                                                      options: try policy.validationOptions())
@@ -112,14 +134,10 @@ struct ReportVerifyCommand: ParsableCommand {
     }
 
     /// Several reports: checked in parallel (BatchVerify), one result each in input order.
-    private func runBatch() throws {
-        let items = reports.indices.map { index in
-            BatchVerify.ReportItem(report: reports[index], certificate: certificates[certificates.count == 1 ? 0 : index],
-                                   chain: chains.isEmpty ? nil : chains[chains.count == 1 ? 0 : index])
-        }
+    private func runBatch(_ items: [BatchVerify.ReportItem]) throws {
         let outcomes = ReportWorkflow.verify(items, product: try ReportWorkflow.product(named: product),
                                              options: try policy.validationOptions(), jobs: batch.workers)
-        let status = try BatchOutput.print(outcomes, files: reports, json: json, ok: \.ok,
+        let status = try BatchOutput.print(outcomes, files: items.map(\.report), json: json, jobs: batch.workers, ok: \.ok,
                                            text: { ReportText.render($0, file: $1) }, object: { VerifyOutput($0) })
         if status != .success { throw ExitCode(status.rawValue) }
     }

@@ -138,7 +138,7 @@ struct VerifyCommand: ParsableCommand {
         let outcomes = BatchVerify.evidence(evidenceFiles, digest: digest, reference: try ReferenceValuesWorkflow.load(reference),
                                             nonce: nonce, trustRoot: try trustRoot.map { try FileIO.read($0, limit: 1 << 20) },
                                             options: try policy.validationOptions(), jobs: batch.workers)
-        let status = try BatchOutput.print(outcomes, files: evidenceFiles, json: json || ear, ok: \.ok, text: Self.text) { verdict in
+        let status = try BatchOutput.print(outcomes, files: evidenceFiles, json: json || ear, jobs: batch.workers, ok: \.ok, text: Self.text) { verdict in
             ear ? AttestationResult(verdict, manifest: digest) as any Encodable : EvidenceVerdictOutput(verdict)
         }
         if status != .success { throw ExitCode(status.rawValue) }

@@ -35,6 +35,32 @@ final class BatchVerifyCLITests: XCTestCase {
         try CLI.run(["report", "verify"] + reports + certs.flatMap { ["--cert", $0] } + ["--allow-provisional"] + extra)
     }
 
+    func testAListFileGivesTheSameVerdictsAsArgumentsAndNamesABadLine() throws {
+        let (reports, certs) = try batchWithTamperedCopy()
+        let pinned = ["--at", "2026-11-01T00:00:00Z"]  // the output names the verification time
+        let fromArguments = try verify(reports, certs: certs, ["--jobs", "2"] + pinned)
+        let dir = try TestPaths.temporaryDirectory(self)
+        let list = dir.appendingPathComponent("reports.tsv")
+        // Every form of line: REPORT<tab>VEK for all but the last, which takes --cert; blank lines skipped.
+        var lines = zip(reports, certs).dropLast().map { "\($0)\t\($1)" }
+        lines.insert("", at: 1)
+        lines.append(reports.last!)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: list)
+        let fromList = try CLI.run(["report", "verify", "--files-from", list.path, "--cert", certs.last!,
+                                    "--allow-provisional", "--jobs", "2"] + pinned)
+        XCTAssertEqual(fromList.status, 1, fromList.stderr)
+        XCTAssertEqual(fromList.stdout, fromArguments.stdout, "the same verdicts, in the same order")
+
+        try Data("\(reports[0])\t\(certs[0])\n\(reports[1])\t\t\(certs[1])\n".utf8).write(to: list)
+        let bad = try CLI.run(["report", "verify", "--files-from", list.path, "--allow-provisional"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("\(list.path):2: expected REPORT"), bad.stderr)
+
+        let both = try CLI.run(["report", "verify", reports[0], "--files-from", list.path, "--cert", certs[0]])
+        XCTAssertEqual(both.status, 2, both.stderr)
+        XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
+    }
+
     func testTamperedCopyInABatchFailsAloneAndExitsOne() throws {
         let (reports, certs) = try batchWithTamperedCopy()
         let result = try verify(reports, certs: certs, ["--jobs", "2"])

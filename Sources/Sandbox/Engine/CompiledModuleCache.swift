@@ -1,5 +1,6 @@
 import Crypto
 import Glibc
+import Hexadecimal
 
 /// A folder of modules wasmtime has already compiled, so that a run of an unchanged module
 /// skips Cranelift (the largest part of a short run's start: ~50 ms for a small wasi-libc
@@ -44,7 +45,7 @@ public struct CompiledModuleCache: Sendable, Equatable {
         var hasher = SHA256()
         hasher.update(data: Array("twocvm compiled module v1\n\(fingerprint)\n".utf8))
         hasher.update(data: binary)
-        return SandboxHex.encode(hasher.finalize()) + ".cwasm"
+        return Hex.encode(hasher.finalize()) + ".cwasm"
     }
 
     // MARK: Libraries already verified
@@ -63,7 +64,7 @@ public struct CompiledModuleCache: Sendable, Equatable {
     }
 
     private func verificationKey(_ facts: String) -> String {
-        "verified-" + SandboxHex.encode(SHA256.hash(data: Array(facts.utf8)))
+        "verified-" + Hex.encode(SHA256.hash(data: Array(facts.utf8)))
     }
 
     /// The entry for `key`, if the folder and the entry are trustworthy and it reads whole.

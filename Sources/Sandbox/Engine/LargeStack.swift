@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Runs guest code on a thread of its own with a large native stack, so that deep host-side
 /// recursion in the engine (a debug build does not always turn the interpreter's tail calls into
@@ -19,11 +15,7 @@ enum LargeStack {
             pthread_attr_init(&attributes)
             defer { pthread_attr_destroy(&attributes) }
             pthread_attr_setstacksize(&attributes, size)
-            #if canImport(Glibc)
             var thread = pthread_t()
-            #else
-            var thread: pthread_t?
-            #endif
             let context = Unmanaged.passRetained(job).toOpaque()
             let created = pthread_create(&thread, &attributes, { context in
                 Unmanaged<Job>.fromOpaque(context!).takeRetainedValue().work()
@@ -35,11 +27,7 @@ enum LargeStack {
                 work()
                 return
             }
-            #if canImport(Glibc)
             pthread_join(thread, nil)
-            #else
-            pthread_join(thread!, nil)
-            #endif
         }
         return result!
     }

@@ -1,6 +1,7 @@
 import CWasmtime
 import Crypto
 import Glibc
+import Hexadecimal
 
 /// The wasmtime C library behind ``SandboxRuntime/wasmtime(_:)``: found in a predictable place,
 /// refused unless it is byte for byte the build the project's declarations were written for,
@@ -147,7 +148,7 @@ public final class WasmtimeLibrary: @unchecked Sendable {
             guard total <= maxBytes else { throw .unreadable(path: path, reason: "larger than \(maxBytes) bytes") }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
-        return SandboxHex.encode(hasher.finalize())
+        return Hex.encode(hasher.finalize())
     }
 
     private static func venvLibraries(in venv: String) -> [String] {
@@ -166,17 +167,6 @@ public final class WasmtimeLibrary: @unchecked Sendable {
     private static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-}
-
-/// Lowercase hex for digests in messages and file names (Sandbox imports none of the
-/// project's other targets, so it keeps this one encoder).
-enum SandboxHex {
-    static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
-        return String(decoding: text, as: UTF8.self)
     }
 }
 

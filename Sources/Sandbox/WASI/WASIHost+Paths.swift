@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `path_*`: opening and inspecting names under `/in` and `/out`.
 extension WASIHost {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The host side of WASI preview 1 for one component run, written for the sandbox rather than
 /// borrowed from a general-purpose WASI library, so that every function is visibly confined:
