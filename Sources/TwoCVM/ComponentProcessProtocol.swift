@@ -132,7 +132,7 @@ public enum ComponentProcessProtocol {
             engine = settings
         }
         let moduleSize = Int(try number(item, "module"))
-        guard moduleSize <= maxModuleBytes else { throw WireError.payloadsTooLarge(limit: maxModuleBytes) }
+        guard moduleSize <= maxModuleBytes else { throw WireError.moduleTooLarge(limit: maxModuleBytes) }
         var inputFiles: [String: SandboxInputFile] = [:]
         for entry in item[text: "inputs"]?.arrayItems ?? [] {
             guard let triple = entry.arrayItems, triple.count == 3, let name = triple[0].textString,
@@ -344,11 +344,6 @@ public final class BytesSource: RequestSource {
         offset += count
         return count
     }
-
-    /// The request frames of ``ComponentProcessProtocol/encodeRequest(_:)`` joined.
-    public convenience init(frames: [[UInt8]]) {
-        self.init(Array(frames.joined()))
-    }
 }
 
 /// A message between broker and child that does not decode.
@@ -359,7 +354,7 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
     case missing(field: String)
     case invalid(field: String)
     case headerTooLarge(bytes: Int, limit: Int)
-    case payloadsTooLarge(limit: Int)
+    case moduleTooLarge(limit: Int)
     /// The descriptor named for an input is not a sealed file of its announced size.
     case inputFile(name: String, reason: String)
     /// The request ended inside `part`.
@@ -381,7 +376,7 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
         case let .missing(field): return "missing \(field)"
         case let .invalid(field): return "bad \(field)"
         case let .headerTooLarge(bytes, _): return "request header of \(bytes) bytes"
-        case let .payloadsTooLarge(limit): return "request module over \(limit) bytes"
+        case let .moduleTooLarge(limit): return "request module over \(limit) bytes"
         case let .inputFile(name, reason): return "input \(name): \(reason)"
         case let .truncated(part, received, expected): return "\(part): request ends after \(received) of \(expected) bytes"
         case .trailingBytes: return "bytes after the module"
