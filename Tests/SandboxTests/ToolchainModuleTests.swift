@@ -39,7 +39,10 @@ final class ToolchainModuleTests: XCTestCase {
                 (call $emit (i32.const 512) (i32.const 1))))
             """
         let module = try Fixtures.module(text)
-        XCTAssertThrowsError(try Fixtures.run(module))
+        XCTAssertThrowsError(try Fixtures.run(module)) { error in
+            guard case let .importsRefused(_, violations)? = error as? SandboxError else { return XCTFail("\(error)") }
+            XCTAssertEqual(violations, [.notGranted(name: "clock_time_get", group: .clock)])
+        }
         let result = try Fixtures.run(module, capabilities: [.clock])
         XCTAssertEqual(result.outputs["result"], [0])
     }
