@@ -38,10 +38,11 @@ public struct ChildProcessLauncher: ComponentLauncher {
     }
 
     /// A launcher that re-executes the running binary (`/proc/self/exe`), with the compiled-module
-    /// cache the environment chooses (``EngineLibraries/compiledModuleCache(environment:)``).
+    /// cache the environment chooses (``EngineLibraries/compiledModuleCache(environment:)``; a
+    /// value it refuses has already stopped the run when the engines were resolved).
     public static func currentExecutable() -> ChildProcessLauncher {
         ChildProcessLauncher(executable: RunningExecutable.path,
-                             compiledModuleCache: EngineLibraries.compiledModuleCache(environment: EngineLibraries.environment))
+                             compiledModuleCache: try? EngineLibraries.compiledModuleCache(environment: EngineLibraries.environment))
     }
 
     /// The most stderr kept from a child, for the error message when it dies.

@@ -28,7 +28,7 @@ public struct EngineLibraries: Sendable {
             return .wasmtime(try WasmtimeLibrary.locate(explicit: explicitLibrary,
                                                         environment: named.map { [WasmtimeLibrary.environmentVariable: $0] } ?? [:],
                                                         executable: RunningExecutable.path,
-                                                        records: Self.compiledModuleCache(environment: Self.environment)))
+                                                        records: try Self.compiledModuleCache(environment: Self.environment)))
         }
     }
 
@@ -37,12 +37,15 @@ public struct EngineLibraries: Sendable {
     public static let cacheVariable = "TWOCVM_ENGINE_CACHE"
 
     /// The compiled-module cache `twocvm run` uses: the folder `TWOCVM_ENGINE_CACHE` names, none
-    /// when it says `off`, else the per-user default (``CompiledModuleCache/userDefault(environment:)``).
-    public static func compiledModuleCache(environment: [String: String]) -> CompiledModuleCache? {
+    /// when it says `off`, the per-user default (``CompiledModuleCache/userDefault(environment:)``)
+    /// when it is unset or empty. Any other value is refused rather than read as "on": the cache
+    /// holds native code, so a mistyped `OFF` must not switch it on.
+    public static func compiledModuleCache(environment: [String: String]) throws(EngineLibraryError) -> CompiledModuleCache? {
         switch environment[cacheVariable] {
         case "off"?: return nil
         case let folder? where folder.hasPrefix("/"): return CompiledModuleCache(directory: folder)
-        default: return CompiledModuleCache.userDefault(environment: environment)
+        case nil, ""?: return CompiledModuleCache.userDefault(environment: environment)
+        case let value?: throw .cacheSetting(variable: cacheVariable, value: value)
         }
     }
 

@@ -69,7 +69,6 @@ public enum ReportWorkflow {
         }
     }
 
-    /// Verifies several reports on `jobs` workers (``BatchVerify/reports(_:product:options:jobs:reportLimit:certificateLimit:verifier:)``).
     /// The largest `--files-from` list (about a hundred thousand lines of paths).
     public static let listFileLimit = 16 << 20
 
@@ -87,7 +86,8 @@ public enum ReportWorkflow {
             throw .file(error)
         }
         var items: [BatchVerify.ReportItem] = []
-        for (index, line) in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.last == UInt8(ascii: "\r") ? rawLine.dropLast() : rawLine  // CRLF lists
             let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
                 .map { String(decoding: $0, as: UTF8.self) }
             if fields.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { continue }
@@ -103,6 +103,7 @@ public enum ReportWorkflow {
         return items
     }
 
+    /// Verifies several reports on `jobs` workers (``BatchVerify/reports(_:product:options:jobs:reportLimit:certificateLimit:verifier:)``).
     public static func verify(_ items: [BatchVerify.ReportItem], product: Product?, options: ValidationOptions,
                               jobs: Int) -> [BatchVerify.Outcome<ReportVerification>] {
         BatchVerify.reports(items, product: product, options: options, jobs: jobs, reportLimit: reportFileLimit,

@@ -41,11 +41,12 @@ final class BatchVerifyCLITests: XCTestCase {
         let fromArguments = try verify(reports, certs: certs, ["--jobs", "2"] + pinned)
         let dir = try TestPaths.temporaryDirectory(self)
         let list = dir.appendingPathComponent("reports.tsv")
-        // Every form of line: REPORT<tab>VEK for all but the last, which takes --cert; blank lines skipped.
+        // Every form of line: REPORT<tab>VEK for all but the last, which takes --cert; blank lines
+        // skipped; CRLF line ends.
         var lines = zip(reports, certs).dropLast().map { "\($0)\t\($1)" }
         lines.insert("", at: 1)
         lines.append(reports.last!)
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: list)
+        try Data((lines.joined(separator: "\r\n") + "\r\n").utf8).write(to: list)  // CRLF, as a Windows editor saves it
         let fromList = try CLI.run(["report", "verify", "--files-from", list.path, "--cert", certs.last!,
                                     "--allow-provisional", "--jobs", "2"] + pinned)
         XCTAssertEqual(fromList.status, 1, fromList.stderr)

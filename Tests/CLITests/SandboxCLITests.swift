@@ -139,6 +139,14 @@ final class SandboxCLITests: XCTestCase {
         let result = try run(work, environment: environment)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "off: nothing cached")
+
+        // A value that is neither `off` nor an absolute folder never switches the cache on.
+        for value in ["OFF", "relative/cache"] {
+            environment["TWOCVM_ENGINE_CACHE"] = value
+            let refused = try run(work, environment: environment)
+            XCTAssertEqual(refused.status, 3, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("TWOCVM_ENGINE_CACHE=\(value): expected off or an absolute folder"), refused.stderr)
+        }
     }
 
     func testMissingOrWrongWasmtimeLibraryIsAnEnvironmentErrorNamingTheFix() throws {

@@ -93,7 +93,7 @@ public struct CompiledModuleCache: Sendable, Equatable {
     /// creating the folder (0700) when it is missing. Failures are ignored: the next run
     /// compiles again.
     func store(_ bytes: [UInt8], key: String) {
-        guard Self.makePrivateDirectory(directory) else { return }
+        guard bytes.count <= Self.maxEntryBytes, Self.makePrivateDirectory(directory) else { return }
         var template = Array("\(directory)/.\(key).XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }  // 0600
         guard fd >= 0 else { return }

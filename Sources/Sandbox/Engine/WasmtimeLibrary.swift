@@ -109,10 +109,22 @@ public final class WasmtimeLibrary: @unchecked Sendable {
         if let loaded = cache.library(at: path, identity: identity) { return loaded }
         let facts = identity.facts(path: path)
         if records?.remembersVerification(of: facts) == true { return remember(path, identity: identity) }
-        let actual = try sha256(of: path)
+        // Hash the very file the identity describes: one descriptor, its identity before and
+        // after, and a record only for a file whose change time is safely in the past (a write
+        // within the same clock tick would not move it: the same rule git uses for racy files).
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let before = try FileIdentity(descriptor: fd, path: path)
+        let actual = try sha256(of: fd, path: path)
         guard actual == pinnedDigest else { throw .wrongDigest(path: path, expected: pinnedDigest, actual: actual) }
-        // The identity is taken before hashing: a file changed meanwhile no longer matches it.
-        records?.rememberVerification(of: facts)
+        let after = try FileIdentity(descriptor: fd, path: path)
+        guard before == after, before == identity else { throw .changed(path: path) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        if Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec) - identity.changedNanoseconds > 2_000_000_000 {
+            records?.rememberVerification(of: facts)
+        }
         return remember(path, identity: identity)
     }
 
@@ -132,10 +144,7 @@ public final class WasmtimeLibrary: @unchecked Sendable {
         return library
     }
 
-    private static func sha256(of path: String) throws(EngineLibraryError) -> String {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
+    private static func sha256(of fd: Int32, path: String) throws(EngineLibraryError) -> String {
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total = 0
@@ -199,6 +208,17 @@ public struct FileIdentity: Sendable, Equatable, Hashable {
             let reason = String(cString: strerror(errno))
             throw errno == ENOENT ? .notFound(searched: [path]) : .unreadable(path: path, reason: reason)
         }
+        try self.init(info, path: path)
+    }
+
+    /// The identity of the file open as `descriptor` (named `path` in errors).
+    init(descriptor: Int32, path: String) throws(EngineLibraryError) {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        try self.init(info, path: path)
+    }
+
+    private init(_ info: stat, path: String) throws(EngineLibraryError) {
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
         self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
                   modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
@@ -216,6 +236,8 @@ public enum EngineLibraryError: Error, Sendable, Equatable, CustomStringConverti
     case changed(path: String)
     case unloadable(path: String, reason: String)
     case missingSymbol(path: String, symbol: String)
+    /// The compiled-module cache variable holds neither `off` nor an absolute folder.
+    case cacheSetting(variable: String, value: String)
 
     public var description: String {
         let hint = WasmtimeLibrary.installHint
@@ -230,6 +252,8 @@ public enum EngineLibraryError: Error, Sendable, Equatable, CustomStringConverti
         case let .changed(path): return "\(path): the wasmtime library changed after it was verified; refusing to load it"
         case let .unloadable(path, reason): return "\(path): cannot load the wasmtime library: \(reason); \(hint)"
         case let .missingSymbol(path, symbol): return "\(path): the wasmtime library lacks \(symbol); \(hint)"
+        case let .cacheSetting(variable, value):
+            return "\(variable)=\(value): expected off or an absolute folder for the compiled-module cache"
         }
     }
 }
