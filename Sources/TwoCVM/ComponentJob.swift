@@ -103,8 +103,9 @@ public enum ComponentRunError: TwoCVMError, Sendable {
     case launchFailed(component: String, reason: String)
     /// An input could not be put in a sealed file for the child.
     case inputFile(component: String, SealedInputFileError)
-    /// The child refused the request before running anything (its message, as it sent it).
-    case refusedInChild(component: String, message: String)
+    /// The child refused the request before running anything (its message, as it sent it;
+    /// `environment`: because its machine lacks something, such as its engine library).
+    case refusedInChild(component: String, message: String, environment: Bool)
     /// The child answered something that is not a valid response.
     case badResponse(component: String, WireError)
 
@@ -124,7 +125,9 @@ public enum ComponentRunError: TwoCVMError, Sendable {
         case let .crashed(component, detail): return "component \(component): its sandbox process crashed (\(detail))"
         case let .launchFailed(component, reason): return "component \(component): cannot start its sandbox process: \(reason)"
         case let .inputFile(component, error): return "component \(component): \(error)"
-        case let .refusedInChild(component, message): return "component \(component): cannot start its sandbox process: \(message)"
+        case let .refusedInChild(component, message, _):
+            // The child's message names the component already (it is a ComponentRunError there).
+            return message.hasPrefix("component \(component):") ? message : "component \(component): refused in its sandbox process: \(message)"
         case let .badResponse(component, error): return "component \(component): invalid answer from its sandbox process: \(error)"
         }
     }
@@ -133,7 +136,8 @@ public enum ComponentRunError: TwoCVMError, Sendable {
     /// everything about the component itself: a failed check (1).
     public var exitStatus: ExitStatus {
         switch self {
-        case .engineUnavailable, .launchFailed, .inputFile: return .environment
+        case .engineUnavailable, .launchFailed, .inputFile, .refusedInChild(_, _, true), .refused(_, .engineUnavailable):
+            return .environment
         case .digestMismatch, .refused, .timedOut, .crashed, .refusedInChild, .badResponse: return .checkFailed
         }
     }

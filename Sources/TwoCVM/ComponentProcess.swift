@@ -114,7 +114,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
             try job.checkInterruption(result)
             return ComponentReport(result: result, seconds: seconds, peakResidentBytes: usage)
         case let .failure(refusal):
-            throw .refusedInChild(component: job.component, message: refusal.message)
+            throw .refusedInChild(component: job.component, message: refusal.message, environment: refusal.environment)
         }
     }
 }

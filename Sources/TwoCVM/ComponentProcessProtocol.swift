@@ -20,7 +20,8 @@ import Sandbox
 /// straight into guest memory, so the child never holds a copy of its inputs (the guest's own
 /// copy aside).
 /// Response: `{"v": 1, "outcome": {"kind": …, …}, "outputs": {name: bytes}, "fuel": n,
-/// "memory": bytes, "stdout": bytes, "stderr": bytes}` or `{"v": 1, "refused": message}`.
+/// "memory": bytes, "stdout": bytes, "stderr": bytes}` or `{"v": 1, "refused": message,
+/// "environment": 0|1}` (1: the child's machine lacks something, such as its engine library).
 /// Both sides decode with explicit bounds.
 public enum ComponentProcessProtocol {
     /// The largest module a request carries.
@@ -33,8 +34,16 @@ public enum ComponentProcessProtocol {
     /// The child's first half, before it locks itself down: reads the request from `source`,
     /// opens the engine library and loads (parses or compiles) the module, checking its digest
     /// first. Throws only when the request itself does not decode.
+    /// An engine library that is no longer the file the broker verified is answered as a refusal
+    /// of the environment (the broker's exit 3), like one the broker could not load itself.
     public static func load(from source: some RequestSource) throws(WireError) -> LoadedComponent {
-        let job = try readRequest(from: source)
+        let job: ComponentJob
+        do {
+            job = try readRequest(from: source)
+        } catch {
+            guard case let .engineLibrary(component, libraryError) = error else { throw error }
+            return LoadedComponent(state: .failure(.engineUnavailable(component: component, libraryError)))
+        }
         do throws(ComponentRunError) {
             return LoadedComponent(state: .success(try job.load()))
         } catch {
@@ -87,7 +96,7 @@ public enum ComponentProcessProtocol {
                                        .int(id.changedNanoseconds)]))]
     }
 
-    private static func decodeRuntime(_ item: CBOR) throws(WireError) -> SandboxRuntime {
+    private static func decodeRuntime(_ item: CBOR, component: String) throws(WireError) -> SandboxRuntime {
         guard let name = item[text: "runtime"] else { return .wasmkit }
         guard name.textString == "wasmtime", let path = item[text: "library"]?.textString,
               let id = item[text: "library-id"]?.arrayItems, id.count == 5,
@@ -98,7 +107,7 @@ public enum ComponentProcessProtocol {
                 path, identity: FileIdentity(device: device, inode: inode, size: size, modifiedNanoseconds: modified,
                                        changedNanoseconds: changed)))
         } catch {
-            throw WireError.engineLibrary(error)
+            throw WireError.engineLibrary(component: component, error)
         }
     }
 
@@ -141,7 +150,7 @@ public enum ComponentProcessProtocol {
                   inputFiles[name] == nil else { throw WireError.invalid(field: "inputs") }
             inputFiles[name] = try SealedInputFile.take(descriptor: Int32(descriptor), size: Int(size), name: name)
         }
-        let runtime = try decodeRuntime(item)
+        let runtime = try decodeRuntime(item, component: component)
         var cache: CompiledModuleCache?
         if let folder = item[text: "engine-cache"] {
             guard let path = folder.textString, path.hasPrefix("/") else { throw WireError.invalid(field: "engine-cache") }
@@ -198,7 +207,8 @@ public enum ComponentProcessProtocol {
     public static func encodeResponse(_ response: Result<SandboxResult, ComponentRunError>) -> [UInt8] {
         switch response {
         case let .failure(error):
-            return CBOR.textMap([("v", .unsigned(1)), ("refused", .text(error.description))]).encoded()
+            return CBOR.textMap([("v", .unsigned(1)), ("refused", .text(error.description)),
+                                 ("environment", .unsigned(error.exitStatus == .environment ? 1 : 0))]).encoded()
         case let .success(result):
             return CBOR.textMap([
                 ("v", .unsigned(1)),
@@ -216,7 +226,9 @@ public enum ComponentProcessProtocol {
     public static func decodeResponse(_ bytes: [UInt8], for job: ComponentJob, limit: Int) throws(WireError) -> Result<SandboxResult, Refusal> {
         let item = try decode(bytes, limit: limit)
         guard item[text: "v"] == .unsigned(1) else { throw WireError.unknownVersion(message: "response") }
-        if let refused = item[text: "refused"]?.textString { return .failure(Refusal(message: refused)) }
+        if let refused = item[text: "refused"]?.textString {
+            return .failure(Refusal(message: refused, environment: item[text: "environment"] == .unsigned(1)))
+        }
         let outputs = try byteMap(item, "outputs")
         for (name, content) in outputs {
             guard let max = job.outputs[name], content.count <= max else { throw WireError.undeclaredOutput(name: name) }
@@ -259,6 +271,9 @@ public enum ComponentProcessProtocol {
     /// The child's report that the sandbox refused the module before running it.
     public struct Refusal: Error, Sendable {
         public let message: String
+        /// The child's machine lacks something (its engine library), rather than the module
+        /// or the request being at fault.
+        public let environment: Bool
     }
 
     // MARK: Field access
@@ -362,7 +377,7 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
     case trailingBytes
     case unreadable(reason: String)
     /// The engine library the broker verified cannot be taken by the child.
-    case engineLibrary(EngineLibraryError)
+    case engineLibrary(component: String, EngineLibraryError)
     /// The response carries an output the job did not declare, or one over its limit.
     case undeclaredOutput(name: String)
     /// The response is longer than any valid one could be.
@@ -381,7 +396,7 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
         case let .truncated(part, received, expected): return "\(part): request ends after \(received) of \(expected) bytes"
         case .trailingBytes: return "bytes after the module"
         case let .unreadable(reason): return "reading the request: \(reason)"
-        case let .engineLibrary(error): return "engine library: \(error)"
+        case let .engineLibrary(_, error): return "engine library: \(error)"
         case let .undeclaredOutput(name): return "output \(name) was not declared or is over its limit"
         case let .responseTooLarge(limit): return "more than \(limit) bytes"
         }

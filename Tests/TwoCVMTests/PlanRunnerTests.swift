@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 import TestSupport
 import XCTest
 
@@ -92,6 +93,36 @@ final class PlanRunnerTests: XCTestCase {
             let listing = detail.components(separatedBy: "stderr:").last?.components(separatedBy: "/memfd").first ?? ""
             let fds = listing.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }.filter { $0 > 2 && $0 < 100 }
             XCTAssertLessThanOrEqual(Set(fds).subtracting([3]).count, 1, "the input and ls's own directory descriptor only: \(detail)")
+        }
+    }
+
+    func testAnEngineLibraryChangedAfterTheBrokersCheckIsAnEnvironmentRefusal() throws {
+        _ = try engines()
+        // The built twocvm sits beside the test executable.
+        let twocvm = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.deletingLastPathComponent()
+            .appendingPathComponent("twocvm").path
+        try Requirement.requireExecutable(twocvm, install: "the twocvm product (swift build)")
+        // The broker verifies a copy of the pinned library; the copy changes before the child opens it.
+        let pinned = try EngineLibraries().runtime(for: .wasmtime)
+        guard case let .wasmtime(original) = pinned else { return XCTFail("not wasmtime") }
+        let copy = try TestPaths.temporaryDirectory(self).appendingPathComponent("libwasmtime.so")
+        try FileManager.default.copyItem(atPath: original.path, toPath: copy.path)
+        let library = try WasmtimeLibrary.load(copy.path)
+        var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, copy.path, &times, 0), 0)
+        let module = Array(#"(module (memory (export "memory") 1) (func (export "_start")))"#.utf8)
+        let job = ComponentJob(component: "first", moduleFile: "first.wat", moduleSource: module, digest: ContentDigest(of: module),
+                               inputs: ["notes": [1]], outputs: [:], capabilities: [],
+                               limits: SandboxLimits(fuel: 1_000_000, memoryBytes: 1 << 16), timeoutSeconds: 30,
+                               runtime: .wasmtime(library))
+        XCTAssertThrowsError(try ChildProcessLauncher(executable: twocvm).launch(job)) { error in
+            guard case let .refusedInChild(component, message, environment)? = error as? ComponentRunError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(component, "first")
+            XCTAssertTrue(environment, message)
+            XCTAssertTrue(message.contains("changed after it was verified"), message)
+            XCTAssertEqual((error as? ComponentRunError)?.exitStatus, .environment)
         }
     }
 }
