@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Sandbox
 
@@ -42,7 +43,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
     /// value it refuses has already stopped the run when the engines were resolved).
     public static func currentExecutable() -> ChildProcessLauncher {
         ChildProcessLauncher(executable: RunningExecutable.path,
-                             compiledModuleCache: try? EngineLibraries.compiledModuleCache(environment: EngineLibraries.environment))
+                             compiledModuleCache: try? EngineLibraries.compiledModuleCache(environment: ProcessInfo.processInfo.environment))
     }
 
     /// The most stderr kept from a child, for the error message when it dies.

@@ -26,7 +26,7 @@ import Sandbox
 public enum ComponentProcessProtocol {
     /// The largest module a request carries.
     public static let maxModuleBytes = 1 << 30
-    /// The largest input a request names (an input over it is refused before the run).
+    /// The largest input a request may name (the child refuses a request naming a larger one).
     public static let maxInputBytes = 1 << 40
     /// The largest request header (everything but the payloads).
     public static let maxHeaderBytes = 1 << 20

@@ -1,4 +1,4 @@
-import Glibc
+import Foundation
 import Manifest
 import Sandbox
 
@@ -24,11 +24,10 @@ public struct EngineLibraries: Sendable {
         switch engine {
         case .wasmkit: return .wasmkit
         case .wasmtime:
-            let named = getenv(WasmtimeLibrary.environmentVariable).map { String(cString: $0) }
-            return .wasmtime(try WasmtimeLibrary.locate(explicit: explicitLibrary,
-                                                        environment: named.map { [WasmtimeLibrary.environmentVariable: $0] } ?? [:],
+            let environment = ProcessInfo.processInfo.environment
+            return .wasmtime(try WasmtimeLibrary.locate(explicit: explicitLibrary, environment: environment,
                                                         executable: RunningExecutable.path,
-                                                        records: try Self.compiledModuleCache(environment: Self.environment)))
+                                                        records: try Self.compiledModuleCache(environment: environment)))
         }
     }
 
@@ -47,18 +46,6 @@ public struct EngineLibraries: Sendable {
         case nil, ""?: return CompiledModuleCache.userDefault(environment: environment)
         case let value?: throw .cacheSetting(variable: cacheVariable, value: value)
         }
-    }
-
-    /// This process's environment variables.
-    static var environment: [String: String] {
-        var variables: [String: String] = [:]
-        var entry = Glibc.environ
-        while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
-            entry += 1
-        }
-        return variables
     }
 }
 

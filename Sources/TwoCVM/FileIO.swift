@@ -107,13 +107,7 @@ public enum FileIO {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
             try produce { bytes in
-                var written = 0
-                while written < bytes.count {
-                    let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
-                    written += n
-                }
+                guard writeAll(bytes, to: fd) else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
             }
             guard fsync(fd) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
         }
@@ -125,6 +119,19 @@ public enum FileIO {
             fsync(directoryFD)
             close(directoryFD)
         }
+    }
+
+    /// Writes all of `bytes` to `fd`, retrying short and interrupted writes; false (with `errno`
+    /// set) when the descriptor refuses.
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
+        var written = 0
+        while written < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            written += n
+        }
+        return true
     }
 
     /// A reader factory over the file at `path` that reads straight into the caller's buffer

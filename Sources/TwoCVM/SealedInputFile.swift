@@ -14,13 +14,7 @@ public enum SealedInputFile {
         let created = twocvm_memfd_create("twocvm-input")
         guard created >= 0 else { throw .create(name: name, errno: -created) }
         defer { close(created) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(created, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw .create(name: name, errno: errno) }
-            written += n
-        }
+        guard bytes.withUnsafeBytes({ FileIO.writeAll($0, to: created) }) else { throw .create(name: name, errno: errno) }
         let sealed = twocvm_memfd_seal(created)
         guard sealed == 0 else { throw .create(name: name, errno: -sealed) }
         let moved = fcntl(created, F_DUPFD_CLOEXEC, minimum)
