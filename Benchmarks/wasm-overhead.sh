@@ -92,7 +92,8 @@ run_one() {  # WORKLOAD RUNNER ROUND
     start=$EPOCHREALTIME
     case $runner in
         native)
-            /usr/bin/time -f %M -o "$work/rss" "$build/$w.native" "$out/result" "$work/$w/inputs/orders" > /dev/null ;;
+            /usr/bin/time -f %M -o "$work/rss" "$build/$w.native" "$out/result" "$work/$w/inputs/orders" > /dev/null
+            end=$EPOCHREALTIME ;;
         twocvm*)
             local engine= plan=$work/$w/plan.cbor cache=$work/engine-cache
             [[ $runner == twocvm@* ]] && engine=${runner#twocvm@}
@@ -101,6 +102,7 @@ run_one() {  # WORKLOAD RUNNER ROUND
             TWOCVM_ENGINE=$engine TWOCVM_ENGINE_CACHE=$cache /usr/bin/time -f %M -o "$work/rss" \
                 "$twocvm" run "$plan" --inputs "$work/$w/inputs" --out "$out" --dev --json \
                 > "$work/run.json" 2> "$work/run.err" || { cat "$work/run.err" >&2; exit 1; }
+            end=$EPOCHREALTIME
             extra=$("$python" - "$work/run.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))["components"][0]
@@ -110,9 +112,10 @@ PY
         wasmtime*)
             /usr/bin/time -f %M -o "$work/rss" "$python" Benchmarks/wasmtime-run.py "$build/$w.wasm" "$w" \
                 "$work/$w/inputs" "$out" $([[ $runner == wasmtime-metered ]] && echo --metered) > "$work/wasmtime.json"
+            end=$EPOCHREALTIME
             extra=$'\t\t\t\t'$("$python" -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["compile_s"])' "$work/wasmtime.json") ;;
     esac
-    end=$EPOCHREALTIME
+    # (`end` is taken right after each command: the JSON read above is not part of the run)
     line=$(cat "$out/result")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$runner" "$round" \
         "$("$python" -c "print(f'{$end - $start:.6f}')")" "$(field kernel_s "$line")" "$(tail -1 "$work/rss")" \
