@@ -227,7 +227,15 @@ final class SealedRunWorkflowTests: XCTestCase {
         let launcher = CountingLauncher()
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: pinnedPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
                                                        statePath: state, platform: .simulated, launcher: launcher)) { error in
-            guard case SealedRunError.inputDigestMismatch(data: "notes", _, _, _) = error else { return XCTFail("\(error)") }
+            guard let error = error as? SealedRunError,
+                  case let .inputDigestMismatch(data: "notes", path, pinned, found) = error else { return XCTFail("\(error)") }
+            // One check (the runner's), reported as the sealed run always reported it: the
+            // sealed file's path, both digests, a check that failed (exit 1).
+            XCTAssertEqual(path, "\(story.inputs)/notes.sealed")
+            XCTAssertEqual(pinned, ContentDigest(of: Array("something else".utf8)).hexDigest)
+            XCTAssertEqual(found, ContentDigest(of: story.plaintext).hexDigest)
+            XCTAssertEqual(error.exitStatus, .checkFailed)
+            XCTAssertEqual(error.description, "\(path): sealed input 'notes' is \(found), but the manifest pins \(pinned)")
         }
         XCTAssertEqual(launcher.launches, 0)
     }
