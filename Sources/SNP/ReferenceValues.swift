@@ -43,7 +43,7 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
     public init(
         manifestDigest: HexDigest, hostData: [UInt8], guestPolicy: UInt64 = defaultGuestPolicy,
         minimumTCB: MinimumTCB? = nil, measurements: [AcceptedMeasurement] = []
-    ) throws {
+    ) throws(ReferenceValuesError) {
         format = Self.formatName
         version = Self.currentVersion
         self.manifestDigest = manifestDigest
@@ -72,7 +72,7 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
     /// Decodes and checks a reference-values file.
     ///
     /// - Throws: `ReferenceValuesError.malformed` naming `path` and what is wrong.
-    public static func decode(_ bytes: [UInt8], path: String) throws -> ReferenceValues {
+    public static func decode(_ bytes: [UInt8], path: String) throws(ReferenceValuesError) -> ReferenceValues {
         let values: ReferenceValues
         do {
             values = try JSONDecoder().decode(ReferenceValues.self, from: Data(bytes))
@@ -81,18 +81,20 @@ public struct ReferenceValues: Codable, Sendable, Equatable {
         } catch {
             throw ReferenceValuesError.malformed(path: path, reason: Self.describe(error))
         }
-        do { try values.validate() } catch let error as ReferenceValuesError { throw error.at(path) }
+        do { try values.validate() } catch { throw error.at(path) }
         return values
     }
 
     /// The file's bytes: pretty, key-sorted JSON with a final newline, so that files diff well.
-    public func encoded() throws -> [UInt8] {
+    /// Cannot fail: the values are strings, integers and arrays of them (JSONEncoder refuses
+    /// only non-finite floating-point numbers).
+    public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+        return Array(try! encoder.encode(self)) + [UInt8(ascii: "\n")]
     }
 
-    private func validate() throws {
+    private func validate() throws(ReferenceValuesError) {
         guard format == Self.formatName else {
             throw ReferenceValuesError.malformed(path: "", reason: "format is '\(format)', not '\(Self.formatName)'")
         }
@@ -220,8 +222,8 @@ extension ReferenceValues {
         }
     }
 
-    /// The lowest acceptable security version of each firmware component, in the form of
-    /// `--min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]`.
+    /// The lowest acceptable security version of each firmware component, as the file stores
+    /// it (`--min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N]` on the command line).
     public struct MinimumTCB: Codable, Sendable, Equatable {
         public var bootloader: UInt8
         public var tee: UInt8
@@ -238,28 +240,14 @@ extension ReferenceValues {
             self.fmc = fmc
         }
 
-        /// Parses `bl=N,tee=N,snp=N,ucode=N[,fmc=N]` (any order, each 0...255).
-        ///
-        /// - Throws: `ReferenceValuesError.invalidMinimumTCB` naming the bad part.
-        public init(parsing text: String) throws {
-            var values: [String: UInt8] = [:]
-            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard pair.count == 2, ["bl", "tee", "snp", "ucode", "fmc"].contains(pair[0]) else {
-                    throw ReferenceValuesError.invalidMinimumTCB(text, reason: "'\(part)' is not one of bl=N, tee=N, snp=N, ucode=N, fmc=N")
-                }
-                guard values[pair[0]] == nil else {
-                    throw ReferenceValuesError.invalidMinimumTCB(text, reason: "'\(pair[0])' is given twice")
-                }
-                guard let value = UInt8(pair[1]) else {
-                    throw ReferenceValuesError.invalidMinimumTCB(text, reason: "'\(pair[0])' must be 0...255")
-                }
-                values[pair[0]] = value
-            }
-            guard let bl = values["bl"], let tee = values["tee"], let snp = values["snp"], let ucode = values["ucode"] else {
-                throw ReferenceValuesError.invalidMinimumTCB(text, reason: "bl, tee, snp and ucode are all required")
-            }
-            self.init(bootloader: bl, tee: tee, snp: snp, microcode: ucode, fmc: values["fmc"])
+        /// The minimum `--min-tcb` names (parsed by ``TCBParts/init(parsing:)``).
+        public init(_ parts: TCBParts) {
+            self.init(bootloader: parts.bootloader, tee: parts.tee, snp: parts.snp, microcode: parts.microcode, fmc: parts.fmc)
+        }
+
+        /// The components, as report validation compares them.
+        public var parts: TCBParts {
+            TCBParts(fmc: fmc, bootloader: bootloader, tee: tee, snp: snp, microcode: microcode)
         }
     }
 }
@@ -270,8 +258,6 @@ public enum ReferenceValuesError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     /// A guest policy with bit 17 clear or unknown bits (26 and up) set.
     case invalidGuestPolicy(UInt64)
-    /// A `--min-tcb` value that does not parse.
-    case invalidMinimumTCB(String, reason: String)
 
     public var description: String {
         switch self {
@@ -279,8 +265,6 @@ public enum ReferenceValuesError: Error, Equatable, CustomStringConvertible {
             return path.isEmpty ? "malformed reference values: \(reason)" : "\(path): malformed reference values: \(reason)"
         case let .invalidGuestPolicy(policy):
             return "guest policy 0x\(String(policy, radix: 16)) is not valid: bit 17 must be set and bits 26-63 clear"
-        case let .invalidMinimumTCB(text, reason):
-            return "--min-tcb '\(text)': \(reason)"
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A TCB_VERSION value: the security version numbers of the firmware components, packed into
 /// 8 bytes whose layout depends on the product (SNP ABI, TCB_VERSION structure):
 ///
@@ -113,5 +115,48 @@ public struct TCBParts: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         let fmcText = fmc.map { "fmc=\($0)," } ?? ""
         return "\(fmcText)bl=\(bootloader),tee=\(tee),snp=\(snp),ucode=\(microcode)"
+    }
+}
+
+extension TCBParts {
+    /// Parses the `--min-tcb` syntax, `bl=N,tee=N,snp=N,ucode=N[,fmc=N]`, the one parser of it
+    /// (`verify`, `report verify` and `launch-measure --reference-out` take it alike): names in
+    /// any order and case, spaces around them ignored, each N 0...255; an omitted component is 0
+    /// (an omitted `fmc`, absent).
+    public init(parsing text: String) throws(TCBSyntaxError) {
+        self.init(bootloader: 0, tee: 0, snp: 0, microcode: 0)
+        var seen: Set<String> = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = pair.first.map { String($0).trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard pair.count == 2, let value = UInt8(pair[1].trimmingCharacters(in: .whitespaces)) else {
+                throw .notNameValue(String(item))
+            }
+            guard seen.insert(name).inserted else { throw .givenTwice(name) }
+            switch name {
+            case "bl": bootloader = value
+            case "tee": tee = value
+            case "snp": snp = value
+            case "ucode": microcode = value
+            case "fmc": fmc = value
+            default: throw .unknownComponent(name)
+            }
+        }
+    }
+}
+
+/// A `--min-tcb` value that does not parse, naming the part at fault.
+public enum TCBSyntaxError: Error, Equatable, CustomStringConvertible {
+    /// A part that is not `NAME=N` with N 0...255.
+    case notNameValue(String)
+    case unknownComponent(String)
+    case givenTwice(String)
+
+    public var description: String {
+        switch self {
+        case let .notNameValue(item): return "--min-tcb: \"\(item)\" is not NAME=N with N 0-255 (names: bl, tee, snp, ucode, fmc)"
+        case let .unknownComponent(name): return "--min-tcb: unknown component \"\(name)\" (names: bl, tee, snp, ucode, fmc)"
+        case let .givenTwice(name): return "--min-tcb: \(name) given twice"
+        }
     }
 }

@@ -37,13 +37,19 @@ public enum ChildLockdown {
     public struct ProbeRun {
         let loaded: Sandbox.LoadedRun
 
-        public init(wasmtimeLibrary path: String) throws {
+        public init(wasmtimeLibrary path: String) throws(ChildLockdownError) {
             let text = #"(module (memory (export "memory") 1) (func (export "_start") (i32.store (i32.const 0) (i32.const 1))))"#
-            let module = try WasmModule(source: Array(text.utf8), name: "probe.wat")
-            loaded = try Sandbox.load(SandboxRequest(
-                module: module, arguments: ["probe"], inputs: [:], outputs: [:], capabilities: [],
-                limits: SandboxLimits(fuel: 1_000, memoryBytes: 1 << 16, wallClockSeconds: 5),
-                runtime: .wasmtime(try WasmtimeLibrary.load(path))))
+            let library: WasmtimeLibrary
+            do { library = try WasmtimeLibrary.load(path) } catch { throw .probeEngine(error) }
+            do {
+                let module = try WasmModule(source: Array(text.utf8), name: "probe.wat")
+                loaded = try Sandbox.load(SandboxRequest(
+                    module: module, arguments: ["probe"], inputs: [:], outputs: [:], capabilities: [],
+                    limits: SandboxLimits(fuel: 1_000, memoryBytes: 1 << 16, wallClockSeconds: 5),
+                    runtime: .wasmtime(library)))
+            } catch {
+                throw .probeModule(error)
+            }
         }
 
         /// Runs the module; returns its outcome.
@@ -51,13 +57,29 @@ public enum ChildLockdown {
     }
 }
 
-/// The kernel did not accept the filter (seccomp missing or forbidden); the child refuses to run.
-public enum ChildLockdownError: Error, CustomStringConvertible {
+/// Why the child could not be locked down, or (tests only) the probe module could not be loaded.
+public enum ChildLockdownError: TwoCVMError {
+    /// The kernel did not accept the filter (seccomp missing or forbidden); the child refuses to run.
     case refused(errno: Int32)
+    /// The probe's engine library cannot be loaded.
+    case probeEngine(EngineLibraryError)
+    /// The probe module was refused.
+    case probeModule(SandboxError)
+
+    /// No seccomp or no engine: the machine (3); a refused probe module: the input (2).
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .refused: return .environment
+        case let .probeEngine(error): return error.exitStatus
+        case let .probeModule(error): return error.exitStatus
+        }
+    }
 
     public var description: String {
         switch self {
         case let .refused(errno): return "cannot lock the component process down with seccomp (errno \(errno)); refusing to run the component"
+        case let .probeEngine(error): return error.description
+        case let .probeModule(error): return error.description
         }
     }
 }

@@ -57,7 +57,7 @@ public enum ComposeError: TwoCVMError, Sendable {
                 + "measure it again if the VM is locked to it (twocvm launch-measure --manifest); otherwise use the file the "
                 + "manifest pins)"
         case let .moduleRefused(component, file, error):
-            return "component \(component): \(file) refused: " + String(describing: error).replacingPrefix(file + ": ")
+            return "component \(component): \(file) refused: " + error.description.replacingPrefix(file + ": ")
         case let .engineUnavailable(component, error):
             return "component \(component): engine wasmtime unavailable: \(error)"
         case let .cannotWriteOutputs(component, file, outputs):

@@ -36,25 +36,31 @@ public enum LaunchMeasureWorkflow {
     }
 
     /// The firmware-only digest (`--mode snp:ovmf-hash`).
-    public static func firmwareDigest(ofFirmwareAt path: String) throws -> LaunchDigest {
+    public static func firmwareDigest(ofFirmwareAt path: String) throws(LaunchMeasurementError) -> LaunchDigest {
         try LaunchMeasurement.firmwareDigest(ofFirmwareAt: path)
     }
 
     /// Measures `configuration`; records the measurement in `reference` if given; writes each
     /// vCPU's VMSA page to `<vmsaDirectory>/vmsa<N>.bin` if a directory is given.
     public static func measure(_ configuration: LaunchConfiguration, reference: Reference?,
-                               vmsaDirectory: String?) throws -> Outcome {
-        let result = try LaunchMeasurement.measure(configuration)
-        let recorded = try reference.map { reference in
-            try ReferenceValuesWorkflow.record(accepted(result, configuration, vcpuType: reference.vcpuType),
-                                               manifestAt: reference.manifestPath, to: reference.path,
-                                               guestPolicy: reference.guestPolicy, minimumTCB: reference.minimumTCB)
+                               vmsaDirectory: String?) throws(LaunchMeasureError) -> Outcome {
+        let result: LaunchMeasurementResult
+        do { result = try LaunchMeasurement.measure(configuration) } catch { throw .measurement(error) }
+        let recorded: ReferenceValuesOutcome?
+        do {
+            recorded = try reference.map { reference throws(ReferenceValuesWorkflowError) in
+                try ReferenceValuesWorkflow.record(accepted(result, configuration, vcpuType: reference.vcpuType),
+                                                   manifestAt: reference.manifestPath, to: reference.path,
+                                                   guestPolicy: reference.guestPolicy, minimumTCB: reference.minimumTCB)
+            }
+        } catch {
+            throw .reference(error)
         }
         var vmsaFiles: [String] = []
         if let vmsaDirectory {
             for index in 0..<configuration.vcpus {
                 let path = vmsaDirectory == "." ? "vmsa\(index).bin" : "\(vmsaDirectory)/vmsa\(index).bin"
-                try FileIO.writeAtomically(result.vmsaPages.page(forVCPU: index)!, to: path)
+                do { try FileIO.writeAtomically(result.vmsaPages.page(forVCPU: index)!, to: path) } catch { throw .vmsa(error) }
                 vmsaFiles.append(path)
             }
         }
@@ -75,5 +81,32 @@ public enum LaunchMeasureWorkflow {
                 firmwareDigest: result.firmwareDigest.hex,
                 kernelSHA256: result.hashes.map { Hex.encode($0.kernel) }, initrdSHA256: result.hashes.map { Hex.encode($0.initrd) },
                 cmdlineSHA256: result.hashes.map { Hex.encode($0.cmdline) }))
+    }
+}
+
+/// Why `launch-measure` stopped: each case keeps the error of the step that failed, and exits
+/// and reads as that error does.
+public enum LaunchMeasureError: TwoCVMError {
+    /// The launch inputs cannot be measured (a file, the firmware's tables, a value).
+    case measurement(LaunchMeasurementError)
+    /// The measurement cannot be recorded in the reference-values file.
+    case reference(ReferenceValuesWorkflowError)
+    /// A VMSA page file (`--dump-vmsa`) cannot be written.
+    case vmsa(FileIOError)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case let .measurement(error): return error.exitStatus
+        case let .reference(error): return error.exitStatus
+        case let .vmsa(error): return error.exitStatus
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .measurement(error): return error.description
+        case let .reference(error): return error.description
+        case let .vmsa(error): return error.description
+        }
     }
 }

@@ -28,33 +28,61 @@ public enum ReceiptWorkflow {
     /// The largest receipt read.
     public static let maxReceiptBytes = 1 << 20
 
-    /// Verifies `evidencePath` (without a nonce: evidence checked earlier is replayed; with
-    /// `manifestPath`/`referencePath` also the manifest and the launch values) and the receipt
-    /// against it. Throws ``ReceiptCheckError`` when either does not hold.
-    public static func verify(receiptPath: String, evidencePath: String, manifestPath: String? = nil,
-                              referencePath: String? = nil, trustRootPath: String?, options: ValidationOptions) throws -> Verified {
-        let manifest = try manifestPath.map { try ManifestWorkflow.load($0) }
-        let verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, digest: manifest?.digest, referencePath: referencePath,
-                                                nonce: nil, trustRootPath: trustRootPath, options: options)
-        guard verdict.ok, let runtime = verdict.runtimeData else {
-            throw ReceiptCheckError.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name.description))
-        }
-        let receipt: Receipt
+    /// Verifies `evidence` (without a nonce: evidence checked earlier is replayed; with
+    /// `manifest`/`reference` also the manifest and the launch values) and `receipt` against it.
+    /// Throws ``ReceiptWorkflowError/check(_:)`` when either does not hold,
+    /// ``ReceiptWorkflowError/input(_:)`` when a file cannot be used at all.
+    public static func verify(receipt receiptPath: String, evidence evidencePath: String, manifest manifestPath: String? = nil,
+                              reference referencePath: String? = nil, trustRoot trustRootPath: String?,
+                              options: ValidationOptions) throws(ReceiptWorkflowError) -> Verified {
+        let manifest: (manifest: Manifest, digest: ManifestDigest, document: ManifestDocument)?
         do {
-            receipt = try Receipt.verify(try FileIO.read(receiptPath, limit: maxReceiptBytes), signer: runtime.teeSigningKey)
-        } catch let error as ReceiptError {
-            throw ReceiptCheckError.receipt(path: receiptPath, reason: error)
+            manifest = try manifestPath.map { path throws(ManifestWorkflowError) in try ManifestWorkflow.load(path) }
+        } catch {
+            throw .input(.manifest(error))
+        }
+        let verdict: VerifyWorkflow.Verdict
+        do {
+            verdict = try VerifyWorkflow.verify(evidencePath: evidencePath, digest: manifest?.digest, referencePath: referencePath,
+                                                nonce: nil, trustRootPath: trustRootPath, options: options)
+        } catch {
+            throw .input(error)
+        }
+        guard verdict.ok, let runtime = verdict.runtimeData else {
+            throw .check(.evidenceNotVerified(failed: verdict.checks.filter { !$0.ok }.map(\.name.description)))
+        }
+        let bytes: [UInt8]
+        do { bytes = try FileIO.read(receiptPath, limit: maxReceiptBytes) } catch { throw .input(.file(error)) }
+        let receipt: Receipt
+        do { receipt = try Receipt.verify(bytes, signer: runtime.teeSigningKey) } catch {
+            throw .check(.receipt(path: receiptPath, reason: error))
         }
         guard receipt.manifest == runtime.manifest else {
-            throw ReceiptCheckError.anotherManifest(receipt: receipt.manifest.description, evidence: runtime.manifest.description)
+            throw .check(.anotherManifest(receipt: receipt.manifest.description, evidence: runtime.manifest.description))
         }
         return Verified(verdict: verdict, runtime: runtime, receipt: receipt, manifest: manifest?.manifest)
     }
 
+    /// `verify` with the errors `open` catches today: ``ReceiptCheckError`` when the evidence
+    /// or the receipt does not hold, the input's own error otherwise. Only for
+    /// `OpenWorkflow.open` until it moves to typed throws; then it goes.
+    public static func verify(receiptPath: String, evidencePath: String, manifestPath: String? = nil,
+                              referencePath: String? = nil, trustRootPath: String?, options: ValidationOptions) throws -> Verified {
+        do {
+            return try verify(receipt: receiptPath, evidence: evidencePath, manifest: manifestPath, reference: referencePath,
+                              trustRoot: trustRootPath, options: options)
+        } catch {
+            switch error {
+            case let .input(error): throw error
+            case let .check(error): throw error
+            }
+        }
+    }
+
     /// What `receipt` lists for each of `paths` (sealed inputs, sealed outputs, the plan).
-    public static func match(_ paths: [String], against receipt: Receipt) throws -> [FileMatch] {
-        try paths.map { path in
-            let (sha256, sha384) = try SealedFileOnDisk(path: path).digests()
+    public static func match(_ paths: [String], against receipt: Receipt) throws(ReceiptWorkflowError) -> [FileMatch] {
+        try paths.map { path throws(ReceiptWorkflowError) in
+            let (sha256, sha384) = try digests(of: path)
             var listedAs: String? = nil
             if let input = receipt.inputs.first(where: { $0.sha256 == sha256 }) {
                 listedAs = "input \(input.id)"
@@ -64,6 +92,41 @@ public enum ReceiptWorkflow {
                 listedAs = "plan"
             }
             return FileMatch(path: path, sha256: sha256, listedAs: listedAs)
+        }
+    }
+
+    /// The file's SHA-256 and SHA-384. `SealedFileOnDisk.digests` throws untyped, though only
+    /// a ``FileIOError`` (its reader's); anything else is named as unreadable all the same.
+    private static func digests(of path: String) throws(ReceiptWorkflowError) -> (sha256: [UInt8], sha384: [UInt8]) {
+        do {
+            return try SealedFileOnDisk(path: path).digests()
+        } catch let error as FileIOError {
+            throw .input(.file(error))
+        } catch {
+            throw .input(.file(.unreadable(path: path, reason: "\(error)")))
+        }
+    }
+}
+
+/// Why `receipt verify` (and `open`, which starts with it) stopped: a file that cannot be used
+/// at all, or evidence or a receipt that does not hold. Exits and reads as the error inside.
+public enum ReceiptWorkflowError: TwoCVMError {
+    /// The manifest, evidence, reference values, receipt or a file to match cannot be read or decoded.
+    case input(VerifyInputError)
+    /// The evidence or the receipt does not hold.
+    case check(ReceiptCheckError)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case let .input(error): return error.exitStatus
+        case let .check(error): return error.exitStatus
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .input(error): return error.description
+        case let .check(error): return error.description
         }
     }
 }

@@ -3,7 +3,7 @@ import Manifest
 import SNP
 
 /// Why a reference-values file could not be written.
-public enum ReferenceValuesWorkflowError: TwoCVMError, Equatable {
+public enum ReferenceValuesWorkflowError: TwoCVMError {
     /// REF already holds values for another manifest; merging would mix two guests.
     case manifestMismatch(path: String, recorded: HexDigest, manifest: HexDigest)
     /// REF's HOST_DATA is not the prefix of its own manifest digest (the file was edited).
@@ -12,15 +12,21 @@ public enum ReferenceValuesWorkflowError: TwoCVMError, Equatable {
     case guestPolicyMismatch(path: String, recorded: UInt64, requested: UInt64)
     /// REF was written with another minimum TCB than the one asked for now.
     case minimumTCBMismatch(path: String)
-    /// The file cannot be read.
+    /// The file cannot be read or written.
     case file(FileIOError)
-    /// The file is not valid reference values.
+    /// The file is not valid reference values, or the values asked for are not (a guest policy).
     case malformed(ReferenceValuesError)
+    /// The manifest the values are recorded for cannot be read or has lint errors.
+    case manifest(ManifestWorkflowError)
 
-    /// A file that is not reference values, or cannot take these values: the input (2).
+    /// A file that is not reference values, or cannot take these values: the input (2); a file
+    /// or manifest that cannot be used exits as its own error says.
     public var exitStatus: ExitStatus {
-        if case let .file(error) = self { return error.exitStatus }
-        return .badInput
+        switch self {
+        case let .file(error): return error.exitStatus
+        case let .manifest(error): return error.exitStatus
+        case .manifestMismatch, .hostDataMismatch, .guestPolicyMismatch, .minimumTCBMismatch, .malformed: return .badInput
+        }
     }
 
     public var description: String {
@@ -36,6 +42,8 @@ public enum ReferenceValuesWorkflowError: TwoCVMError, Equatable {
         case let .file(error):
             return error.description
         case let .malformed(error):
+            return error.description
+        case let .manifest(error):
             return error.description
         case let .minimumTCBMismatch(path):
             return "\(path): minimum_tcb differs from the requested --min-tcb; one file holds one minimum"
@@ -72,8 +80,9 @@ public enum ReferenceValuesWorkflow {
     public static func record(
         _ entry: ReferenceValues.AcceptedMeasurement, manifestAt manifestPath: String, to path: String,
         guestPolicy: UInt64? = nil, minimumTCB: ReferenceValues.MinimumTCB? = nil
-    ) throws -> ReferenceValuesOutcome {
-        let manifest = try ManifestWorkflow.load(manifestPath).digest
+    ) throws(ReferenceValuesWorkflowError) -> ReferenceValuesOutcome {
+        let manifest: ManifestDigest
+        do { manifest = try ManifestWorkflow.load(manifestPath).digest } catch { throw .manifest(error) }
         return try record(entry, manifest: manifest, to: path, guestPolicy: guestPolicy, minimumTCB: minimumTCB)
     }
 
@@ -82,7 +91,7 @@ public enum ReferenceValuesWorkflow {
     public static func record(
         _ entry: ReferenceValues.AcceptedMeasurement, manifest: ManifestDigest, to path: String,
         guestPolicy: UInt64? = nil, minimumTCB: ReferenceValues.MinimumTCB? = nil
-    ) throws -> ReferenceValuesOutcome {
+    ) throws(ReferenceValuesWorkflowError) -> ReferenceValuesOutcome {
         var values: ReferenceValues
         let created: Bool
         if FileManager.default.fileExists(atPath: path) {
@@ -106,13 +115,17 @@ public enum ReferenceValuesWorkflow {
             }
             created = false
         } else {
-            values = try ReferenceValues(
-                manifestDigest: manifest.hexDigest, hostData: manifest.hostData,
-                guestPolicy: guestPolicy ?? ReferenceValues.defaultGuestPolicy, minimumTCB: minimumTCB)
+            do {
+                values = try ReferenceValues(
+                    manifestDigest: manifest.hexDigest, hostData: manifest.hostData,
+                    guestPolicy: guestPolicy ?? ReferenceValues.defaultGuestPolicy, minimumTCB: minimumTCB)
+            } catch {
+                throw .malformed(error)
+            }
             created = true
         }
         let added = values.add(entry)
-        try FileIO.writeAtomically(try values.encoded(), to: path)
+        do { try FileIO.writeAtomically(values.encoded(), to: path) } catch { throw .file(error) }
         return ReferenceValuesOutcome(values: values, created: created, added: added)
     }
 
@@ -120,12 +133,6 @@ public enum ReferenceValuesWorkflow {
     public static func load(_ path: String) throws(ReferenceValuesWorkflowError) -> ReferenceValues {
         let bytes: [UInt8]
         do { bytes = try FileIO.read(path, limit: sizeLimit) } catch { throw .file(error) }
-        do {
-            return try ReferenceValues.decode(bytes, path: path)
-        } catch let error as ReferenceValuesError {
-            throw .malformed(error)
-        } catch {
-            throw .malformed(.malformed(path: path, reason: "\(error)"))
-        }
+        do { return try ReferenceValues.decode(bytes, path: path) } catch { throw .malformed(error) }
     }
 }

@@ -46,9 +46,74 @@ public enum SealedRunWorkflow {
                            progress: (ComponentStatistics) -> Void = { _ in }) throws(SealedRunError) -> Outcome {
         let plan: ExecutionPlan
         do { plan = try PlanCoding.load(planPath) } catch { throw .plan(error) }
-        let manifest = plan.manifest
 
         // 1. This VM, locked to this manifest, with the TEE keys inputs were sealed to.
+        let vm = try lockedVM(for: plan, platform: platform, statePath: statePath)
+
+        // 2. Every input opened and checked before any component starts.
+        var plaintexts: [String: [UInt8]] = [:]
+        var sealedInputs: [Receipt.SealedEntry] = []
+        for item in plan.data {
+            guard let owner = plan.manifest.participant(item.owner) else { throw .unknownOwner(data: item.id, owner: item.owner) }
+            let (plaintext, sha256) = try openInput(item, owner: owner, directory: inputsDirectory, digest: plan.manifestDigest,
+                                                    key: vm.keys.hpke)
+            plaintexts[item.id] = plaintext
+            sealedInputs.append(Receipt.SealedEntry(id: item.id, sha256: sha256))
+        }
+
+        // 3. The components, as in --dev. The runner checks each input against the digest the
+        // manifest pins (the one place that check is made), before any component starts.
+        let start = Date()
+        let result: PlanRunResult
+        do {
+            result = try PlanRunner(plan: plan, launcher: launcher, engines: engines).run(inputs: plaintexts, progress: progress)
+        } catch PlanRunError.inputDigestMismatch(let data, let expected, let actual) {
+            throw .inputDigestMismatch(data: data, path: inputPath(data, in: inputsDirectory), pinned: expected.hexDigest,
+                                       found: actual.hexDigest)
+        } catch {
+            throw .run(error, outputDirectory: outputDirectory)
+        }
+        let end = Date()
+
+        // 4. Each released output sealed to each recipient, in memory; then the receipt.
+        let files = try sealOutputs(of: plan, result: result, directory: outputDirectory, senderKey: vm.keys.signing)
+        let receipt = Receipt(
+            manifest: plan.manifestDigest, plan: plan.digest,
+            components: zip(plan.steps, result.statistics).map { step, stats in
+                Receipt.Component(id: step.id, digest: step.digest.bytes, engine: stats.engine, engineLibrary: stats.engineLibrary)
+            },
+            inputs: sealedInputs,
+            outputs: files.map { Receipt.SealedEntry(id: $0.0.id, recipient: $0.0.recipient, sha256: $0.0.sha256) },
+            start: timestamp(start), end: timestamp(end))
+        let receiptBytes: [UInt8]
+        do { receiptBytes = try receipt.signed(by: vm.keys.signing) } catch { throw .receiptSigning(error) }
+
+        // 5. Written only now, each file atomically, the receipt last.
+        let receiptPath = "\(outputDirectory)/\(receiptFile)"
+        do {
+            try FileIO.makeDirectory(outputDirectory)
+            for (output, bytes) in files {
+                try FileIO.writeAtomically(bytes, to: output.path, mode: 0o644)
+            }
+            try FileIO.writeAtomically(receiptBytes, to: receiptPath, mode: 0o644)
+        } catch {
+            throw .write(error)
+        }
+        return Outcome(receipt: receipt, receiptPath: receiptPath, outputs: files.map(\.0), statistics: result.statistics,
+                       platform: vm.platform, lock: vm.lock)
+    }
+
+    /// This VM as step 1 found it: its TEE keys, the platform it runs on and its manifest lock.
+    private struct LockedVM {
+        let keys: (hpke: P384.KeyAgreement.PrivateKey, signing: P384.Signing.PrivateKey)
+        let platform: EvidenceBundle.Platform
+        let lock: EvidenceBundle.Lock
+    }
+
+    /// Step 1: the TEE keys (which must exist: inputs were sealed to them) and a fresh report
+    /// of this VM, whose HOST_DATA or runtime lock must name the plan's manifest.
+    private static func lockedVM(for plan: ExecutionPlan, platform: AttestWorkflow.Platform,
+                                 statePath: String) throws(SealedRunError) -> LockedVM {
         let state = StateDirectory(statePath)
         let (device, kind) = try platformDevice(platform, statePath: statePath)
         let keys: (hpke: P384.KeyAgreement.PrivateKey, signing: P384.Signing.PrivateKey)
@@ -66,75 +131,36 @@ public enum SealedRunWorkflow {
         do { report = try AttestationReport(bytes: reportBytes) } catch { throw .report(error) }
         let lock: EvidenceBundle.Lock
         do { lock = try VMLock.check(report, digest: plan.manifestDigest, state: state) } catch { throw .state(error) }
+        return LockedVM(keys: keys, platform: kind, lock: lock)
+    }
 
-        // 2. Every input opened and checked before any component starts.
-        var plaintexts: [String: [UInt8]] = [:]
-        var sealedInputs: [Receipt.SealedEntry] = []
-        for item in plan.data {
-            guard let owner = manifest.participant(item.owner) else { throw .unknownOwner(data: item.id, owner: item.owner) }
-            let (plaintext, sha256) = try openInput(item, owner: owner, directory: inputsDirectory, digest: plan.manifestDigest,
-                                                    key: keys.hpke)
-            plaintexts[item.id] = plaintext
-            sealedInputs.append(Receipt.SealedEntry(id: item.id, sha256: sha256))
-        }
-
-        // 3. The components, as in --dev.
-        let start = Date()
-        let result: PlanRunResult
-        do {
-            result = try PlanRunner(plan: plan, launcher: launcher, engines: engines).run(inputs: plaintexts, progress: progress)
-        } catch {
-            throw .run(error, outputDirectory: outputDirectory)
-        }
-        let end = Date()
-
-        // 4. Each released output sealed to each recipient, in memory; then the receipt.
+    /// Step 4: every released output sealed to each of its recipients, in memory, with the
+    /// path it will be written to.
+    private static func sealOutputs(of plan: ExecutionPlan, result: PlanRunResult, directory: String,
+                                    senderKey: P384.Signing.PrivateKey) throws(SealedRunError) -> [(SealedOutput, [UInt8])] {
         var files: [(SealedOutput, [UInt8])] = []
         for output in plan.outputs {
             guard let plaintext = result.outputs[output.id] else {
-                throw .run(.missingOutput(component: output.from, name: output.id), outputDirectory: outputDirectory)
+                throw .run(.missingOutput(component: output.from, name: output.id), outputDirectory: directory)
             }
             for recipient in output.to {
-                guard let participant = manifest.participant(recipient) else {
+                guard let participant = plan.manifest.participant(recipient) else {
                     throw .unknownRecipient(output: output.id, recipient: recipient)
                 }
                 let sealed: [UInt8]
                 do {
                     sealed = try SealedFile.seal(plaintext, manifest: plan.manifestDigest, purpose: .output, id: output.id,
                                                  recipientName: recipient, recipientKey: participant.encryptionKey,
-                                                 sender: teeName, senderKey: keys.signing)
+                                                 sender: teeName, senderKey: senderKey)
                 } catch {
                     throw .outputSealing(output: output.id, recipient: recipient, error)
                 }
-                let path = "\(outputDirectory)/\(output.id).\(recipient).sealed"
+                let path = "\(directory)/\(output.id).\(recipient).sealed"
                 files.append((SealedOutput(id: output.id, recipient: recipient, path: path, length: plaintext.count,
                                            sha256: Array(SHA256.hash(data: sealed))), sealed))
             }
         }
-        let receipt = Receipt(
-            manifest: plan.manifestDigest, plan: plan.digest,
-            components: zip(plan.steps, result.statistics).map { step, stats in
-                Receipt.Component(id: step.id, digest: step.digest.bytes, engine: stats.engine, engineLibrary: stats.engineLibrary)
-            },
-            inputs: sealedInputs,
-            outputs: files.map { Receipt.SealedEntry(id: $0.0.id, recipient: $0.0.recipient, sha256: $0.0.sha256) },
-            start: timestamp(start), end: timestamp(end))
-        let receiptBytes: [UInt8]
-        do { receiptBytes = try receipt.signed(by: keys.signing) } catch { throw .receiptSigning(error) }
-
-        // 5. Written only now, each file atomically, the receipt last.
-        let receiptPath = "\(outputDirectory)/\(receiptFile)"
-        do {
-            try FileIO.makeDirectory(outputDirectory)
-            for (output, bytes) in files {
-                try FileIO.writeAtomically(bytes, to: output.path, mode: 0o644)
-            }
-            try FileIO.writeAtomically(receiptBytes, to: receiptPath, mode: 0o644)
-        } catch {
-            throw .write(error)
-        }
-        return Outcome(receipt: receipt, receiptPath: receiptPath, outputs: files.map(\.0), statistics: result.statistics,
-                       platform: kind, lock: lock)
+        return files
     }
 
     /// The guest device of this VM; without one, sealed runs cannot happen here.
@@ -150,11 +176,14 @@ public enum SealedRunWorkflow {
         }
     }
 
+    /// Where the sealed input for data item `id` is read from.
+    private static func inputPath(_ id: String, in directory: String) -> String { "\(directory)/\(id).sealed" }
+
     /// Opens `directory/<id>.sealed`: sealed to the TEE for this manifest and data id, signed by
-    /// the data's owner, and (when the manifest pins one) the pinned plaintext.
+    /// the data's owner. (Its pinned digest is checked with the others, by the runner.)
     private static func openInput(_ item: PlanData, owner: Participant, directory: String, digest: ManifestDigest,
                                   key: P384.KeyAgreement.PrivateKey) throws(SealedRunError) -> (plaintext: [UInt8], sha256: [UInt8]) {
-        let path = "\(directory)/\(item.id).sealed"
+        let path = inputPath(item.id, in: directory)
         guard FileManager.default.fileExists(atPath: path) else { throw .missingInput(data: item.id, path: path) }
         let file = SealedFileOnDisk(path: path)
         let expect = SealedFile.Expectation(manifest: digest, purpose: .input, id: item.id, recipient: teeName,
@@ -169,10 +198,6 @@ public enum SealedRunWorkflow {
             opened = try file.open(recipientKey: key, expect: expect) { plaintext += $0 }
         } catch {
             throw .inputRefused(data: item.id, path: path, reason: error)
-        }
-        let found = HexDigest(.sha256, bytes: opened.header.sha256)
-        if let pinned = item.digest, pinned.hexDigest != found {
-            throw .inputDigestMismatch(data: item.id, path: path, pinned: pinned.hexDigest, found: found)
         }
         return (plaintext, opened.sha256)
     }

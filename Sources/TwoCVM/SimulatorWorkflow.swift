@@ -27,11 +27,7 @@ public enum SimulatorWorkflow {
             throw .platform(error)
         }
         let state = StateDirectory(statePath)
-        do {
-            try state.reset()
-        } catch {
-            throw .file(.unwritable(path: state.simulatorPath, reason: error.localizedDescription))
-        }
+        do { try state.reset() } catch { throw .file(error) }
         do {
             try FileIO.makeDirectory(state.simulatorPath, mode: 0o700)
             for (name, bytes) in platform.files {

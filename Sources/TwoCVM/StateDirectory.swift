@@ -25,13 +25,17 @@ public struct StateDirectory: Sendable {
     public var simulatorPath: String { "\(path)/sim" }
 
     /// Forgets the VM this directory belonged to: TEE keys, lock and simulated platform (only
-    /// twocvm's own files are removed).
-    public func reset() throws {
+    /// twocvm's own files are removed); a simulated platform that cannot be removed is a file
+    /// that cannot be written.
+    public func reset() throws(FileIOError) {
         for name in [Self.hpkeKeyFile, Self.signingKeyFile, Self.lockFile] {
             unlink("\(path)/\(name)")
         }
-        if FileManager.default.fileExists(atPath: simulatorPath) {
+        guard FileManager.default.fileExists(atPath: simulatorPath) else { return }
+        do {
             try FileManager.default.removeItem(atPath: simulatorPath)
+        } catch {
+            throw .unwritable(path: simulatorPath, reason: error.localizedDescription)
         }
     }
 

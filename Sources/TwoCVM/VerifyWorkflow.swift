@@ -186,8 +186,7 @@ public enum VerifyWorkflow {
                                     options baseOptions: ValidationOptions, into list: inout CheckList) -> AttestationReport? {
         var options = baseOptions
         if options.minimumTCB == nil, let minimum = reference?.minimumTCB {
-            options.minimumTCB = TCBParts(fmc: minimum.fmc, bootloader: minimum.bootloader, tee: minimum.tee,
-                                          snp: minimum.snp, microcode: minimum.microcode)
+            options.minimumTCB = minimum.parts
         }
         guard let endorsement = bundle.certificate("vcek") ?? bundle.certificate("vlek") else {
             list.add(.report(.chain), false, "the evidence holds no VCEK or VLEK certificate")

@@ -107,6 +107,7 @@ struct LaunchMeasureCommand: ParsableCommand {
         }
         if policy == nil && minTcb == nil { return }
         guard referenceOut != nil else { throw ValidationError("--policy and --min-tcb go with --reference-out") }
+        if let minTcb { _ = try PolicyOptions.parseTCB(minTcb) }
     }
 
     func run() throws {
@@ -130,7 +131,7 @@ struct LaunchMeasureCommand: ParsableCommand {
         let reference = try referenceOut.map { path in
             LaunchMeasureWorkflow.Reference(
                 manifestPath: manifest!, path: path, guestPolicy: try policy.map { try Self.integer($0, option: "--policy") },
-                minimumTCB: try minTcb.map { try ReferenceValues.MinimumTCB(parsing: $0) },
+                minimumTCB: try minTcb.map { ReferenceValues.MinimumTCB(try PolicyOptions.parseTCB($0)) },
                 vcpuType: vcpuFamily == nil && vcpuSig == nil ? vcpuType : nil)
         }
         let outcome = try LaunchMeasureWorkflow.measure(configuration, reference: reference, vmsaDirectory: dumpVMSA ? "." : nil)

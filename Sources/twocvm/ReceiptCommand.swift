@@ -38,8 +38,8 @@ struct ReceiptCommand: ParsableCommand {
         @Flag(name: .long, help: "Print the result as JSON.") var json = false
 
         func run() throws {
-            let verified = try ReceiptWorkflow.verify(receiptPath: receipt, evidencePath: evidence, manifestPath: manifest,
-                                                      referencePath: reference, trustRootPath: trustRoot,
+            let verified = try ReceiptWorkflow.verify(receipt: receipt, evidence: evidence, manifest: manifest,
+                                                      reference: reference, trustRoot: trustRoot,
                                                       options: try policy.validationOptions())
             let matches = try ReceiptWorkflow.match(files, against: verified.receipt)
             let allListed = matches.allSatisfy { $0.listedAs != nil }

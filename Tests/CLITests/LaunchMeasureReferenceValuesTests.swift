@@ -36,6 +36,30 @@ final class LaunchMeasureReferenceValuesTests: XCTestCase {
         XCTAssertEqual(launch["vmm"] as? String, "QEMU")
     }
 
+    /// `launch-measure --min-tcb` and `verify`'s `--min-tcb` are one parser: the same short form
+    /// is taken (omitted components 0), the same values are refused with the same message, exit 2.
+    func testMinTCBIsParsedAsVerifyParsesIt() throws {
+        let directory = try TestPaths.temporaryDirectory(self)
+        let manifest = try writeManifest(in: directory)
+        let reference = directory.appendingPathComponent("reference.json").path
+        let measure = ["--vcpus", "1", "--vcpu-type", "EPYC-Milan", "--ovmf", suffix, "--manifest", manifest, "--reference-out", reference]
+        let short = try launchMeasure(measure + ["--min-tcb", "SNP=8, ucode=115"])
+        XCTAssertEqual(short.status, 0, short.stderr)
+        XCTAssertEqual(try referenceJSON(reference)["minimum_tcb"] as? [String: Int], ["bootloader": 0, "tee": 0, "snp": 8, "microcode": 115])
+
+        let snp = TestPaths.testData.appendingPathComponent("snp/go-sev-guest").path
+        let verify = ["report", "verify", "\(snp)/attestation.bin", "--cert", "\(snp)/vcek.testcer"]
+        let refused = [("bl=1,xyz=2", #"--min-tcb: unknown component "xyz""#), ("bl=3,ucode=256", #"--min-tcb: "ucode=256" is not NAME=N"#),
+                       ("tee=1,TEE=1", "--min-tcb: tee given twice"), ("", #"--min-tcb: "" is not NAME=N"#)]
+        for (value, message) in refused {
+            for arguments in [["launch-measure"] + measure, verify] {
+                let result = try CLI.run(arguments + ["--min-tcb", value])
+                XCTAssertEqual(result.status, 2, "\(arguments[0]) --min-tcb '\(value)': \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains("Error: " + message), "\(arguments[0]) --min-tcb '\(value)': \(result.stderr)")
+            }
+        }
+    }
+
     func testRunningAgainForTheSameManifestMergesMeasurements() throws {
         let directory = try TestPaths.temporaryDirectory(self)
         let manifest = try writeManifest(in: directory)

@@ -25,6 +25,35 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(outcome(try validate("gsg_attestation") { $0.requireSingleSocket = true }, .policy), false)
     }
 
+    /// The one `--min-tcb` parser (verify, report verify and launch-measure): what it takes and
+    /// what it refuses, with the message naming the part at fault.
+    func testMinimumTCBSyntax() throws {
+        let accepted: [(String, TCBParts)] = [
+            ("bl=3,tee=0,snp=8,ucode=115", TCBParts(bootloader: 3, tee: 0, snp: 8, microcode: 115)),
+            ("ucode=115, SNP=8 ,tee=0,Bl=3,fmc=1", TCBParts(fmc: 1, bootloader: 3, tee: 0, snp: 8, microcode: 115)),
+            ("snp=8", TCBParts(bootloader: 0, tee: 0, snp: 8, microcode: 0)),
+            ("bl=255,tee=255,snp=255,ucode=255,fmc=0", TCBParts(fmc: 0, bootloader: 255, tee: 255, snp: 255, microcode: 255)),
+        ]
+        for (text, parts) in accepted {
+            XCTAssertEqual(try TCBParts(parsing: text), parts, text)
+        }
+        let refused: [(String, TCBSyntaxError, String)] = [
+            ("", .notNameValue(""), #"--min-tcb: "" is not NAME=N with N 0-255 (names: bl, tee, snp, ucode, fmc)"#),
+            ("bl=3,,snp=8", .notNameValue(""), #"--min-tcb: "" is not NAME=N"#),
+            ("ucode=256", .notNameValue("ucode=256"), #"--min-tcb: "ucode=256" is not NAME=N with N 0-255"#),
+            ("bl=-1", .notNameValue("bl=-1"), #""bl=-1" is not NAME=N"#),
+            ("bl", .notNameValue("bl"), #""bl" is not NAME=N"#),
+            ("bl=1,xyz=2", .unknownComponent("xyz"), #"--min-tcb: unknown component "xyz" (names: bl, tee, snp, ucode, fmc)"#),
+            ("bl=3,BL=4", .givenTwice("bl"), "--min-tcb: bl given twice"),
+        ]
+        for (text, expected, message) in refused {
+            XCTAssertThrowsError(try TCBParts(parsing: text), text) {
+                XCTAssertEqual($0 as? TCBSyntaxError, expected, text)
+                XCTAssertTrue("\($0)".contains(message), "\(text): \($0)")
+            }
+        }
+    }
+
     func testMinimumTCBComparesComponentWise() throws {
         let vector = SNPTestData.vector("box2_turin")
         let reported = try AttestationReport(input: vector.reportBytes()).reportedTCB.parts

@@ -38,7 +38,7 @@ final class ReferenceValuesWorkflowTests: XCTestCase {
 
     func testOtherManifestConflictingPolicyOrTCBAreRefusedAndLeaveTheFile() throws {
         let path = try temporaryPath()
-        let tcb = try ReferenceValues.MinimumTCB(parsing: "bl=3,tee=0,snp=8,ucode=115")
+        let tcb = ReferenceValues.MinimumTCB(try TCBParts(parsing: "bl=3,tee=0,snp=8,ucode=115"))
         try ReferenceValuesWorkflow.record(try entry(1), manifest: manifestA, to: path, minimumTCB: tcb)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try ReferenceValuesWorkflow.record(try entry(2), manifest: manifestB, to: path)) {
@@ -47,7 +47,7 @@ final class ReferenceValuesWorkflowTests: XCTestCase {
         XCTAssertThrowsError(try ReferenceValuesWorkflow.record(try entry(2), manifest: manifestA, to: path, guestPolicy: 0x70000)) {
             guard case .guestPolicyMismatch? = $0 as? ReferenceValuesWorkflowError else { return XCTFail("\($0)") }
         }
-        let otherTCB = try ReferenceValues.MinimumTCB(parsing: "bl=4,tee=0,snp=8,ucode=115")
+        let otherTCB = ReferenceValues.MinimumTCB(try TCBParts(parsing: "bl=4,tee=0,snp=8,ucode=115"))
         XCTAssertThrowsError(try ReferenceValuesWorkflow.record(try entry(2), manifest: manifestA, to: path, minimumTCB: otherTCB))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
         // The same policy and TCB, given again, are fine.
@@ -67,7 +67,7 @@ final class ReferenceValuesWorkflowTests: XCTestCase {
 
     func testMalformedFilesAreRefusedNamingTheField() throws {
         let valid = try ReferenceValues(manifestDigest: manifestA.hexDigest, hostData: manifestA.hostData, measurements: [try entry(1)])
-        let text = String(decoding: try valid.encoded(), as: UTF8.self)
+        let text = String(decoding: valid.encoded(), as: UTF8.self)
         let cases = [
             (text.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2"), "version 2"),
             (text.replacingOccurrences(of: "\"host_data\" : \"" + String(repeating: "a1", count: 32), with: "\"host_data\" : \"zz"),
@@ -86,11 +86,33 @@ final class ReferenceValuesWorkflowTests: XCTestCase {
         XCTAssertEqual(try ReferenceValues.decode(Array(text.utf8), path: "ref.json"), valid)
     }
 
-    func testMinimumTCBParsesTheVerifyFlagSyntax() throws {
-        XCTAssertEqual(try ReferenceValues.MinimumTCB(parsing: "ucode=115,snp=8,tee=0,bl=3,fmc=1"),
-                       ReferenceValues.MinimumTCB(bootloader: 3, tee: 0, snp: 8, microcode: 115, fmc: 1))
-        for bad in ["bl=3,tee=0,snp=8", "bl=3,tee=0,snp=8,ucode=256", "bl=3,bl=3,tee=0,snp=8,ucode=1", "x=1", ""] {
-            XCTAssertThrowsError(try ReferenceValues.MinimumTCB(parsing: bad), bad)
+    func testMinimumTCBIsTheVerifyFlagsComponents() throws {
+        let parts = try TCBParts(parsing: "ucode=115,snp=8,tee=0,bl=3,fmc=1")
+        XCTAssertEqual(ReferenceValues.MinimumTCB(parts), ReferenceValues.MinimumTCB(bootloader: 3, tee: 0, snp: 8, microcode: 115, fmc: 1))
+        XCTAssertEqual(ReferenceValues.MinimumTCB(parts).parts, parts)
+    }
+
+    /// `record` keeps the error of the step that failed, and exits as it does.
+    func testRecordKeepsTheManifestAndWriteErrors() throws {
+        let path = try temporaryPath()
+        let missing = (path as NSString).deletingLastPathComponent + "/no-manifest.toml"
+        do {
+            try ReferenceValuesWorkflow.record(try entry(1), manifestAt: missing, to: path)
+            XCTFail("a missing manifest was recorded")
+        } catch ReferenceValuesWorkflowError.manifest(.file(let error)) {
+            XCTAssertEqual(error, .unreadable(path: missing, reason: "No such file or directory"))
+            XCTAssertEqual(ReferenceValuesWorkflowError.manifest(.file(error)).exitStatus, .badInput)
+        } catch {
+            XCTFail("\(error)")
+        }
+        let blocked = path + "/under-a-file.json"
+        try ReferenceValuesWorkflow.record(try entry(1), manifest: manifestA, to: path)
+        XCTAssertThrowsError(try ReferenceValuesWorkflow.record(try entry(1), manifest: manifestA, to: blocked)) {
+            guard case let .file(error)? = $0 as? ReferenceValuesWorkflowError, case .unwritable = error else { return XCTFail("\($0)") }
+            XCTAssertEqual(($0 as? ReferenceValuesWorkflowError)?.exitStatus, .environment)
+        }
+        XCTAssertThrowsError(try ReferenceValuesWorkflow.record(try entry(1), manifest: manifestB, to: path + ".new", guestPolicy: 0x10000)) {
+            guard case .malformed(.invalidGuestPolicy(0x10000))? = $0 as? ReferenceValuesWorkflowError else { return XCTFail("\($0)") }
         }
     }
 

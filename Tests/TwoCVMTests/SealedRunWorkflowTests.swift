@@ -97,6 +97,54 @@ final class SealedRunWorkflowTests: XCTestCase {
         XCTAssertEqual(matches.map(\.listedAs), ["plan", "input notes", nil])
     }
 
+    /// `receipt verify` keeps the error that stopped it: a file that cannot be used (exit 2) is
+    /// an input error, a receipt that does not hold (exit 1) a check; `open`'s untyped entry
+    /// throws them as it always did.
+    func testReceiptVerifyKeepsTheInputOrTheCheckError() throws {
+        let story = try story()
+        _ = try run(story)
+        let receipt = "\(story.out)/receipt.cose", missing = "\(story.out)/no-receipt.cose"
+        func verify(_ receipt: String, evidence: String? = nil) throws(ReceiptWorkflowError) -> ReceiptWorkflow.Verified {
+            try ReceiptWorkflow.verify(receipt: receipt, evidence: evidence ?? story.evidence, trustRoot: story.root, options: ValidationOptions())
+        }
+        XCTAssertEqual(try verify(receipt).receipt.manifest, story.manifestDigest)
+        for (receiptPath, evidence, unreadable) in [(missing, story.evidence, missing), (receipt, missing, missing)] {
+            do {
+                _ = try verify(receiptPath, evidence: evidence)
+                XCTFail("\(unreadable) was read")
+            } catch {
+                guard case let .input(.file(.unreadable(path, _))) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(path, unreadable)
+                XCTAssertEqual(error.exitStatus, .badInput)
+            }
+        }
+        let garbage = "\(story.out)/garbage.cose"
+        try FileIO.writeAtomically(Array("not a receipt".utf8), to: garbage)
+        do {
+            _ = try verify(garbage)
+            XCTFail("garbage verified")
+        } catch {
+            guard case .check(.receipt(path: garbage, _)) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.exitStatus, .checkFailed)
+            XCTAssertTrue(error.description.hasPrefix("\(garbage): "), error.description)
+        }
+        let untyped = { (receipt: String) throws in
+            _ = try ReceiptWorkflow.verify(receiptPath: receipt, evidencePath: story.evidence, trustRootPath: story.root,
+                                           options: ValidationOptions())
+        }
+        XCTAssertThrowsError(try untyped(garbage)) { XCTAssertTrue($0 is ReceiptCheckError, "\($0)") }
+        XCTAssertThrowsError(try untyped(missing)) {
+            guard case .file(.unreadable(path: missing, _))? = $0 as? VerifyInputError else { return XCTFail("\($0)") }
+        }
+        do {
+            _ = try ReceiptWorkflow.match([story.plan, missing], against: try verify(receipt).receipt)
+            XCTFail("a missing file was matched")
+        } catch {
+            guard case .input(.file(.unreadable(path: missing, _))) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.exitStatus, .badInput)
+        }
+    }
+
     /// Each bad input is refused by name, no component starts, and nothing is written.
     func testBadSealedInputsAreRefusedBeforeAnyComponentRuns() throws {
         let story = try story()
@@ -179,7 +227,15 @@ final class SealedRunWorkflowTests: XCTestCase {
         let launcher = CountingLauncher()
         XCTAssertThrowsError(try SealedRunWorkflow.run(planPath: pinnedPlan, inputsDirectory: story.inputs, outputDirectory: story.out,
                                                        statePath: state, platform: .simulated, launcher: launcher)) { error in
-            guard case SealedRunError.inputDigestMismatch(data: "notes", _, _, _) = error else { return XCTFail("\(error)") }
+            guard let error = error as? SealedRunError,
+                  case let .inputDigestMismatch(data: "notes", path, pinned, found) = error else { return XCTFail("\(error)") }
+            // One check (the runner's), reported as the sealed run always reported it: the
+            // sealed file's path, both digests, a check that failed (exit 1).
+            XCTAssertEqual(path, "\(story.inputs)/notes.sealed")
+            XCTAssertEqual(pinned, ContentDigest(of: Array("something else".utf8)).hexDigest)
+            XCTAssertEqual(found, ContentDigest(of: story.plaintext).hexDigest)
+            XCTAssertEqual(error.exitStatus, .checkFailed)
+            XCTAssertEqual(error.description, "\(path): sealed input 'notes' is \(found), but the manifest pins \(pinned)")
         }
         XCTAssertEqual(launcher.launches, 0)
     }

@@ -28,7 +28,7 @@ public struct LaunchDigest: Sendable, Hashable, CustomStringConvertible {
     /// Wraps 48 bytes.
     ///
     /// - Throws: `LaunchMeasurementError.malformedDigest` for any other length.
-    public init<Bytes: Collection<UInt8>>(bytes: Bytes) throws {
+    public init<Bytes: Collection<UInt8>>(bytes: Bytes) throws(LaunchMeasurementError) {
         guard bytes.count == Self.byteCount else {
             throw LaunchMeasurementError.malformedDigest(reason: "expected \(Self.byteCount) bytes, got \(bytes.count)")
         }
@@ -41,7 +41,7 @@ public struct LaunchDigest: Sendable, Hashable, CustomStringConvertible {
     /// Parses 96 hex digits (either case), as sev-snp-measure prints a digest.
     ///
     /// - Throws: `LaunchMeasurementError.malformedDigest` if `hex` is not exactly that.
-    public init(hex: String) throws {
+    public init(hex: String) throws(LaunchMeasurementError) {
         guard hex.utf8.count == 2 * Self.byteCount else {
             throw LaunchMeasurementError.malformedDigest(
                 reason: "expected \(2 * Self.byteCount) hex digits, got \(hex.utf8.count)")

@@ -15,7 +15,7 @@ final class LaunchInputFile {
     private let descriptor: Int32
 
     /// Opens `path` for reading.
-    init(path: String) throws {
+    init(path: String) throws(LaunchMeasurementError) {
         self.path = path
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.failure(path) }
@@ -26,7 +26,7 @@ final class LaunchInputFile {
     /// The size of a regular file.
     ///
     /// - Throws: if the file is not a regular file (a firmware image must have a size).
-    func regularFileSize() throws -> UInt64 {
+    func regularFileSize() throws(LaunchMeasurementError) -> UInt64 {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw Self.failure(path) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
@@ -44,7 +44,7 @@ final class LaunchInputFile {
     }
 
     /// Reads exactly `count` bytes at `offset`.
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+    func read(at offset: UInt64, count: Int) throws(LaunchMeasurementError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
@@ -64,7 +64,7 @@ final class LaunchInputFile {
 
     /// Reads the file from its current position to its end, handing `body` consecutive chunks.
     /// Every chunk but the last is exactly `chunkSize` bytes; an empty file yields no chunk.
-    func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func forEachChunk(_ body: (UnsafeRawBufferPointer) throws(LaunchMeasurementError) -> Void) throws(LaunchMeasurementError) {
         #if os(Linux)
         _ = posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
         #endif

@@ -76,7 +76,7 @@ public enum LaunchMeasurement {
     /// The launch digest of the guest `configuration` describes.
     ///
     /// - Throws: `LaunchMeasurementError` naming the file or value that cannot be used.
-    public static func measure(_ configuration: LaunchConfiguration) throws -> LaunchMeasurementResult {
+    public static func measure(_ configuration: LaunchConfiguration) throws(LaunchMeasurementError) -> LaunchMeasurementResult {
         let config = configuration
         guard (1...LaunchConfiguration.maximumVCPUs).contains(config.vcpus) else {
             throw LaunchMeasurementError.invalidVCPUCount(config.vcpus)
@@ -125,7 +125,7 @@ public enum LaunchMeasurement {
 
     /// The digest over the firmware's pages alone (`sev-snp-measure --mode snp:ovmf-hash`),
     /// to pass later as `LaunchConfiguration.firmwareDigest`.
-    public static func firmwareDigest(ofFirmwareAt path: String) throws -> LaunchDigest {
+    public static func firmwareDigest(ofFirmwareAt path: String) throws(LaunchMeasurementError) -> LaunchDigest {
         let firmware = try OVMFFirmware(path: path)
         var context = LaunchDigestContext()
         try firmware.addPages(to: &context)
@@ -138,24 +138,29 @@ public enum LaunchMeasurement {
     /// the kernel's SHA-256 and the initrd's SHA-256 are independent until they are combined.
     private static func hashInputs(
         firmware: OVMFFirmware, config: LaunchConfiguration
-    ) throws -> (LaunchDigest, SEVHashesTable?) {
+    ) throws(LaunchMeasurementError) -> (LaunchDigest, SEVHashesTable?) {
         var jobs: [Job] = []
         if config.firmwareDigest == nil {
-            jobs.append(Job(size: firmware.size) {
+            jobs.append(Job(size: firmware.size) { () throws(LaunchMeasurementError) in
                 var context = LaunchDigestContext()
                 try firmware.addPages(to: &context)
                 return context.digest.bytes
             })
         }
         if let kernel = config.kernelPath {
-            jobs.append(Job(size: LaunchInputFile.sizeHint(kernel)) { try SEVHashesTable.sha256(ofFileAt: kernel) })
+            jobs.append(Job(size: LaunchInputFile.sizeHint(kernel)) { () throws(LaunchMeasurementError) in
+                try SEVHashesTable.sha256(ofFileAt: kernel)
+            })
             if let initrd = config.initrdPath {
-                jobs.append(Job(size: LaunchInputFile.sizeHint(initrd)) { try SEVHashesTable.sha256(ofFileAt: initrd) })
+                jobs.append(Job(size: LaunchInputFile.sizeHint(initrd)) { () throws(LaunchMeasurementError) in
+                    try SEVHashesTable.sha256(ofFileAt: initrd)
+                })
             }
         }
         var results = try runConcurrently(jobs)
 
-        let firmwareDigest = try config.firmwareDigest ?? LaunchDigest(bytes: results.removeFirst())
+        let firmwareDigest: LaunchDigest
+        if let known = config.firmwareDigest { firmwareDigest = known } else { firmwareDigest = try LaunchDigest(bytes: results.removeFirst()) }
         guard config.kernelPath != nil else { return (firmwareDigest, nil) }
         let kernel = results.removeFirst()
         let initrd = config.initrdPath == nil ? SEVHashesTable.emptyInitrd : results.removeFirst()
@@ -167,7 +172,7 @@ public enum LaunchMeasurement {
     /// Step 2: the SEV metadata sections, as the VMM adds them.
     private static func addMetadataSections(
         of firmware: OVMFFirmware, hashes: SEVHashesTable?, vmm: VMMType, to context: inout LaunchDigestContext
-    ) throws {
+    ) throws(LaunchMeasurementError) {
         for (index, section) in firmware.metadataSections.enumerated() {
             let gpa = UInt64(section.gpa), size = UInt64(section.size)
             guard size % UInt64(LaunchDigestContext.pageSize) == 0 else {
@@ -211,7 +216,7 @@ public enum LaunchMeasurement {
     /// firmware's footer table gives for it.
     private static func kernelHashesPage(
         _ hashes: SEVHashesTable, firmware: OVMFFirmware, section: SEVMetadataSection
-    ) throws -> [UInt8] {
+    ) throws(LaunchMeasurementError) -> [UInt8] {
         let field = "SNP_KERNEL_HASHES section"
         guard section.size == UInt32(LaunchDigestContext.pageSize) else {
             throw LaunchMeasurementError.malformedFirmware(
@@ -228,28 +233,28 @@ public enum LaunchMeasurement {
     /// A piece of hashing work, with the size of the file it reads.
     private struct Job: Sendable {
         let size: UInt64
-        let run: @Sendable () throws -> [UInt8]
+        let run: @Sendable () throws(LaunchMeasurementError) -> [UInt8]
     }
 
     /// Runs `jobs` at the same time, largest file first, the largest on the calling thread and
     /// each other one on a thread of its own, and returns their results in the given order, or
     /// the first job's error.
-    private static func runConcurrently(_ jobs: [Job]) throws -> [[UInt8]] {
-        if jobs.count <= 1 { return try jobs.map { try $0.run() } }
+    private static func runConcurrently(_ jobs: [Job]) throws(LaunchMeasurementError) -> [[UInt8]] {
+        if jobs.count <= 1 { return try jobs.map { job throws(LaunchMeasurementError) in try job.run() } }
         let order = jobs.indices.sorted { jobs[$0].size > jobs[$1].size }
-        let results = Mutex<[Result<[UInt8], any Error>?]>(Array(repeating: nil, count: jobs.count))
+        let results = Mutex<[Result<[UInt8], LaunchMeasurementError>?]>(Array(repeating: nil, count: jobs.count))
         let finished = DispatchSemaphore(value: 0)
         for index in order.dropFirst() {
             let job = jobs[index]
             Thread.detachNewThread {
-                let result = Result { try job.run() }
+                let result = Result { () throws(LaunchMeasurementError) in try job.run() }
                 results.withLock { $0[index] = result }
                 finished.signal()
             }
         }
-        let first = Result { try jobs[order[0]].run() }
+        let first = Result { () throws(LaunchMeasurementError) in try jobs[order[0]].run() }
         results.withLock { $0[order[0]] = first }
         for _ in order.dropFirst() { finished.wait() }
-        return try results.withLock { $0 }.map { try $0!.get() }
+        return try results.withLock { $0 }.map { result throws(LaunchMeasurementError) in try result!.get() }
     }
 }

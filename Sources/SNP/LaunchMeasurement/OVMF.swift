@@ -77,7 +77,7 @@ public struct OVMFFirmware: Sendable {
     ///
     /// - Throws: `LaunchMeasurementError` if the file is unreadable, not a whole number of
     ///   pages that fits below 4 GiB, or its tables are inconsistent.
-    public init(path: String) throws {
+    public init(path: String) throws(LaunchMeasurementError) {
         let file = try LaunchInputFile(path: path)
         let size = try file.regularFileSize()
         let page = UInt64(LaunchDigestContext.pageSize)
@@ -96,13 +96,13 @@ public struct OVMFFirmware: Sendable {
     /// The EIP at which application processors start (SEV-ES reset block).
     ///
     /// - Throws: `LaunchMeasurementError.missingFirmwareEntry` if the table has no reset block.
-    public func sevESResetEIP() throws -> UInt32 {
+    public func sevESResetEIP() throws(LaunchMeasurementError) -> UInt32 {
         try u32Entry(Self.sevESResetBlockGUID, name: "SEV_ES_RESET_BLOCK_GUID")
     }
 
     /// The GPA of the SEV hashes table the firmware checks kernel, initrd and command line
     /// against.
-    public func sevHashesTableGPA() throws -> UInt32 {
+    public func sevHashesTableGPA() throws(LaunchMeasurementError) -> UInt32 {
         try u32Entry(Self.sevHashesTableGUID, name: "SEV_HASH_TABLE_RV_GUID")
     }
 
@@ -113,10 +113,10 @@ public struct OVMFFirmware: Sendable {
 
     /// Streams the image from disk and adds every page to `context` as a normal page, from
     /// `gpa` up to 4 GiB.
-    public func addPages(to context: inout LaunchDigestContext) throws {
+    public func addPages(to context: inout LaunchDigestContext) throws(LaunchMeasurementError) {
         let file = try LaunchInputFile(path: path)
         var offset: UInt64 = 0
-        try file.forEachChunk { chunk in
+        try file.forEachChunk { (chunk: UnsafeRawBufferPointer) throws(LaunchMeasurementError) in
             guard offset + UInt64(chunk.count) <= size, chunk.count % LaunchDigestContext.pageSize == 0 else {
                 throw LaunchMeasurementError.malformedFirmware(path: path, field: "image", reason: "file changed while being measured")
             }
@@ -130,7 +130,7 @@ public struct OVMFFirmware: Sendable {
 
     // MARK: - Parsing
 
-    private func u32Entry(_ guid: EFIGUID, name: String) throws -> UInt32 {
+    private func u32Entry(_ guid: EFIGUID, name: String) throws(LaunchMeasurementError) -> UInt32 {
         guard let entry = footerTable[guid] else {
             throw LaunchMeasurementError.missingFirmwareEntry(path: path, entry: name)
         }
@@ -138,7 +138,7 @@ public struct OVMFFirmware: Sendable {
     }
 
     /// Reads the footer GUID table. An image without the footer GUID simply has no table.
-    private static func readFooterTable(_ file: LaunchInputFile, size: UInt64) throws -> [EFIGUID: [UInt8]] {
+    private static func readFooterTable(_ file: LaunchInputFile, size: UInt64) throws(LaunchMeasurementError) -> [EFIGUID: [UInt8]] {
         let footerOffset = size - footerDistanceFromEnd - UInt64(entryHeaderSize)
         let footer = try file.read(at: footerOffset, count: entryHeaderSize)
         guard EFIGUID(efiBytes: footer[2..<18]) == footerTableGUID else { return [:] }
@@ -171,7 +171,7 @@ public struct OVMFFirmware: Sendable {
     /// Reads the SEV metadata the footer table points to, if it does.
     private static func readMetadata(
         _ file: LaunchInputFile, size: UInt64, table: [EFIGUID: [UInt8]]
-    ) throws -> [SEVMetadataSection] {
+    ) throws(LaunchMeasurementError) -> [SEVMetadataSection] {
         guard let entry = table[sevMetadataGUID] else { return [] }
         let offsetFromEnd = UInt64(littleEndianPrefix(entry))
         guard offsetFromEnd >= UInt64(metadataHeaderSize), offsetFromEnd <= size else {

@@ -42,7 +42,7 @@ public struct SEVHashesTable: Sendable, Hashable {
 
     /// The SHA-256 of the file at `path`, read in chunks so that memory does not grow with the
     /// file. Character devices such as `/dev/null` are read to their end like files.
-    public static func sha256(ofFileAt path: String) throws -> [UInt8] {
+    public static func sha256(ofFileAt path: String) throws(LaunchMeasurementError) -> [UInt8] {
         var hasher = SHA256()
         try LaunchInputFile(path: path).forEachChunk { hasher.update(bufferPointer: $0) }
         return Array(hasher.finalize())

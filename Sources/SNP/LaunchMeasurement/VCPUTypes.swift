@@ -21,7 +21,7 @@ public struct VCPUSignature: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: `LaunchMeasurementError.vcpuSignatureOutOfRange` when a field does not fit
     ///   its encoding (family 0...0x10E, model 0...0xFF, stepping 0...0xF).
-    public init(family: Int, model: Int, stepping: Int) throws {
+    public init(family: Int, model: Int, stepping: Int) throws(LaunchMeasurementError) {
         guard (0...0x10E).contains(family) else {
             throw LaunchMeasurementError.vcpuSignatureOutOfRange(field: "family", value: family, range: "0...270")
         }
@@ -66,7 +66,7 @@ public struct VCPUType: Sendable, Hashable, CustomStringConvertible {
     /// Looks a model up by its exact (case-sensitive) QEMU name.
     ///
     /// - Throws: `LaunchMeasurementError.unknownVCPUType`, listing the known names.
-    public init(named name: String) throws {
+    public init(named name: String) throws(LaunchMeasurementError) {
         guard let known = Self.all.first(where: { $0.name == name }) else {
             throw LaunchMeasurementError.unknownVCPUType(name, known: Self.all.map(\.name))
         }

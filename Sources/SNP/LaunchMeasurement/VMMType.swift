@@ -18,7 +18,7 @@ public enum VMMType: String, Sendable, Hashable, CaseIterable, CustomStringConve
     /// ignoring case.
     ///
     /// - Throws: `LaunchMeasurementError.unknownVMMType`.
-    public init(named name: String) throws {
+    public init(named name: String) throws(LaunchMeasurementError) {
         guard let type = Self.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
             throw LaunchMeasurementError.unknownVMMType(name, known: Self.allCases.map(\.rawValue))
         }

@@ -89,27 +89,10 @@ struct PolicyOptions: ParsableArguments {
         return options
     }
 
-    /// Parses `bl=N,tee=N,snp=N,ucode=N[,fmc=N]`; omitted components are 0.
-    static func parseTCB(_ text: String) throws -> TCBParts {
-        var parts = TCBParts(bootloader: 0, tee: 0, snp: 0, microcode: 0)
-        var seen: Set<String> = []
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = pair.first.map { String($0).trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            guard pair.count == 2, let value = UInt8(pair[1].trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--min-tcb: \"\(item)\" is not NAME=N with N 0-255 (names: bl, tee, snp, ucode, fmc)")
-            }
-            guard seen.insert(key).inserted else { throw ValidationError("--min-tcb: \(key) given twice") }
-            switch key {
-            case "bl": parts.bootloader = value
-            case "tee": parts.tee = value
-            case "snp": parts.snp = value
-            case "ucode": parts.microcode = value
-            case "fmc": parts.fmc = value
-            default: throw ValidationError("--min-tcb: unknown component \"\(key)\" (names: bl, tee, snp, ucode, fmc)")
-            }
-        }
-        return parts
+    /// Parses a `--min-tcb` value (SNP's parser, shared with `launch-measure`); a value that
+    /// does not parse is a usage error naming the part at fault.
+    static func parseTCB(_ text: String) throws(ValidationError) -> TCBParts {
+        do { return try TCBParts(parsing: text) } catch { throw ValidationError(error.description) }
     }
 
     /// Parses an RFC 3339 time such as `2025-06-01T00:00:00Z` (fractional seconds allowed).
