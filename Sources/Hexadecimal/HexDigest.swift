@@ -37,10 +37,17 @@ public struct HexDigest: Hashable, Sendable, CustomStringConvertible, Codable {
 
     /// Parses `<algorithm>:<lower-case hex>`; nil for anything else.
     public init?(_ text: String) {
-        guard let colon = text.firstIndex(of: ":"), let algorithm = Algorithm(rawValue: String(text[..<colon])) else { return nil }
-        let hex = text[text.index(after: colon)...]
-        guard !hex.contains(where: { $0.isUppercase }), let bytes = Hex.decode(String(hex)) else { return nil }
-        self.init(algorithm, checking: bytes)
+        // Byte-wise: a manifest holds thousands of digests, and Character's Unicode properties
+        // (isUppercase) cost more than the whole decode. Upper-case hex digits are refused here;
+        // any other byte that is not a hex digit is refused by the decoder.
+        let utf8 = text.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")),
+              let algorithm = Algorithm(rawValue: String(text[..<colon])) else { return nil }
+        let hex = Array(utf8[utf8.index(after: colon)...])
+        guard hex.count == 2 * algorithm.byteCount,
+              !hex.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) }),
+              let bytes = Hex.decode(utf8: hex) else { return nil }
+        self.init(algorithm, bytes: bytes)
     }
 
     public var description: String { "\(algorithm.rawValue):\(Hex.encode(bytes))" }

@@ -72,21 +72,6 @@ public struct ComponentJob: Sendable {
     }
 }
 
-/// What one launch measured besides the sandbox's own result.
-public struct ComponentReport: Sendable {
-    public let result: SandboxResult
-    /// Wall-clock time from launch to exit.
-    public let seconds: Double
-    /// The child process's peak resident set, when it ran in a child.
-    public let peakResidentBytes: Int?
-
-    public init(result: SandboxResult, seconds: Double, peakResidentBytes: Int?) {
-        self.result = result
-        self.seconds = seconds
-        self.peakResidentBytes = peakResidentBytes
-    }
-}
-
 /// Why a component did not produce a result.
 public enum ComponentRunError: TwoCVMError, Sendable {
     case digestMismatch(component: String, expected: ContentDigest, actual: ContentDigest)

@@ -4,7 +4,7 @@ import Sandbox
 
 /// Starts one component run somewhere and waits for its result.
 public protocol ComponentLauncher: Sendable {
-    func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport
+    func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentStatistics
 }
 
 /// Runs the component in this process. No process isolation: for tests of the orchestration
@@ -12,11 +12,11 @@ public protocol ComponentLauncher: Sendable {
 public struct InProcessLauncher: ComponentLauncher {
     public init() {}
 
-    public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
+    public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentStatistics {
         let start = MonotonicClock.now()
         let result = try job.runHere()
         try job.checkInterruption(result)
-        return ComponentReport(result: result, seconds: MonotonicClock.now() - start, peakResidentBytes: nil)
+        return ComponentStatistics(job: job, result: result, seconds: MonotonicClock.now() - start, peakResidentBytes: nil)
     }
 }
 
@@ -60,7 +60,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
         return .success(settings)
     }()
 
-    public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
+    public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentStatistics {
         var job = job
         job.compiledModuleCache = compiledModuleCache
         switch Self.engineOverride {
@@ -113,7 +113,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
         switch response {
         case let .success(result):
             try job.checkInterruption(result)
-            return ComponentReport(result: result, seconds: seconds, peakResidentBytes: usage)
+            return ComponentStatistics(job: job, result: result, seconds: seconds, peakResidentBytes: usage)
         case let .failure(refusal):
             throw .refusedInChild(component: job.component, message: refusal.message, environment: refusal.environment)
         }

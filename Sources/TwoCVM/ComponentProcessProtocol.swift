@@ -158,7 +158,7 @@ public enum ComponentProcessProtocol {
         }
         let module = try readExactly(moduleSize, from: source, what: "module")
         var extra: UInt8 = 0
-        guard try withUnsafeMutableBytes(of: &extra, { buffer throws(WireError) in try read(source, into: buffer) }) == 0 else {
+        guard try withUnsafeMutableBytes(of: &extra, { buffer throws(WireError) in try source.read(into: buffer) }) == 0 else {
             throw WireError.trailingBytes
         }
         var job = ComponentJob(component: component, moduleFile: file, moduleSource: module, digest: digest, inputs: [:],
@@ -177,7 +177,7 @@ public enum ComponentProcessProtocol {
             while initialized < count {
                 let n: Int
                 do throws(WireError) {
-                    n = try read(source, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized..<count]))
+                    n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized..<count]))
                 } catch {
                     failure = error
                     break
@@ -191,15 +191,6 @@ public enum ComponentProcessProtocol {
         return bytes
     }
 
-    private static func read(_ source: some RequestSource, into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
-        do {
-            return try source.read(into: buffer)
-        } catch let error as WireError {
-            throw error
-        } catch {
-            throw WireError.unreadable(reason: String(describing: error))
-        }
-    }
 
     // MARK: Response
 
@@ -323,7 +314,7 @@ public enum ComponentProcessProtocol {
 /// Where the child reads its request from: stdin in `twocvm _component`, bytes in tests.
 public protocol RequestSource {
     /// Reads up to `buffer.count` bytes into `buffer`; 0 at the end.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int
 }
 
 /// A file descriptor as a ``RequestSource`` (the child's stdin), retrying interrupted reads.
@@ -334,7 +325,7 @@ public struct FileDescriptorSource: RequestSource {
         self.descriptor = descriptor
     }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         while true {
             let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
@@ -352,7 +343,7 @@ public final class BytesSource: RequestSource {
         self.bytes = bytes
     }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         let count = min(buffer.count, bytes.count - offset)
         guard count > 0 else { return 0 }
         bytes.withUnsafeBytes { buffer.baseAddress?.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }

@@ -61,19 +61,13 @@ public struct PlanRunner: Sendable {
                                    outputs: Dictionary(uniqueKeysWithValues: step.outputs.map { ($0.name, $0.maxBytes) }),
                                    capabilities: step.capabilities, limits: step.sandboxLimits,
                                    timeoutSeconds: step.limits.timeoutSeconds, runtime: runtimes[step.id] ?? .wasmkit)
-            let report: ComponentReport
+            let stats: ComponentStatistics
             do {
-                report = try launcher.launch(job)
+                stats = try launcher.launch(job)
             } catch {
                 throw .component(error)
             }
-            let result = report.result
-            let stats = ComponentStatistics(component: step.id, engine: step.engine.rawValue,
-                                            engineLibrary: job.runtime.libraryDigest,
-                                            outcome: result.outcome, fuelUsed: result.fuelUsed,
-                                            seconds: report.seconds, peakMemoryBytes: result.peakMemoryBytes,
-                                            peakResidentBytes: report.peakResidentBytes,
-                                            stdout: result.stdout, stderr: result.stderr)
+            let result = stats.result
             statistics.append(stats)
             progress(stats)
             guard result.outcome.isSuccess else { throw .failed(component: step.id, outcome: result.outcome, statistics: stats) }
@@ -96,23 +90,40 @@ public struct PlanRunResult: Sendable {
     public let statistics: [ComponentStatistics]
 }
 
-/// What one component used.
+/// One component's run, the one result type from the launcher to `run --json`: the sandbox's
+/// result as the engine gave it (outcome, outputs, fuel, linear memory, the first bytes of stdout
+/// and stderr), with what only the broker knows: which component, on which engine, how long the
+/// launch took and the child's peak resident set.
 public struct ComponentStatistics: Sendable {
     public let component: String
     /// The engine that ran it (`wasmkit` or `wasmtime`).
     public let engine: String
     /// SHA-256 of the engine's library (wasmtime); nil for the built-in WasmKit.
     public let engineLibrary: [UInt8]?
-    public let outcome: SandboxOutcome
-    public let fuelUsed: UInt64
+    /// What the sandbox returned. Its outputs are meaningful only when the outcome is ok.
+    public let result: SandboxResult
+    /// Wall-clock time from launch to exit.
     public let seconds: Double
-    /// Its linear memory at the end (the largest it had).
-    public let peakMemoryBytes: Int
     /// Its child process's peak resident set, when it ran in one.
     public let peakResidentBytes: Int?
+
+    /// The result of `job`, launched on its runtime.
+    public init(job: ComponentJob, result: SandboxResult, seconds: Double, peakResidentBytes: Int?) {
+        component = job.component
+        engine = job.runtime.name
+        engineLibrary = job.runtime.libraryDigest
+        self.result = result
+        self.seconds = seconds
+        self.peakResidentBytes = peakResidentBytes
+    }
+
+    public var outcome: SandboxOutcome { result.outcome }
+    public var fuelUsed: UInt64 { result.fuelUsed }
+    /// Its linear memory at the end (the largest it had).
+    public var peakMemoryBytes: Int { result.peakMemoryBytes }
     /// The first bytes of its stdout and stderr: diagnostics for `--dev`, never released.
-    public let stdout: [UInt8]
-    public let stderr: [UInt8]
+    public var stdout: [UInt8] { result.stdout }
+    public var stderr: [UInt8] { result.stderr }
 }
 
 /// Why a run stopped. Nothing is released from a stopped run.

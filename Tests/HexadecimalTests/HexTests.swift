@@ -56,8 +56,13 @@ final class HexDigestTests: XCTestCase {
     func testRefusesAnythingButTheStrictForm() {
         let sha256 = String(repeating: "0f", count: 32)
         XCTAssertNotNil(HexDigest("sha256:" + sha256))
-        for text in ["sha256:" + sha256.uppercased(), "SHA256:" + sha256, "sha256:0x" + sha256, "sha256:" + sha256 + "00",
-                     "sha384:" + sha256, "md5:" + sha256, sha256, "sha256:", "sha256: " + sha256] {
+        let lastDigitUpper: String = "sha256:" + String(sha256.dropLast()) + "F"
+        let twoByteCharacter: String = "sha256:" + String(sha256.dropLast(2)) + "\u{E9}"  // é: two bytes, 64 in all
+        let notADigit: String = "sha256:" + String(sha256.dropLast()) + "g"
+        let refused: [String] = ["sha256:" + sha256.uppercased(), "SHA256:" + sha256, "sha256:0x" + sha256, "sha256:" + sha256 + "00",
+                                 "sha384:" + sha256, "md5:" + sha256, sha256, "sha256:", "sha256: " + sha256,
+                                 lastDigitUpper, twoByteCharacter, notADigit]
+        for text in refused {
             XCTAssertNil(HexDigest(text), text)
         }
         XCTAssertNil(HexDigest(.sha256, checking: [0]))

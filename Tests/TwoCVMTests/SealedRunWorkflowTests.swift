@@ -357,7 +357,7 @@ final class CountingLauncher: ComponentLauncher, @unchecked Sendable {
 
     var launches: Int { lock.withLock { count } }
 
-    func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentReport {
+    func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentStatistics {
         lock.withLock { count += 1 }
         return try InProcessLauncher().launch(job)
     }

@@ -69,8 +69,9 @@ public struct CompiledModuleCache: Sendable, Equatable {
 
     /// The entry for `key`, if the folder and the entry are trustworthy and it reads whole.
     func load(key: String) -> [UInt8]? {
-        guard Self.isPrivateDirectory(directory) else { return nil }
-        let fd = open("\(directory)/\(key)", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard let folder = openFolder() else { return nil }
+        defer { close(folder) }
+        let fd = openat(folder, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
@@ -89,15 +90,24 @@ public struct CompiledModuleCache: Sendable, Equatable {
         return complete ? bytes : nil
     }
 
-    /// Files `bytes` under `key` atomically (a private temporary file renamed into place),
-    /// creating the folder (0700) when it is missing. Failures are ignored: the next run
-    /// compiles again.
+    /// Files `bytes` under `key` atomically, creating the folder (0700) when it is missing.
+    /// The bytes go to an unnamed file in the folder (`O_TMPFILE`), which is given a name only
+    /// once it is complete and then renamed over the key: a child killed while writing leaves
+    /// nothing behind. Where the file system has no unnamed files, a named temporary file
+    /// (created exclusively, never through a link) takes its place. Failures are ignored: the
+    /// next run compiles again.
     func store(_ bytes: [UInt8], key: String) {
-        guard bytes.count <= Self.maxEntryBytes, Self.makePrivateDirectory(directory) else { return }
-        var template = Array("\(directory)/.\(key).XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }  // 0600
+        guard bytes.count <= Self.maxEntryBytes, Self.makePrivateDirectory(directory), let folder = openFolder() else { return }
+        defer { close(folder) }
+        let temporary = ".\(key).\(getpid())"
+        var named = false
+        var fd = openat(folder, ".", Self.unnamedFile | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            _ = unlinkat(folder, temporary, 0)
+            fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            named = true
+        }
         guard fd >= 0 else { return }
-        let temporary = String(cString: template)
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
@@ -105,8 +115,32 @@ public struct CompiledModuleCache: Sendable, Equatable {
             guard n > 0 else { break }
             written += n
         }
+        if written == bytes.count && !named {
+            _ = unlinkat(folder, temporary, 0)
+            named = linkat(AT_FDCWD, "/proc/self/fd/\(fd)", folder, temporary, AT_SYMLINK_FOLLOW) == 0
+            if !named { written = -1 }
+        }
         let closed = close(fd) == 0
-        if written != bytes.count || !closed || rename(temporary, "\(directory)/\(key)") != 0 { unlink(temporary) }
+        if written != bytes.count || !closed || renameat(folder, temporary, folder, key) != 0 {
+            if named { _ = unlinkat(folder, temporary, 0) }
+        }
+    }
+
+    /// `O_TMPFILE` (Linux, `<fcntl.h>`; the Glibc module does not import the compound macro).
+    private static let unnamedFile: Int32 = 0o20000000 | O_DIRECTORY
+
+    /// The folder itself, opened without following a link and checked on its descriptor: every
+    /// later open, link and rename is relative to that descriptor, so the folder cannot be
+    /// swapped for another between the check and the use.
+    private func openFolder() -> Int32? {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, Self.isPrivate(info, type: S_IFDIR) else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     /// Owned by this user, writable by no one else, of the given type (checked on lstat/fstat
