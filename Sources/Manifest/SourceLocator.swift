@@ -160,7 +160,7 @@ struct SourceLocator {
         guard let byte = peek() else { return false }
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
-            return scanString() != nil
+            return skipString()
         case UInt8(ascii: "["):
             return scanArray(at: path)
         case UInt8(ascii: "{"):
@@ -205,7 +205,13 @@ struct SourceLocator {
 
     /// Any of the four TOML string forms; returns its raw content (escapes are not decoded,
     /// which is enough for key paths made of the bare-key alphabet).
-    private mutating func scanString() -> String? {
+    /// Moves past the string at hand (as ``scanString()``) without building its content;
+    /// false if it does not close.
+    private mutating func skipString() -> Bool {
+        scanString(keepingContent: false) != nil
+    }
+
+    private mutating func scanString(keepingContent: Bool = true) -> String? {
         let start = here
         let quote = peek()!
         let multiline = peek(1) == quote && peek(2) == quote
@@ -221,17 +227,20 @@ struct SourceLocator {
                 } else {
                     advance(1)
                 }
-                return String(decoding: content, as: UTF8.self)
+                return keepingContent ? String(decoding: content, as: UTF8.self) : ""
             }
             if byte == UInt8(ascii: "\\") && quote == UInt8(ascii: "\"") {
                 if isNulEscape() { nulEscapes.append(start) }
-                content.append(byte)
+                if keepingContent { content.append(byte) }
                 advance(1)
-                if let next = peek() { content.append(next); advance(1) }
+                if let next = peek() {
+                    if keepingContent { content.append(next) }
+                    advance(1)
+                }
                 continue
             }
             if byte == UInt8(ascii: "\n") && !multiline { return nil }
-            content.append(byte)
+            if keepingContent { content.append(byte) }
             advance(1)
         }
         return nil
@@ -262,7 +271,7 @@ struct SourceLocator {
                 while let b = peek(), b != UInt8(ascii: "\n") { advance(1) }
                 continue
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                if scanString() == nil { advance(1) }
+                if !skipString() { advance(1) }
                 continue
             case UInt8(ascii: "\n"):
                 if containers.isEmpty {
@@ -307,8 +316,13 @@ struct SourceLocator {
                 if !inKey && !inHeader && atTokenStart && startsDateOrTime() { return .dateOrTime(here) }
             default: break
             }
-            atTokenStart = [UInt8(ascii: "="), UInt8(ascii: "["), UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "\t"),
-                            UInt8(ascii: "\n"), UInt8(ascii: "{")].contains(byte)
+            switch byte {
+            case UInt8(ascii: "="), UInt8(ascii: "["), UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "\t"),
+                 UInt8(ascii: "\n"), UInt8(ascii: "{"):
+                atTokenStart = true
+            default:
+                atTokenStart = false
+            }
             if containers.count + keyDots > limit { return .tooDeep(here) }
             advance(1)
         }

@@ -50,14 +50,14 @@ struct TOMLTree {
     private let values: [String: TOMLNode]
 
     init(_ table: TOMLTable) {
-        var keys: [String] = []
+        // `keys` and `values` walk the same toml++ table in the same order, one call each;
+        // a lookup per key (`table[key]`) would search the table again for every entry.
+        let keys = table.keys
+        let nodes = table.values
+        precondition(keys.count == nodes.count, "TOMLKit gave \(keys.count) keys and \(nodes.count) values")
         var values: [String: TOMLNode] = [:]
-        let all = table.keys
-        keys.reserveCapacity(all.count)
-        values.reserveCapacity(all.count)
-        for key in all {
-            guard let value = table[key] else { continue }
-            keys.append(key)
+        values.reserveCapacity(keys.count)
+        for (key, value) in zip(keys, nodes) {
             values[key] = TOMLNode(value)
         }
         self.keys = keys
