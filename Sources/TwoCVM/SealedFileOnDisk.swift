@@ -52,13 +52,26 @@ struct SealedFileOnDisk {
         try checked.decrypt(reading: FileIO.bufferReader(path), recipientKey: recipientKey, progress: progress, write: write)
     }
 
+    /// Both passes in one read of the file (`SealedFile.openInOnePass`), with the file's
+    /// SHA-256: plaintext reaches `write` before the signature is checked, so `write` must
+    /// keep it out of sight until `OpenedSealedFile.result()` passes.
+    func openInOnePass(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation, task: String,
+                       write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) -> OpenedSealedFile {
+        let claimed = try header()
+        let progress = ProgressReporting.sealedFile(task: task, length: claimed.length)
+        defer { if progress != nil { ProgressReporting.finish() } }
+        return try SealedFile.openInOnePass(reading: FileIO.bufferReader(path), recipientKey: recipientKey, expect: expect,
+                                            digestingFile: true, progress: progress, write: write)
+    }
+
     /// Opens the file into `write`; returns its header and the SHA-256 of the bytes whose
-    /// signature was checked. (A sealed `run` opens its inputs this way.)
+    /// signature was checked. (A sealed `run` opens its inputs this way, into memory it drops
+    /// unless this returns: one read of the file, decrypting while the signature is checked.)
     func open(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation,
               write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) -> (header: SealedFileHeader, sha256: [UInt8]) {
         let task = "decrypt \(URL(fileURLWithPath: path).lastPathComponent)"
-        let checked = try check(expect: expect, task: task)
-        try decrypt(checked, recipientKey: recipientKey, task: task, write: write)
-        return (checked.header, checked.fileSHA256!)
+        let opened = try openInOnePass(recipientKey: recipientKey, expect: expect, task: task, write: write)
+        try opened.result()
+        return (opened.checked.header, opened.checked.fileSHA256!)
     }
 }
