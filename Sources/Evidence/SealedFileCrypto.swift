@@ -149,13 +149,14 @@ final class SealedChunkCipher: @unchecked Sendable {
 }
 
 /// A SHA-256 or SHA-384 state of OpenSSL's EVP, updated from raw buffers (on whichever thread
-/// holds it; one at a time).
-final class SealedHash: @unchecked Sendable {
-    enum Algorithm { case sha256, sha384 }
+/// holds it; one at a time). Public for the workflows that hash whole sealed files (receipts
+/// name them by SHA-256, the plan by SHA-384): swift-crypto's SHA-384 runs in portable C here.
+public final class SealedHash: @unchecked Sendable {
+    public enum Algorithm: Sendable { case sha256, sha384 }
     private let context: OpaquePointer
-    let algorithm: Algorithm
+    public let algorithm: Algorithm
 
-    init(_ algorithm: Algorithm) {
+    public init(_ algorithm: Algorithm) {
         self.algorithm = algorithm
         context = EVP_MD_CTX_new()!
         precondition(EVP_DigestInit_ex(context, algorithm == .sha256 ? EVP_sha256() : EVP_sha384(), nil) == 1)
@@ -163,15 +164,15 @@ final class SealedHash: @unchecked Sendable {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    func update(_ bytes: UnsafeRawBufferPointer) {
+    public func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         precondition(EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1)
     }
 
-    func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+    public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The digest (once: the state is spent).
-    func digest() -> [UInt8] {
+    public func digest() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         precondition(out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) } == 1)

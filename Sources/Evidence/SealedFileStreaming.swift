@@ -214,16 +214,22 @@ extension SealedFile {
                 var done: UInt64 = 0
                 for index in 0..<header.chunkCount {
                     let slab = pipeline.nextFreeSlab()
-                    let framing = try reader.chunk(index, of: header, into: slab)
+                    let framing: ChunkFraming
+                    do throws(SealError) { framing = try reader.chunk(index, of: header, into: slab) } catch {
+                        pipeline.giveBack()
+                        throw error
+                    }
                     let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
                     pipeline.submit(slab: slab, index: index, framing: framing, aad: aad, signed: signed, write: sink)
                     done += UInt64(framing.count - SealedFileFormat.tagBytes)
                     progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
                 }
+                // The file's SHA-256 comes back to this thread for the signature's bytes.
+                pipeline.drain()
+                if let fileHash { reader.attachFileHash(fileHash) }
                 return try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
             }
         }
-        if let fileHash { reader.attachFileHash(fileHash) }
         try reader.expectEnd()
         let checked = CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes,
                                         failure: verdict(header: header, expect: expect, signed: signed.digest(), signature: signatureBytes))
@@ -581,6 +587,10 @@ final class OpenPipeline: @unchecked Sendable {
         defer { next = (next + 1) % slabs.count }
         return slabs[next]
     }
+
+    /// Returns the slab last taken, unused (its chunk could not be read). libdispatch refuses
+    /// to free a semaphore below its initial value, so every slab taken must come back.
+    func giveBack() { free.signal() }
 
     /// Runs chunk `index` (in `slab` as `framing` says) through the stages.
     func submit(slab: Slab, index: Int, framing: ChunkFraming, aad: [UInt8], signed: SealedHash, write: UncheckedWriter) {

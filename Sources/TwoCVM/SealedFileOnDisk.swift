@@ -10,20 +10,20 @@ struct SealedFileOnDisk {
     let path: String
 
     /// The SHA-256 (how receipts name sealed files) and SHA-384 (how they name the plan) of
-    /// the whole file, from one read in 1 MiB blocks into one reused buffer.
+    /// the whole file, from one read in 1 MiB blocks into one reused buffer (OpenSSL's hashes).
     func digests() throws -> (sha256: [UInt8], sha384: [UInt8]) {
         let read = try FileIO.bufferReader(path)()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        var sha256 = SHA256(), sha384 = SHA384()
+        let sha256 = SealedHash(.sha256), sha384 = SealedHash(.sha384)
         while true {
             let count = try read(buffer)
             if count == 0 { break }
             let block = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            sha256.update(bufferPointer: block)
-            sha384.update(bufferPointer: block)
+            sha256.update(block)
+            sha384.update(block)
         }
-        return (Array(sha256.finalize()), Array(sha384.finalize()))
+        return (sha256.digest(), sha384.digest())
     }
 
     /// The header the file claims (not yet checked).
