@@ -35,10 +35,13 @@ public enum OpenWorkflow {
         // 1, 2. The evidence that names the TEE signing key; the receipt, signed by it, for that manifest.
         let verified: ReceiptWorkflow.Verified
         do {
-            verified = try ReceiptWorkflow.verify(receiptPath: receiptPath, evidencePath: evidencePath, manifestPath: manifestPath,
-                                                  referencePath: referencePath, trustRootPath: trustRootPath, options: options)
+            verified = try ReceiptWorkflow.verify(receipt: receiptPath, evidence: evidencePath, manifest: manifestPath,
+                                                  reference: referencePath, trustRoot: trustRootPath, options: options)
         } catch {
-            throw OpenError(receiptVerification: error)
+            switch error {
+            case let .check(error): throw .receipt(error)
+            case let .input(error): throw .verification(error)
+            }
         }
         let receipt = verified.receipt
 
@@ -142,48 +145,28 @@ public enum OpenError: TwoCVMError {
     case notInReceipt(path: String, sha256: String, id: String, recipient: String)
     case notARecipient(id: String, recipient: String)
     case wrongKey(keyDirectory: String, recipient: String)
-    /// The manifest (`--manifest`) cannot be loaded.
-    case manifest(ManifestWorkflowError)
-    /// The evidence, reference values or trust root cannot be used.
+    /// The manifest, evidence, reference values, trust root or receipt cannot be read or decoded.
     case verification(VerifyInputError)
     /// The recipient's key cannot be loaded.
     case key(KeyFileError)
-    /// A file cannot be read (the receipt) or the output not created, synced or renamed.
+    /// The output cannot be created, synced or renamed.
     case file(FileIOError)
-    /// Any other error of the receipt's verification, as it was thrown.
-    case other(any Error)
 
-    /// The error `ReceiptWorkflow.verify` threw, by its type.
-    init(receiptVerification error: any Error) {
-        switch error {
-        case let error as ReceiptCheckError: self = .receipt(error)
-        case let error as ManifestWorkflowError: self = .manifest(error)
-        case let error as VerifyInputError: self = .verification(error)
-        case let error as FileIOError: self = .file(error)
-        default: self = .other(error)
-        }
-    }
-
-    /// Every refusal of `open` is a check that failed (1); a step's own error keeps its status
-    /// (an error of no known type: the input, 2, as the CLI reports any such error).
+    /// Every refusal of `open` is a check that failed (1); a step's own error keeps its status.
     public var exitStatus: ExitStatus {
         switch self {
         case .receipt, .sealed, .notInReceipt, .notARecipient, .wrongKey: return .checkFailed
-        case let .manifest(error): return error.exitStatus
         case let .verification(error): return error.exitStatus
         case let .key(error): return error.exitStatus
         case let .file(error): return error.exitStatus
-        case let .other(error): return (error as? any TwoCVMError)?.exitStatus ?? .badInput
         }
     }
 
     public var description: String {
         switch self {
-        case let .manifest(error): return error.description
         case let .verification(error): return error.description
         case let .key(error): return error.description
         case let .file(error): return error.description
-        case let .other(error): return String(describing: error)
         default: return "refusing to open: " + reason
         }
     }
@@ -201,11 +184,9 @@ public enum OpenError: TwoCVMError {
             return "the manifest does not release output '\(id)' to '\(recipient)'"
         case let .wrongKey(directory, recipient):
             return "\(directory)/\(ParticipantKeys.encryptionKeyFile) cannot open this file: it was sealed to '\(recipient)'"
-        case let .manifest(error): return error.description
         case let .verification(error): return error.description
         case let .key(error): return error.description
         case let .file(error): return error.description
-        case let .other(error): return String(describing: error)
         }
     }
 }
