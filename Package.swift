@@ -77,11 +77,12 @@ let package = Package(
                 .product(name: "WasmParser", package: "WasmKit"),
             ]),
 
-        // Evidence bundles, REPORT_DATA binding, HPKE sealing, COSE receipts.
+        // Evidence bundles, REPORT_DATA binding, HPKE sealing, COSE receipts (COpenSSL: the
+        // sealed-file data path's AES-256-GCM and hashes over reused buffers).
         .target(
             name: "Evidence",
             dependencies: [
-                "CBOR", "COSE", "SNP", "Manifest",
+                "CBOR", "COSE", "SNP", "Manifest", "COpenSSL",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 

@@ -3,10 +3,11 @@
 #
 #   seal   `twocvm seal` on a simulated SNP VM, the demo's sequence (keygen, manifest, launch
 #          measurement, `sim launch`, `attest`, then seal, which verifies the evidence first);
-#   open   the Evidence library's streaming open of that sealed input with the TEE's key, as a
-#          sealed `twocvm run` opens its inputs (`twocvm-bench open-input`; `twocvm open` opens
-#          sealed *outputs*, which need a receipt from a sealed run), plaintext streamed to a
-#          file; it must equal the original (SHA-256).
+#   open   the Evidence library's one-pass open of that sealed input with the TEE's key, as a
+#          sealed `twocvm run` and `twocvm open` open files (`twocvm-bench open-input`; `twocvm
+#          open` opens sealed *outputs*, which need a receipt from a sealed run): the file read
+#          once, signature, file digest and decryption on three threads, plaintext streamed to
+#          a temporary file renamed only if every check passed; it must equal the original.
 #
 #   dgst   `openssl dgst -sha256` of the same plaintext in the same rounds: one read and one
 #          SHA-256 of the file, the floor the two commands are compared with.
@@ -95,11 +96,12 @@ print()
 print(f"A {size:,}-byte random file sealed with `twocvm seal` to the TEE key of a simulated SNP VM")
 print(f"(demo sequence: keygen, manifest, `launch-measure`, `sim launch`, `attest`; seal verifies the")
 print(f"evidence first, then reads the file twice: SHA-256 for the header, then HPKE/AES-256-GCM in")
-print(f"1 MiB chunks, signed by the owner; Docs/formats.md) and opened again with the Evidence library's streaming")
-print(f"open and the TEE's key, as a sealed `run` opens its inputs (`twocvm-bench open-input`: two passes,")
-print(f"signature then decryption, plaintext streamed to a file that hashes to the original, checked).")
-print(f"Each pass reads into reused buffers and runs its hash (SHA-256 of the plaintext, SHA-384 of the")
-print(f"ciphertext for the signature) on a second thread, behind reading, AES-GCM and writing.")
+print(f"1 MiB chunks, signed by the owner; Docs/formats.md) and opened again with the Evidence library's one-pass")
+print(f"open and the TEE's key, as a sealed `run` opens its inputs (`twocvm-bench open-input`: the file read once,")
+print(f"SHA-384 for the signature, the file's SHA-256, in-place decryption and the plaintext's SHA-256 on three")
+print(f"threads, plaintext streamed to a temporary file renamed only if every check passed; it hashes to the")
+print(f"original, checked). Seal reads into reused buffers, encrypts in place and runs its hash (SHA-256 of the")
+print(f"plaintext, then SHA-384 of the ciphertext) on a second thread; AES-GCM and the hashes are OpenSSL's EVP.")
 print(f"Sealed file: {sealed:,} bytes ({100 * (sealed - size) / size:.3f}% overhead). Median (min–max) of {runs}")
 print(f"runs, whole process, file in the page cache, output fsynced; peak RSS from `/usr/bin/time`.")
 print()
@@ -117,8 +119,9 @@ print()
 print()
 print("Why not one pass: the header carries the plaintext's SHA-256 and every chunk's AAD carries the")
 print("header's SHA-384, so sealing must hash the whole plaintext before it encrypts anything; and the")
-print("signature (ES384 over header and ciphertext) is checked before anything is decrypted. So seal")
-print("costs at least one SHA-256 and one SHA-384 pass, one after the other, and so does open.")
+print("signature (ES384 over header and ciphertext) is checked before any plaintext is published. So seal")
+print("costs at least one SHA-256 and one SHA-384 pass, one after the other; open costs one SHA-384 pass")
+print("with the two SHA-256 (file for the receipt, plaintext for the header) and AES-GCM beside it.")
 print()
 print(f"For scale, on this CPU: `openssl speed -evp aes-256-gcm` {mb(gcm)}, `-evp sha256` {mb(sha)} and `-evp sha384` {mb(sha384)} (16 KiB")
 print(f"blocks, one core). Memory stays flat: the peak RSS does not depend on the file size.")

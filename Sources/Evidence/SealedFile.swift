@@ -82,10 +82,10 @@ public struct SealedFileWriter {
     public let headerItem: [UInt8]
     private let headerDigest: [UInt8]
     private let senderKey: P384.Signing.PrivateKey
-    private var context: HPKE.Sender
+    private let cipher: SealedChunkCipher
     /// SHA-384 over the header and the chunk ciphertexts (what the signature covers); a class,
     /// so the streaming sealer can update it on its hashing thread.
-    let signed = Hashing<SHA384>()
+    let signed = SealedHash(.sha384)
     private var next = 0
 
     /// Sets up HPKE to `recipientKey` and builds the header.
@@ -101,50 +101,59 @@ public struct SealedFileWriter {
             throw .sealing("\(name) must be 1 to \(SealedFileFormat.maxNameBytes) bytes")
         }
         let info = SealedFileFormat.info(manifest: manifest, purpose: purpose, id: id, recipient: recipientName)
-        do {
-            context = try HPKE.Sender(recipientKey: recipientKey, ciphersuite: SealedFileFormat.ciphersuite, info: Data(info))
-        } catch { throw .sealing("HPKE setup failed (\(error))") }
+        let setup: (enc: [UInt8], context: SealedFileHPKE.Context)
+        do { setup = try SealedFileHPKE.sender(recipientKey: recipientKey, info: info) } catch { throw .sealing("HPKE setup failed (\(error))") }
+        cipher = try SealedChunkCipher(setup.context, encrypting: true)
         header = SealedFileHeader(
             manifest: manifest, purpose: purpose, id: id, recipient: recipientName, sender: sender,
-            encapsulatedKey: Array(context.encapsulatedKey), chunkSize: chunkSize, length: length, sha256: sha256)
+            encapsulatedKey: setup.enc, chunkSize: chunkSize, length: length, sha256: sha256)
         let headerBytes = SealedFileFormat.encode(header)
         var item: [UInt8] = []
         SealedFileFormat.appendByteStringHead(headerBytes.count, to: &item)
         headerItem = item + headerBytes
-        headerDigest = Array(SHA384.hash(data: headerBytes))
+        headerDigest = SealedFile.sha384(headerBytes)
         signed.update(headerBytes)
         self.senderKey = senderKey
     }
 
     /// Seals the next chunk (exactly `header.plaintextSize(ofChunk:)` bytes) and returns its framed ciphertext.
     public mutating func sealChunk(_ plaintext: some DataProtocol) throws(SealError) -> [UInt8] {
-        let ciphertext = try encrypt(plaintext)
-        signed.update(ciphertext)
-        var out: [UInt8] = []
-        out.reserveCapacity(ciphertext.count + 9)
-        SealedFileFormat.appendByteStringHead(ciphertext.count, to: &out)
-        out += ciphertext
+        let size = plaintext.count
+        var head: [UInt8] = []
+        SealedFileFormat.appendByteStringHead(size + SealedFileFormat.tagBytes, to: &head)
+        var out = [UInt8](repeating: 0, count: head.count + size + SealedFileFormat.tagBytes)
+        var failure: SealError? = nil
+        out.withUnsafeMutableBytes { buffer in
+            buffer.copyBytes(from: head)
+            let body = UnsafeMutableRawBufferPointer(rebasing: buffer[head.count...])
+            plaintext.copyBytes(to: body, count: size)
+            do throws(SealError) { try encrypt(inPlace: body, plaintextSize: size) } catch { failure = error; return }
+            signed.update(UnsafeRawBufferPointer(body))
+        }
+        if let failure { throw failure }
         return out
     }
 
-    /// Encrypts the next chunk without adding it to the signed digest (the caller does, in order).
-    mutating func encrypt(_ plaintext: some DataProtocol) throws(SealError) -> Data {
+    /// Encrypts the next chunk in place: its `plaintextSize` bytes at the start of `buffer`
+    /// (exactly `plaintextSize + 16` bytes) become ciphertext and tag. Does not add it to the
+    /// signed digest (the caller does, in order).
+    mutating func encrypt(inPlace buffer: UnsafeMutableRawBufferPointer, plaintextSize: Int) throws(SealError) {
         guard next < header.chunkCount else { throw .sealing("more chunks than the declared length") }
-        guard plaintext.count == header.plaintextSize(ofChunk: next) else {
-            throw .sealing("chunk \(next) is \(plaintext.count) bytes, expected \(header.plaintextSize(ofChunk: next))")
+        guard plaintextSize == header.plaintextSize(ofChunk: next) else {
+            throw .sealing("chunk \(next) is \(plaintextSize) bytes, expected \(header.plaintextSize(ofChunk: next))")
         }
         let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: next, final: next == header.chunkCount - 1)
-        let ciphertext: Data
-        do { ciphertext = try context.seal(plaintext, authenticating: aad) } catch { throw .sealing("AEAD failed (\(error))") }
+        guard cipher.seal(UnsafeRawBufferPointer(rebasing: buffer[..<plaintextSize]), index: next, aad: aad, into: buffer) else {
+            throw .sealing("AEAD failed")
+        }
         next += 1
-        return ciphertext
     }
 
     /// Signs the header and all chunk ciphertexts; returns the framed signature, the file's last bytes.
     public func finish() throws(SealError) -> [UInt8] {
         guard next == header.chunkCount else { throw .sealing("\(next) of \(header.chunkCount) chunks written") }
         let signature: P384.Signing.ECDSASignature
-        do { signature = try senderKey.signature(for: signed.finalize()) } catch { throw .sealing("signing failed (\(error))") }
+        do { signature = try senderKey.signature(for: SHA384Value(signed.digest())) } catch { throw .sealing("signing failed (\(error))") }
         var out: [UInt8] = []
         SealedFileFormat.appendByteStringHead(SealedFileFormat.signatureBytes, to: &out)
         return out + Array(signature.rawRepresentation)

@@ -62,7 +62,7 @@ extension SealedFile {
         defer { lane.wait() }
 
         // Pass 1: length and SHA-256, the hash one block behind the reads.
-        let plaintextHash = Hashing<SHA256>()
+        let plaintextHash = SealedHash(.sha256)
         var length: UInt64 = 0
         do {
             var reader = try PassReader(makeReader)
@@ -80,25 +80,28 @@ extension SealedFile {
             lane.wait()
         }
 
-        // Pass 2: encrypt and write on this thread, SHA-384 of the ciphertext on the other.
+        // Pass 2: each chunk read into a slab after room for its head, encrypted in place (the
+        // tag appended), written with its head in one call; the SHA-384 of the ciphertext for
+        // the signature on the other thread, one chunk behind. Two slabs: `submit` waits for the
+        // job on the slab about to be reused.
         var writer = try SealedFileWriter(
             manifest: manifest, purpose: purpose, id: id, recipientName: recipientName, recipientKey: recipientKey,
             sender: sender, senderKey: senderKey, length: length, sha256: plaintextHash.digest(), chunkSize: chunkSize)
         try emit(writer.headerItem, write)
         var reader = try PassReader(makeReader)
-        let plaintext = Slab(writer.header.plaintextSize(ofChunk: 0))
+        let slabBytes = Slab.headRoom + writer.header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
+        let slabs = [Slab(slabBytes), Slab(slabBytes)]
+        let signed = writer.signed
         var done: UInt64 = 0
         for index in 0..<writer.header.chunkCount {
+            let slab = slabs[index & 1]
             let size = writer.header.plaintextSize(ofChunk: index)
-            let chunk = UnsafeMutableRawBufferPointer(rebasing: plaintext.buffer[..<size])
-            guard try reader.fill(chunk) == size else { throw .malformed("plaintext (changed while sealing) is truncated") }
-            let ciphertext = try writer.encrypt(UnsafeRawBufferPointer(chunk))
-            var head: [UInt8] = []
-            SealedFileFormat.appendByteStringHead(ciphertext.count, to: &head)
-            try emit(head, write)
-            try emit(ciphertext, write)
-            let signed = writer.signed
-            lane.submit { signed.update(ciphertext) }
+            guard try reader.fill(slab.body(size)) == size else { throw .malformed("plaintext (changed while sealing) is truncated") }
+            let sealedSize = size + SealedFileFormat.tagBytes
+            try writer.encrypt(inPlace: slab.body(sealedSize), plaintextSize: size)
+            let framed = slab.framed(sealedSize)
+            do { try write(framed) } catch { throw .io("write failed (\(error))") }
+            lane.submit { signed.update(slab.prefix(sealedSize, from: Slab.headRoom)) }
             done += UInt64(size)
             progress?(SealedFileProgress(phase: .encrypting, pass: 1, done: done, total: length))
         }
@@ -139,35 +142,105 @@ extension SealedFile {
         let headerBytes = try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
         let header = try SealedFileFormat.decodeHeader(headerBytes)
         // SHA-384 one chunk behind the reads, on the hashing thread.
-        let signed = Hashing<SHA384>()
+        let signed = SealedHash(.sha384)
         signed.update(headerBytes)
-        let slabBytes = header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
+        let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
         let slabs = [Slab(slabBytes), Slab(slabBytes)]
         var done: UInt64 = 0
         for index in 0..<header.chunkCount {
             let slab = slabs[index & 1]
-            let count = try reader.chunk(index, of: header, into: slab)
-            lane.submit { signed.update(slab.prefix(count)) }
+            let count = try reader.chunk(index, of: header, into: slab).count
+            lane.submit { signed.update(slab.prefix(count, from: Slab.headRoom)) }
             done += UInt64(count - SealedFileFormat.tagBytes)
             progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
         }
         let signatureBytes = try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
         try reader.expectEnd()
         lane.wait()
-        var failure: SealError? = nil
+        return CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes,
+                                 failure: verdict(header: header, expect: expect, signed: signed.digest(), signature: signatureBytes))
+    }
+
+    /// The verdict on a header and signature: the first expected field that differs, else
+    /// `badSignature` unless `signature` is the sender's over the SHA-384 `signed`, else nil.
+    static func verdict(header: SealedFileHeader, expect: Expectation, signed: [UInt8], signature: [UInt8]) -> SealError? {
         for (field, expected, found) in [("manifest", expect.manifest.description, header.manifest.description),
                                          ("purpose", expect.purpose.rawValue, header.purpose.rawValue), ("id", expect.id, header.id),
                                          ("recipient", expect.recipient, header.recipient), ("sender", expect.sender, header.sender)]
-        where failure == nil && expected != found {
-            failure = .mismatch(field: field, expected: expected, found: found)
+        where expected != found {
+            return .mismatch(field: field, expected: expected, found: found)
         }
-        if failure == nil {
-            guard signatureBytes.count == SealedFileFormat.signatureBytes,
-                  let signature = try? P384.Signing.ECDSASignature(rawRepresentation: signatureBytes),
-                  expect.senderKey.isValidSignature(signature, for: signed.finalize())
-            else { return CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes, failure: .badSignature) }
+        guard signature.count == SealedFileFormat.signatureBytes,
+              let parsed = try? P384.Signing.ECDSASignature(rawRepresentation: signature),
+              expect.senderKey.isValidSignature(parsed, for: SHA384Value(signed))
+        else { return .badSignature }
+        return nil
+    }
+
+    /// Opens a sealed stream in one pass over its bytes: each chunk is read once, and while
+    /// one thread hashes the ciphertext for the signature, others take the file's SHA-256,
+    /// decrypt the chunk in place, hash the plaintext and hand it to `write`. So opening costs
+    /// about one SHA-384 pass over the file, not a SHA-384 pass followed by a decrypting pass.
+    ///
+    /// **Plaintext reaches `write` before the signature is checked.** The caller must write it
+    /// where nobody can see or use it (a temporary file renamed only on success; memory that
+    /// is dropped on error) and publish it only if `OpenedSealedFile.result()` does not throw.
+    /// Framing errors are thrown at once (after the threads have stopped); the verdict on the
+    /// header and signature and any decryption or write failure are returned, in that order
+    /// of precedence, so a caller can make its own checks (e.g. the file's digest against a
+    /// receipt) between them exactly as with `check` and `decrypt`.
+    public static func openInOnePass(
+        reading makeReader: () throws -> SealedStreamReader, recipientKey: P384.KeyAgreement.PrivateKey,
+        expect: Expectation, digestingFile: Bool = false, progress: ((SealedFileProgress) -> Void)? = nil,
+        write: SealedStreamWriter
+    ) throws(SealError) -> OpenedSealedFile {
+        var reader = try PassReader(makeReader, digesting: digestingFile)
+        let headerBytes = try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
+        let header = try SealedFileFormat.decodeHeader(headerBytes)
+        let signed = SealedHash(.sha384)
+        signed.update(headerBytes)
+        // The file's SHA-256 so far (header item) continues on the decrypting thread, chunk by chunk.
+        let fileHash = reader.detachFileHash()
+        let cipher: SealedChunkCipher?
+        do { cipher = try header.recipientCipher(recipientKey) } catch { cipher = nil }
+        let headerDigest = sha384(headerBytes)
+        let pipeline = OpenPipeline(slabBytes: Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes,
+                                    cipher: cipher, fileHash: fileHash)
+        let signatureBytes: [UInt8]
+        do {
+            signatureBytes = try withoutActuallyEscaping(write) { (write) throws(SealError) -> [UInt8] in
+                let sink = UncheckedWriter(write)
+                defer { pipeline.drain() }
+                var done: UInt64 = 0
+                for index in 0..<header.chunkCount {
+                    let slab = pipeline.nextFreeSlab()
+                    let framing: ChunkFraming
+                    do throws(SealError) { framing = try reader.chunk(index, of: header, into: slab) } catch {
+                        pipeline.giveBack()
+                        throw error
+                    }
+                    let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
+                    pipeline.submit(slab: slab, index: index, framing: framing, aad: aad, signed: signed, write: sink)
+                    done += UInt64(framing.count - SealedFileFormat.tagBytes)
+                    progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
+                }
+                // The file's SHA-256 comes back to this thread for the signature's bytes.
+                pipeline.drain()
+                if let fileHash { reader.attachFileHash(fileHash) }
+                return try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
+            }
         }
-        return CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes, failure: failure)
+        try reader.expectEnd()
+        let checked = CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes,
+                                        failure: verdict(header: header, expect: expect, signed: signed.digest(), signature: signatureBytes))
+        var decryption = pipeline.failure
+        if cipher == nil {
+            decryption = .keyAgreement
+        } else if decryption == nil, pipeline.length != header.length || pipeline.plaintextHash.digest() != header.sha256 {
+            decryption = .plaintextDigest
+        }
+        progress?(SealedFileProgress(phase: .decrypting, pass: 1, done: header.length, total: header.length))
+        return OpenedSealedFile(checked: checked, decryptionFailure: decryption)
     }
 
     /// Reads only the header of a sealed stream (no signature check, no decryption): what a
@@ -201,8 +274,9 @@ public struct CheckedSealedFile: Sendable {
     public let failure: SealError?
 
     /// The second pass: refuses a file whose check failed, then decrypts chunk by chunk into
-    /// `write` (SHA-256 of the plaintext on a second thread) and checks the length and SHA-256
-    /// at the end. The stream must still hold the header just checked.
+    /// `write` (in place, in reused buffers; SHA-256 of the plaintext on a second thread) and
+    /// checks the length and SHA-256 at the end. The stream must still hold the header just
+    /// checked.
     public func decrypt(
         reading makeReader: () throws -> SealedStreamReader, recipientKey: P384.KeyAgreement.PrivateKey,
         progress: ((SealedFileProgress) -> Void)? = nil, write: SealedStreamWriter
@@ -214,28 +288,63 @@ public struct CheckedSealedFile: Sendable {
         guard try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header") == headerBytes else {
             throw .io("sealed file changed while opening")
         }
-        let info = SealedFileFormat.info(manifest: header.manifest, purpose: header.purpose, id: header.id, recipient: header.recipient)
-        var context: HPKE.Recipient
-        do {
-            context = try HPKE.Recipient(privateKey: recipientKey, ciphersuite: SealedFileFormat.ciphersuite,
-                                         info: Data(info), encapsulatedKey: Data(header.encapsulatedKey))
-        } catch { throw .keyAgreement }
-        let headerDigest = Array(SHA384.hash(data: headerBytes))
-        let plaintextHash = Hashing<SHA256>()
+        let cipher = try header.recipientCipher(recipientKey)
+        let headerDigest = SealedFile.sha384(headerBytes)
+        let plaintextHash = SealedHash(.sha256)
         var length: UInt64 = 0
-        let slab = Slab(header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes)
+        let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
+        let slabs = [Slab(slabBytes), Slab(slabBytes)]
         for index in 0..<header.chunkCount {
-            let count = try reader.chunk(index, of: header, into: slab)
+            let slab = slabs[index & 1]
+            let count = try reader.chunk(index, of: header, into: slab).count
             let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
-            let plaintext: Data
-            do { plaintext = try context.open(slab.prefix(count), authenticating: aad) } catch { throw .chunk(index: index) }
-            try SealedFile.emit(plaintext, write)
-            lane.submit { plaintextHash.update(plaintext) }
-            length += UInt64(plaintext.count)
+            let size = count - SealedFileFormat.tagBytes
+            guard cipher.open(UnsafeRawBufferPointer(slab.body(count)), index: index, aad: aad, into: slab.body(size)) else {
+                throw .chunk(index: index)
+            }
+            do { try write(slab.prefix(size, from: Slab.headRoom)) } catch { throw .io("write failed (\(error))") }
+            lane.submit { plaintextHash.update(slab.prefix(size, from: Slab.headRoom)) }
+            length += UInt64(size)
             progress?(SealedFileProgress(phase: .decrypting, pass: 1, done: length, total: header.length))
         }
         lane.wait()
         guard length == header.length, plaintextHash.digest() == header.sha256 else { throw .plaintextDigest }
+    }
+}
+
+/// What `SealedFile.openInOnePass` found: the verdict on header and signature (as `check`
+/// keeps it), and whether decryption and writing went through.
+public struct OpenedSealedFile: Sendable {
+    /// The header, the file's SHA-256 (if digested) and the verdict on header and signature.
+    public let checked: CheckedSealedFile
+    /// Why the plaintext written must be discarded even if `checked` passed: the HPKE setup
+    /// (`keyAgreement`), a chunk's tag (`chunk(index:)`), a write (`io`), or the length and
+    /// SHA-256 at the end (`plaintextDigest`).
+    public let decryptionFailure: SealError?
+
+    /// Throws what `check` and then `decrypt` would have thrown for this file, in that order.
+    public func result() throws(SealError) {
+        if let failure = checked.failure { throw failure }
+        if let decryptionFailure { throw decryptionFailure }
+    }
+}
+
+extension SealedFileHeader {
+    /// The AES-256-GCM context of this file's HPKE context for the holder of `recipientKey`
+    /// (`keyAgreement` if the encapsulated key does not work with it).
+    func recipientCipher(_ recipientKey: P384.KeyAgreement.PrivateKey) throws(SealError) -> SealedChunkCipher {
+        let info = SealedFileFormat.info(manifest: manifest, purpose: purpose, id: id, recipient: recipient)
+        let context: SealedFileHPKE.Context
+        do { context = try SealedFileHPKE.recipient(privateKey: recipientKey, enc: encapsulatedKey, info: info) } catch { throw .keyAgreement }
+        return try SealedChunkCipher(context, encrypting: false)
+    }
+}
+
+extension SealedFile {
+    static func sha384(_ bytes: [UInt8]) -> [UInt8] {
+        let hash = SealedHash(.sha384)
+        hash.update(bytes)
+        return hash.digest()
     }
 }
 
@@ -287,13 +396,15 @@ extension SealedFile {
 /// Exact reads and framed byte strings from one pass, optionally hashing every byte read.
 struct PassReader {
     private let read: SealedStreamReader
-    private var fileHash: SHA256?
+    private var fileHash: SealedHash?
     /// Room for a byte-string head (at most 9 bytes).
     private let scratch = Slab(16)
+    /// The size of the last head read into `scratch`.
+    private var headBytes = 0
 
     init(_ makeReader: () throws -> SealedStreamReader, digesting: Bool = false) throws(SealError) {
         do { read = try makeReader() } catch { throw .io("cannot read (\(error))") }
-        fileHash = digesting ? SHA256() : nil
+        fileHash = digesting ? SealedHash(.sha256) : nil
     }
 
     /// Fills `buffer` unless the stream ends first; returns the bytes read.
@@ -305,7 +416,7 @@ struct PassReader {
             guard count > 0 else { break }
             filled += min(count, buffer.count - filled)
         }
-        if filled > 0 { fileHash?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<filled])) }
+        if filled > 0 { fileHash?.update(UnsafeRawBufferPointer(rebasing: buffer[..<filled])) }
         return filled
     }
 
@@ -319,6 +430,7 @@ struct PassReader {
         guard try fill(UnsafeMutableRawBufferPointer(rebasing: scratch.buffer[..<1])) == 1 else { return nil }
         let extra = try SealedFileFormat.extraHeadBytes(initial: scratch.buffer[0], what: what)
         try exactly(UnsafeMutableRawBufferPointer(rebasing: scratch.buffer[1..<(1 + extra)]), what: "\(what) head")
+        headBytes = 1 + extra
         let bytes = Array(scratch.prefix(1 + extra))
         return try SealedFileFormat.length(ofHead: bytes[...], limit: limit, what: what)
     }
@@ -331,16 +443,28 @@ struct PassReader {
         return Array(body.prefix(length))
     }
 
-    /// Chunk `index` of a file with `header` read into `slab`, refused unless exactly its
-    /// expected size (checked from the head, before reading the body). Returns its size.
-    mutating func chunk(_ index: Int, of header: SealedFileHeader, into slab: Slab) throws(SealError) -> Int {
+    /// Chunk `index` of a file with `header` read into `slab` (its head just before
+    /// `Slab.headRoom`, its bytes from there), refused unless exactly its expected size
+    /// (checked from the head, before reading the body).
+    mutating func chunk(_ index: Int, of header: SealedFileHeader, into slab: Slab) throws(SealError) -> ChunkFraming {
         let expected = header.plaintextSize(ofChunk: index) + SealedFileFormat.tagBytes
         let what = "chunk \(index)"
         guard let length = try head(limit: expected, what: what) else { throw .malformed("\(what) is missing (file truncated)") }
         guard length == expected else { throw .malformed("chunk \(index) is \(length) bytes, expected \(expected)") }
-        try exactly(UnsafeMutableRawBufferPointer(rebasing: slab.buffer[..<length]), what: what)
-        return length
+        let headCount = headBytes
+        slab.buffer.baseAddress!.advanced(by: Slab.headRoom - headCount).copyMemory(from: scratch.buffer.baseAddress!, byteCount: headCount)
+        try exactly(slab.body(length), what: what)
+        return ChunkFraming(headCount: headCount, count: length)
     }
+
+    /// Hands the file's SHA-256 so far to another thread (`openInOnePass`); reads no longer
+    /// update it until `attachFileHash`.
+    mutating func detachFileHash() -> SealedHash? {
+        defer { fileHash = nil }
+        return fileHash
+    }
+
+    mutating func attachFileHash(_ hash: SealedHash) { fileHash = hash }
 
     /// True if the stream has no more bytes.
     mutating func atEnd() throws(SealError) -> Bool {
@@ -355,7 +479,14 @@ struct PassReader {
     }
 
     /// The SHA-256 of every byte read so far, if this reader digests.
-    func fileDigest() -> [UInt8]? { fileHash.map { Array($0.finalize()) } }
+    func fileDigest() -> [UInt8]? { fileHash?.digest() }
+}
+
+/// Where a chunk read by `PassReader.chunk` lies in its slab: `count` bytes from
+/// `Slab.headRoom`, after a head of `headCount` bytes.
+struct ChunkFraming {
+    let headCount: Int
+    let count: Int
 }
 
 // MARK: - Buffers and the hashing thread
@@ -368,19 +499,28 @@ final class Slab: @unchecked Sendable {
     init(_ count: Int) { buffer = .allocate(byteCount: max(count, 1), alignment: 64) }
     deinit { buffer.deallocate() }
 
-    /// The first `count` bytes.
-    func prefix(_ count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[..<count]) }
-}
+    /// Bytes kept before a chunk's body for its byte-string head (at most 9), so that head
+    /// and body are one contiguous buffer to hash or write.
+    static let headRoom = 16
 
-/// A hash state updated on the hashing thread and read on the calling thread after `wait()`.
-final class Hashing<H: HashFunction>: @unchecked Sendable {
-    private var state = H()
+    /// The first `count` bytes (from `start`).
+    func prefix(_ count: Int, from start: Int = 0) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: buffer[start..<(start + count)])
+    }
 
-    func update(_ bytes: UnsafeRawBufferPointer) { state.update(bufferPointer: bytes) }
-    func update(_ bytes: some DataProtocol) { state.update(data: bytes) }
-    func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { state.update(bufferPointer: $0) } }
-    func finalize() -> H.Digest { state.finalize() }
-    func digest() -> [UInt8] { Array(state.finalize()) }
+    /// `count` bytes from `headRoom`: a chunk's body.
+    func body(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: buffer[Slab.headRoom..<(Slab.headRoom + count)])
+    }
+
+    /// The body of `count` bytes with its byte-string head written just before it, as one buffer.
+    func framed(_ count: Int) -> UnsafeRawBufferPointer {
+        var head: [UInt8] = []
+        SealedFileFormat.appendByteStringHead(count, to: &head)
+        let start = Slab.headRoom - head.count
+        head.withUnsafeBytes { buffer.baseAddress!.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return prefix(head.count + count, from: start)
+    }
 }
 
 /// A second thread that runs one hashing job at a time: `submit` waits for the previous job,
@@ -399,4 +539,103 @@ final class HashLane: @unchecked Sendable {
     }
 
     func wait() { group.wait() }
+}
+
+/// A writer the pipeline's threads may call (one at a time, in order): `withoutActuallyEscaping`
+/// makes the caller's writer escapable for the duration of the pass, which drains its threads
+/// before it returns.
+struct UncheckedWriter: @unchecked Sendable {
+    let write: SealedStreamWriter
+    init(_ write: @escaping SealedStreamWriter) { self.write = write }
+}
+
+/// The threads of `SealedFile.openInOnePass`, one serial queue per stage, each taking the
+/// chunks in order: SHA-384 of the ciphertext (the signature); then the file's SHA-256 and the
+/// decryption in place; then the SHA-256 of the plaintext and the write. A chunk's slab is
+/// reused only after its last stage; a ring of slabs (at most `budget` bytes, at least two)
+/// keeps every stage busy while the calling thread reads ahead.
+final class OpenPipeline: @unchecked Sendable {
+    /// Bytes of slabs in flight (bounded whatever the file size; two slabs at least).
+    static let budget = 24 << 20
+
+    private let slabs: [Slab]
+    private var next = 0
+    private let free: DispatchSemaphore
+    private let signing = DispatchQueue(label: "twocvm.sealed-file.signature")
+    private let decrypting = DispatchQueue(label: "twocvm.sealed-file.decrypt")
+    private let writing = DispatchQueue(label: "twocvm.sealed-file.write")
+    private let cipher: SealedChunkCipher?
+    private let fileHash: SealedHash?
+    /// SHA-256 of the plaintext written (writing stage).
+    let plaintextHash = SealedHash(.sha256)
+    /// Plaintext bytes written (writing stage; read after `drain`).
+    private(set) var length: UInt64 = 0
+    private var decryptFailure: (index: Int, error: SealError)?
+    private var writeFailure: (index: Int, error: SealError)?
+
+    init(slabBytes: Int, cipher: SealedChunkCipher?, fileHash: SealedHash?) {
+        let count = max(2, min(6, Self.budget / slabBytes))
+        slabs = (0..<count).map { _ in Slab(slabBytes) }
+        free = DispatchSemaphore(value: count)
+        self.cipher = cipher
+        self.fileHash = fileHash
+    }
+
+    /// The next slab of the ring, once its previous chunk has been through every stage.
+    func nextFreeSlab() -> Slab {
+        free.wait()
+        defer { next = (next + 1) % slabs.count }
+        return slabs[next]
+    }
+
+    /// Returns the slab last taken, unused (its chunk could not be read). libdispatch refuses
+    /// to free a semaphore below its initial value, so every slab taken must come back.
+    func giveBack() { free.signal() }
+
+    /// Runs chunk `index` (in `slab` as `framing` says) through the stages.
+    func submit(slab: Slab, index: Int, framing: ChunkFraming, aad: [UInt8], signed: SealedHash, write: UncheckedWriter) {
+        let size = framing.count - SealedFileFormat.tagBytes
+        signing.async { [self] in
+            signed.update(slab.prefix(framing.count, from: Slab.headRoom))
+            decrypting.async { [self] in
+                fileHash?.update(slab.prefix(framing.headCount + framing.count, from: Slab.headRoom - framing.headCount))
+                var opened = false
+                if decryptFailure == nil, let cipher {
+                    opened = cipher.open(UnsafeRawBufferPointer(slab.body(framing.count)), index: index, aad: aad, into: slab.body(size))
+                    if !opened { decryptFailure = (index, .chunk(index: index)) }
+                }
+                let decrypted = opened
+                writing.async { [self] in
+                    if decrypted, writeFailure == nil {
+                        let plaintext = slab.prefix(size, from: Slab.headRoom)
+                        do {
+                            try write.write(plaintext)
+                            plaintextHash.update(plaintext)
+                            length += UInt64(size)
+                        } catch {
+                            writeFailure = (index, .io("write failed (\(error))"))
+                        }
+                    }
+                    free.signal()
+                }
+            }
+        }
+    }
+
+    /// Waits until every submitted chunk has been through every stage.
+    func drain() {
+        signing.sync {}
+        decrypting.sync {}
+        writing.sync {}
+    }
+
+    /// The first chunk's failure, decrypting or writing (after `drain`).
+    var failure: SealError? {
+        switch (decryptFailure, writeFailure) {
+        case let (d?, w?): return d.index < w.index ? d.error : w.error
+        case let (d?, nil): return d.error
+        case let (nil, w?): return w.error
+        case (nil, nil): return nil
+        }
+    }
 }

@@ -88,30 +88,51 @@ public enum FileIO {
     /// memory (no copy into an array): the path of large outputs (open, seal).
     public static func streamAtomically(to path: String, mode: mode_t = 0o644,
                                         _ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        try streamAtomically(to: path, mode: mode, fileError: { $0 }) { (write) throws in
+            try withoutActuallyEscaping(write) { write in try produce(write) }
+        }
+    }
+
+    /// `streamAtomically` with typed errors: `produce` throws `Failure`, and the file layer's
+    /// own failures (folder, temporary file, fsync, rename) become `Failure` through
+    /// `fileError`. The writer throws `FileIOError.unwritable` (a full disk, a write error).
+    ///
+    /// Large outputs go to the disk while they are produced: every `writebackBytes` the
+    /// kernel is asked to start writing the part just written (and to drop from the page
+    /// cache what it has already written), so the final fsync waits for little more than the
+    /// last blocks, and a gigabyte output does not sit in dirty pages until then.
+    public static func streamAtomically<Failure: Error>(
+        to path: String, mode: mode_t = 0o644, fileError: (FileIOError) -> Failure,
+        _ produce: (_ write: (UnsafeRawBufferPointer) throws(FileIOError) -> Void) throws(Failure) -> Void
+    ) throws(Failure) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: directory) {
             do {
                 try makeDirectory(directory)
             } catch {
-                throw FileIOError.unwritable(path: path, reason: "cannot create its folder \(directory): \(error)")
+                throw fileError(.unwritable(path: path, reason: "cannot create its folder \(directory): \(error)"))
             }
         }
         var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+        guard fd >= 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
         let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var committed = false
         defer { if !committed { unlink(tempPath) } }
         do {
             defer { close(fd) }
-            guard fchmod(fd, mode) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
-            try produce { bytes in
-                guard writeAll(bytes, to: fd) else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+            guard fchmod(fd, mode) == 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
+            var written = 0
+            try produce { (bytes) throws(FileIOError) in
+                guard writeAll(bytes, to: fd) else { throw .unwritable(path: path, reason: errnoText()) }
+                let before = written
+                written += bytes.count
+                if written / writebackBytes != before / writebackBytes { startWriteback(fd, upTo: written) }
             }
-            guard fsync(fd) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+            guard fsync(fd) == 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
         }
-        guard rename(tempPath, path) == 0 else { throw FileIOError.unwritable(path: path, reason: errnoText()) }
+        guard rename(tempPath, path) == 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
         committed = true
         // Make the rename itself durable.
         let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -119,6 +140,20 @@ public enum FileIO {
             fsync(directoryFD)
             close(directoryFD)
         }
+    }
+
+    /// How often a streamed write starts the write-back of what it has written.
+    static let writebackBytes = 8 << 20
+
+    /// Starts writing back the last whole window before `end` (`POSIX_FADV_DONTNEED` starts an
+    /// asynchronous write-back of dirty pages and drops clean ones) and drops the window
+    /// before it, written back by now. Advice only: nothing fails if the kernel ignores it.
+    private static func startWriteback(_ fd: Int32, upTo end: Int) {
+        let window = writebackBytes
+        let last = end / window * window
+        guard last >= window else { return }
+        _ = posix_fadvise(fd, off_t(last - window), off_t(window), POSIX_FADV_DONTNEED)
+        if last >= 3 * window { _ = posix_fadvise(fd, off_t(last - 3 * window), off_t(window), POSIX_FADV_DONTNEED) }
     }
 
     /// Writes all of `bytes` to `fd`, retrying short and interrupted writes; false (with `errno`

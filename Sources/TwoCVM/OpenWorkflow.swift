@@ -21,64 +21,123 @@ public enum OpenWorkflow {
     }
 
     /// Opens `sealedPath` into `output` (atomically, mode 0600) after the checks above.
+    ///
+    /// When the recipient's key loads and the temporary output can be created, the sealed file
+    /// is read once: the signature pass and the decryption run together, the plaintext going
+    /// to the temporary file (`FileIO.streamAtomically`), which is renamed only after the
+    /// framing, header, signature, receipt listing, recipient and every chunk, the length and
+    /// the SHA-256 all passed, and removed otherwise; the same checks refuse in the same order
+    /// as the two passes (`openInTwoPasses`), which run when the key or the output is not
+    /// there, so that the file's own refusals still come first.
     public static func open(sealedPath: String, keyDirectory: String, receiptPath: String, evidencePath: String,
                             manifestPath: String? = nil, referencePath: String? = nil, trustRootPath: String?,
-                            options: ValidationOptions, output: String) throws -> Outcome {
+                            options: ValidationOptions, output: String) throws(OpenError) -> Outcome {
         // 1, 2. The evidence that names the TEE signing key; the receipt, signed by it, for that manifest.
         let verified: ReceiptWorkflow.Verified
         do {
-            verified = try ReceiptWorkflow.verify(receiptPath: receiptPath, evidencePath: evidencePath, manifestPath: manifestPath,
-                                                  referencePath: referencePath, trustRootPath: trustRootPath, options: options)
-        } catch let error as ReceiptCheckError {
-            throw OpenError.receipt(error)
+            verified = try ReceiptWorkflow.verify(receipt: receiptPath, evidence: evidencePath, manifest: manifestPath,
+                                                  reference: referencePath, trustRoot: trustRootPath, options: options)
+        } catch {
+            switch error {
+            case let .check(error): throw .receipt(error)
+            case let .input(error): throw .verification(error)
+            }
         }
         let receipt = verified.receipt
 
-        // 3. This sealed file, byte for byte, is one the run wrote for its recipient. Its SHA-256
-        // comes from the pass that checks its framing and signature (decrypting nothing yet).
+        // 3. What the file claims to be (checked below: framing, header, signature).
         let file = SealedFileOnDisk(path: sealedPath)
         let claimed: SealedFileHeader
-        do { claimed = try file.header() } catch { throw OpenError.sealed(path: sealedPath, reason: error) }
+        do { claimed = try file.header() } catch { throw .sealed(path: sealedPath, reason: error) }
         let expect = SealedFile.Expectation(manifest: receipt.manifest, purpose: .output, id: claimed.id, recipient: claimed.recipient,
                                             sender: SealedRunWorkflow.teeName, senderKey: verified.runtime.teeSigningKey)
         let task = "open \(URL(fileURLWithPath: sealedPath).lastPathComponent)"
-        let checked: CheckedSealedFile
-        do { checked = try file.check(expect: expect, task: task) } catch { throw OpenError.sealed(path: sealedPath, reason: error) }
-        let sha256 = checked.fileSHA256!
-        guard receipt.outputs.contains(where: { $0.sha256 == sha256 && $0.id == claimed.id && $0.recipient == claimed.recipient }) else {
-            throw OpenError.notInReceipt(path: sealedPath, sha256: Hex.encode(sha256), id: claimed.id, recipient: claimed.recipient)
+        let steps = Steps(sealedPath: sealedPath, keyDirectory: keyDirectory, claimed: claimed, receipt: receipt, manifest: verified.manifest)
+
+        let outcome = { (checked: CheckedSealedFile) in
+            Outcome(verdict: verified.verdict, receipt: receipt, header: checked.header, sealedSHA256: checked.fileSHA256!)
+        }
+        guard let key = try? ParticipantKeys.loadEncryptionKey(from: keyDirectory) else {
+            return outcome(try openInTwoPasses(file, expect: expect, task: task, steps: steps, output: output))
+        }
+        var started = false
+        var opened: CheckedSealedFile? = nil
+        do throws(OpenError) {
+            try FileIO.streamAtomically(to: output, mode: 0o600, fileError: OpenError.file) { (write) throws(OpenError) in
+                started = true
+                let pass: OpenedSealedFile
+                do throws(SealError) { pass = try file.openInOnePass(recipientKey: key, expect: expect, task: task, write: write) } catch {
+                    throw .sealed(path: sealedPath, reason: error)
+                }
+                try steps.requireListed(pass.checked)
+                try steps.requireRelease(to: key)
+                do throws(SealError) { try pass.result() } catch { throw steps.refusal(error) }
+                opened = pass.checked
+            }
+        } catch {
+            // The temporary output could not be made: the two passes refuse in the old order.
+            guard started else { return outcome(try openInTwoPasses(file, expect: expect, task: task, steps: steps, output: output)) }
+            throw error
+        }
+        return outcome(opened!)
+    }
+
+    /// The checks of `open` after the file's own, in their order.
+    private struct Steps {
+        let sealedPath: String, keyDirectory: String
+        let claimed: SealedFileHeader
+        let receipt: Receipt
+        let manifest: Manifest?
+
+        /// This sealed file, byte for byte (the SHA-256 from the pass that checked its
+        /// signature), is one the run wrote for its recipient.
+        func requireListed(_ checked: CheckedSealedFile) throws(OpenError) {
+            let sha256 = checked.fileSHA256!
+            guard receipt.outputs.contains(where: { $0.sha256 == sha256 && $0.id == claimed.id && $0.recipient == claimed.recipient }) else {
+                throw .notInReceipt(path: sealedPath, sha256: Hex.encode(sha256), id: claimed.id, recipient: claimed.recipient)
+            }
         }
 
-        // 4. The recipient's key; with the manifest at hand, it must be the one it lists.
-        let key = try ParticipantKeys.loadEncryptionKey(from: keyDirectory)
-        if let manifest = verified.manifest {
+        /// With the manifest at hand, the key must be the one it lists for a recipient of the output.
+        func requireRelease(to key: P384.KeyAgreement.PrivateKey) throws(OpenError) {
+            guard let manifest else { return }
             guard let output = manifest.outputs.first(where: { $0.id == claimed.id }), output.to.contains(claimed.recipient),
                   let participant = manifest.participant(claimed.recipient) else {
-                throw OpenError.notARecipient(id: claimed.id, recipient: claimed.recipient)
+                throw .notARecipient(id: claimed.id, recipient: claimed.recipient)
             }
             guard participant.encryptionKey.rawRepresentation == key.publicKey.rawRepresentation else {
-                throw OpenError.wrongKey(keyDirectory: keyDirectory, recipient: claimed.recipient)
+                throw .wrongKey(keyDirectory: keyDirectory, recipient: claimed.recipient)
             }
         }
 
-        // 5. Decrypt to a temporary file, renamed only if every check passed: the header and
-        // signature checks (kept by `check`) first, then every chunk, length and SHA-256.
-        try FileIO.streamAtomically(to: output, mode: 0o600) { write in
-            do {
-                try file.decrypt(checked, recipientKey: key, task: task, write: write)
-            } catch let error as SealError {
-                switch error {
-                case .keyAgreement, .chunk: throw OpenError.wrongKey(keyDirectory: keyDirectory, recipient: claimed.recipient)
-                default: throw OpenError.sealed(path: sealedPath, reason: error)
-                }
+        /// What a refusal of the header, signature or decryption means here.
+        func refusal(_ error: SealError) -> OpenError {
+            switch error {
+            case .keyAgreement, .chunk: return .wrongKey(keyDirectory: keyDirectory, recipient: claimed.recipient)
+            default: return .sealed(path: sealedPath, reason: error)
             }
         }
-        let header = checked.header
-        return Outcome(verdict: verified.verdict, receipt: receipt, header: header, sealedSHA256: sha256)
+    }
+
+    /// The two passes: framing, header and signature (nothing decrypted), the receipt listing,
+    /// the key and the recipient; then decryption into the temporary output.
+    private static func openInTwoPasses(_ file: SealedFileOnDisk, expect: SealedFile.Expectation, task: String, steps: Steps,
+                                        output: String) throws(OpenError) -> CheckedSealedFile {
+        let checked: CheckedSealedFile
+        do { checked = try file.check(expect: expect, task: task) } catch { throw .sealed(path: steps.sealedPath, reason: error) }
+        try steps.requireListed(checked)
+        let key: P384.KeyAgreement.PrivateKey
+        do { key = try ParticipantKeys.loadEncryptionKey(from: steps.keyDirectory) } catch { throw .key(error) }
+        try steps.requireRelease(to: key)
+        try FileIO.streamAtomically(to: output, mode: 0o600, fileError: OpenError.file) { (write) throws(OpenError) in
+            do throws(SealError) { try file.decrypt(checked, recipientKey: key, task: task, write: write) } catch { throw steps.refusal(error) }
+        }
+        return checked
     }
 }
 
-/// Why `open` refused. Nothing is written when it does.
+/// Why `open` refused. Nothing is written when it does. The errors of the steps it takes are
+/// kept as they are (their own exit statuses and messages).
 public enum OpenError: TwoCVMError {
     /// The evidence or the receipt does not hold.
     case receipt(ReceiptCheckError)
@@ -86,11 +145,31 @@ public enum OpenError: TwoCVMError {
     case notInReceipt(path: String, sha256: String, id: String, recipient: String)
     case notARecipient(id: String, recipient: String)
     case wrongKey(keyDirectory: String, recipient: String)
+    /// The manifest, evidence, reference values, trust root or receipt cannot be read or decoded.
+    case verification(VerifyInputError)
+    /// The recipient's key cannot be loaded.
+    case key(KeyFileError)
+    /// The output cannot be created, synced or renamed.
+    case file(FileIOError)
 
-    /// Every refusal of `open` is a check that failed (1).
-    public var exitStatus: ExitStatus { .checkFailed }
+    /// Every refusal of `open` is a check that failed (1); a step's own error keeps its status.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .receipt, .sealed, .notInReceipt, .notARecipient, .wrongKey: return .checkFailed
+        case let .verification(error): return error.exitStatus
+        case let .key(error): return error.exitStatus
+        case let .file(error): return error.exitStatus
+        }
+    }
 
-    public var description: String { "refusing to open: " + reason }
+    public var description: String {
+        switch self {
+        case let .verification(error): return error.description
+        case let .key(error): return error.description
+        case let .file(error): return error.description
+        default: return "refusing to open: " + reason
+        }
+    }
 
     /// What failed, without the leading "refusing to open".
     public var reason: String {
@@ -105,6 +184,9 @@ public enum OpenError: TwoCVMError {
             return "the manifest does not release output '\(id)' to '\(recipient)'"
         case let .wrongKey(directory, recipient):
             return "\(directory)/\(ParticipantKeys.encryptionKeyFile) cannot open this file: it was sealed to '\(recipient)'"
+        case let .verification(error): return error.description
+        case let .key(error): return error.description
+        case let .file(error): return error.description
         }
     }
 }

@@ -10,20 +10,20 @@ struct SealedFileOnDisk {
     let path: String
 
     /// The SHA-256 (how receipts name sealed files) and SHA-384 (how they name the plan) of
-    /// the whole file, from one read in 1 MiB blocks into one reused buffer.
+    /// the whole file, from one read in 1 MiB blocks into one reused buffer (OpenSSL's hashes).
     func digests() throws -> (sha256: [UInt8], sha384: [UInt8]) {
         let read = try FileIO.bufferReader(path)()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        var sha256 = SHA256(), sha384 = SHA384()
+        let sha256 = SealedHash(.sha256), sha384 = SealedHash(.sha384)
         while true {
             let count = try read(buffer)
             if count == 0 { break }
             let block = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            sha256.update(bufferPointer: block)
-            sha384.update(bufferPointer: block)
+            sha256.update(block)
+            sha384.update(block)
         }
-        return (Array(sha256.finalize()), Array(sha384.finalize()))
+        return (sha256.digest(), sha384.digest())
     }
 
     /// The header the file claims (not yet checked).
@@ -52,13 +52,26 @@ struct SealedFileOnDisk {
         try checked.decrypt(reading: FileIO.bufferReader(path), recipientKey: recipientKey, progress: progress, write: write)
     }
 
+    /// Both passes in one read of the file (`SealedFile.openInOnePass`), with the file's
+    /// SHA-256: plaintext reaches `write` before the signature is checked, so `write` must
+    /// keep it out of sight until `OpenedSealedFile.result()` passes.
+    func openInOnePass(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation, task: String,
+                       write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) -> OpenedSealedFile {
+        let claimed = try header()
+        let progress = ProgressReporting.sealedFile(task: task, length: claimed.length)
+        defer { if progress != nil { ProgressReporting.finish() } }
+        return try SealedFile.openInOnePass(reading: FileIO.bufferReader(path), recipientKey: recipientKey, expect: expect,
+                                            digestingFile: true, progress: progress, write: write)
+    }
+
     /// Opens the file into `write`; returns its header and the SHA-256 of the bytes whose
-    /// signature was checked. (A sealed `run` opens its inputs this way.)
+    /// signature was checked. (A sealed `run` opens its inputs this way, into memory it drops
+    /// unless this returns: one read of the file, decrypting while the signature is checked.)
     func open(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation,
               write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) -> (header: SealedFileHeader, sha256: [UInt8]) {
         let task = "decrypt \(URL(fileURLWithPath: path).lastPathComponent)"
-        let checked = try check(expect: expect, task: task)
-        try decrypt(checked, recipientKey: recipientKey, task: task, write: write)
-        return (checked.header, checked.fileSHA256!)
+        let opened = try openInOnePass(recipientKey: recipientKey, expect: expect, task: task, write: write)
+        try opened.result()
+        return (opened.checked.header, opened.checked.fileSHA256!)
     }
 }

@@ -1,9 +1,10 @@
 // `twocvm-bench open-input SEALED --state DIR --manifest M --data ID --out FILE`: opens a sealed
 // input the way a sealed `twocvm run` does inside the VM (the TEE's HPKE key from the state
 // directory, the data owner's signature, the manifest digest), with the Evidence library's
-// streaming open: two passes over the file (framing and signature, then decryption chunk by
-// chunk, each with its hash on a second thread), read into and written from reused buffers,
-// plaintext streamed to FILE (atomically), memory bounded by the chunk size.
+// one-pass open (`SealedFile.openInOnePass`, as `run` does through SealedFileOnDisk): the file
+// read once, its signature hash, its SHA-256 (what receipts list), the decryption in place and
+// the plaintext's SHA-256 on three threads, plaintext streamed to a temporary file renamed only
+// if every check passed; memory bounded by a few chunks.
 // Prints {"bytes", "seconds", "mb_per_s"}.
 
 import Crypto
@@ -31,10 +32,12 @@ import TwoCVM
     let start = Date()
     var bytes = 0
     try FileIO.streamAtomically(to: output, mode: 0o600) { write in
-        try SealedFile.open(reading: FileIO.bufferReader(sealedPath), recipientKey: key, expect: expect) { chunk in
+        let opened = try SealedFile.openInOnePass(reading: FileIO.bufferReader(sealedPath), recipientKey: key, expect: expect,
+                                                  digestingFile: true) { chunk in
             bytes += chunk.count
             try write(chunk)
         }
+        try opened.result()
     }
     let seconds = Date().timeIntervalSince(start)
     return ["bytes": "\(bytes)", "seconds": String(format: "%.3f", seconds),

@@ -362,3 +362,42 @@ final class CountingLauncher: ComponentLauncher, @unchecked Sendable {
         return try InProcessLauncher().launch(job)
     }
 }
+
+extension SealedRunWorkflowTests {
+    /// `open` reads a sealed output once, decrypting into its temporary file while the
+    /// signature is checked: a file of many chunks whose last chunk was changed after the first
+    /// ones were decrypted and written is refused (listed in a receipt the TEE signed: a bad
+    /// signature; not listed: not in the receipt), and neither the output nor a temporary file
+    /// is left behind. The intact file, listed the same way, opens.
+    func testOpenInOnePassPublishesNothingWhenTheLastChunkWasChanged() throws {
+        let story = try story()
+        let outcome = try run(story)
+        let tee = try StateDirectory(story.state).teeKeys(create: false)
+        let lab = try ParticipantKeys.loadEncryptionKey(from: story.keys("lab")).publicKey
+        let plaintext = (0..<(12 * 4096 + 5)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        let sealed = try SealedFile.seal(plaintext, manifest: story.manifestDigest, purpose: .output, id: "report", recipientName: "lab",
+                                         recipientKey: lab, sender: "tee", senderKey: tee.signing, chunkSize: 4096)
+        var tampered = sealed
+        tampered[sealed.count - 98 - 10] ^= 0x01  // in the last chunk, just before the signature item
+        try FileIO.writeAtomically(sealed, to: "\(story.out)/whole.sealed")
+        try FileIO.writeAtomically(tampered, to: "\(story.out)/tampered.sealed")
+        let listing = Receipt(manifest: outcome.receipt.manifest, plan: outcome.receipt.plan, components: outcome.receipt.components,
+                              inputs: outcome.receipt.inputs,
+                              outputs: [.init(id: "report", recipient: "lab", sha256: Array(SHA256.hash(data: sealed))),
+                                        .init(id: "report", recipient: "lab", sha256: Array(SHA256.hash(data: tampered)))],
+                              start: outcome.receipt.start, end: outcome.receipt.end)
+        let receipt = "\(story.out)/listing.cose"
+        try FileIO.writeAtomically(try listing.signed(by: tee.signing), to: receipt)
+
+        let root = story.fixture.root.path
+        let before = try FileManager.default.contentsOfDirectory(atPath: root)
+        XCTAssertThrowsError(try open(story, file: "tampered.sealed", receipt: receipt)) { error in
+            guard case OpenError.sealed(_, reason: .badSignature) = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try open(story, file: "tampered.sealed")) { error in
+            guard case OpenError.notInReceipt = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), before, "no output, no temporary file")
+        XCTAssertEqual(try open(story, file: "whole.sealed", receipt: receipt), plaintext)
+    }
+}

@@ -1,0 +1,197 @@
+import COpenSSL
+import Crypto
+import Foundation
+
+// The primitives of the sealed-file data path, working in the caller's buffers.
+//
+// swift-crypto's HPKE context returns each chunk as a fresh `Data` (and copies the ciphertext
+// once more into a sealed box on the way in), which costs an allocation, page faults and two
+// copies per chunk. The format is plain RFC 9180 base mode, so the key schedule is done here
+// with swift-crypto's ECDH and HKDF (a few microseconds per file), and the chunks are sealed and
+// opened with OpenSSL's EVP AES-256-GCM, straight from and into reused buffers (in place when
+// opening). The bytes are the same as swift-crypto's HPKE produces: the tests check both
+// directions against it, and against pyhpke and the sealed-v1 fixtures.
+
+/// HPKE (RFC 9180) base mode for the one suite sealed files use: DHKEM(P-384, HKDF-SHA384),
+/// HKDF-SHA384, AES-256-GCM. Yields the AEAD key and base nonce of the file's context.
+enum SealedFileHPKE {
+    /// The AEAD key and base nonce of one HPKE context (sequence numbers are chunk indexes).
+    struct Context {
+        let key: [UInt8]
+        let baseNonce: [UInt8]
+    }
+
+    static let kemSuiteID: [UInt8] = Array("KEM".utf8) + [0x00, 0x11]
+    static let hpkeSuiteID: [UInt8] = Array("HPKE".utf8) + [0x00, 0x11, 0x00, 0x02, 0x00, 0x02]
+
+    /// SetupBaseS: a fresh ephemeral key; returns the encapsulated key (`04‖X‖Y`) and the context.
+    static func sender(recipientKey: P384.KeyAgreement.PublicKey, info: [UInt8]) throws -> (enc: [UInt8], context: Context) {
+        let ephemeral = P384.KeyAgreement.PrivateKey()
+        let enc = Array(ephemeral.publicKey.x963Representation)
+        let dh = try ephemeral.sharedSecretFromKeyAgreement(with: recipientKey)
+        let secret = sharedSecret(dh: dh, kemContext: enc + Array(recipientKey.x963Representation))
+        return (enc, keySchedule(sharedSecret: secret, info: info))
+    }
+
+    /// SetupBaseR: the context of a file whose encapsulated key is `enc`.
+    static func recipient(privateKey: P384.KeyAgreement.PrivateKey, enc: [UInt8], info: [UInt8]) throws -> Context {
+        let ephemeral = try P384.KeyAgreement.PublicKey(x963Representation: enc)
+        let dh = try privateKey.sharedSecretFromKeyAgreement(with: ephemeral)
+        let secret = sharedSecret(dh: dh, kemContext: enc + Array(privateKey.publicKey.x963Representation))
+        return keySchedule(sharedSecret: secret, info: info)
+    }
+
+    /// DHKEM ExtractAndExpand (RFC 9180 §4.1).
+    private static func sharedSecret(dh: SharedSecret, kemContext: [UInt8]) -> [UInt8] {
+        let dhBytes = dh.withUnsafeBytes { Array($0) }
+        let prk = labeledExtract(salt: [], label: "eae_prk", ikm: dhBytes, suite: kemSuiteID)
+        return labeledExpand(prk: prk, label: "shared_secret", info: kemContext, length: 48, suite: kemSuiteID)
+    }
+
+    /// KeySchedule (RFC 9180 §5.1) in mode_base, no PSK.
+    private static func keySchedule(sharedSecret: [UInt8], info: [UInt8]) -> Context {
+        let pskIDHash = labeledExtract(salt: [], label: "psk_id_hash", ikm: [], suite: hpkeSuiteID)
+        let infoHash = labeledExtract(salt: [], label: "info_hash", ikm: info, suite: hpkeSuiteID)
+        let context = [0x00] + pskIDHash + infoHash
+        let secret = labeledExtract(salt: sharedSecret, label: "secret", ikm: [], suite: hpkeSuiteID)
+        return Context(key: labeledExpand(prk: secret, label: "key", info: context, length: 32, suite: hpkeSuiteID),
+                       baseNonce: labeledExpand(prk: secret, label: "base_nonce", info: context, length: 12, suite: hpkeSuiteID))
+    }
+
+    private static func labeledExtract(salt: [UInt8], label: String, ikm: [UInt8], suite: [UInt8]) -> [UInt8] {
+        // HKDF-Extract is HMAC keyed with the salt; an empty salt means HashLen zero bytes.
+        let key = SymmetricKey(data: salt.isEmpty ? [UInt8](repeating: 0, count: 48) : salt)
+        return Array(HMAC<SHA384>.authenticationCode(for: Array("HPKE-v1".utf8) + suite + Array(label.utf8) + ikm, using: key))
+    }
+
+    private static func labeledExpand(prk: [UInt8], label: String, info: [UInt8], length: Int, suite: [UInt8]) -> [UInt8] {
+        let labeledInfo = [UInt8(length >> 8), UInt8(length & 0xff)] + Array("HPKE-v1".utf8) + suite + Array(label.utf8) + info
+        return HKDF<SHA384>.expand(pseudoRandomKey: SymmetricKey(data: prk), info: labeledInfo, outputByteCount: length)
+            .withUnsafeBytes { Array($0) }
+    }
+}
+
+/// AES-256-GCM over one HPKE context (nonce of chunk `i` = base nonce XOR `i`), through one
+/// reused OpenSSL EVP context, reading and writing the caller's buffers. Not thread-safe: one
+/// thread at a time.
+final class SealedChunkCipher: @unchecked Sendable {
+    private let context: OpaquePointer
+    private let baseNonce: [UInt8]
+    private let encrypting: Bool
+
+    init(_ hpke: SealedFileHPKE.Context, encrypting: Bool) throws(SealError) {
+        guard let context = EVP_CIPHER_CTX_new() else { throw .sealing("cannot allocate an AES-GCM context") }
+        self.context = context
+        self.baseNonce = hpke.baseNonce
+        self.encrypting = encrypting
+        let ok = hpke.key.withUnsafeBufferPointer { key in
+            encrypting
+                ? EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key.baseAddress, nil)
+                : EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key.baseAddress, nil)
+        }
+        guard ok == 1 else { throw .sealing("cannot set up AES-256-GCM") }
+    }
+
+    deinit { EVP_CIPHER_CTX_free(context) }
+
+    /// Sets the key schedule's nonce for chunk `index` and feeds the associated data.
+    private func start(index: Int, aad: [UInt8]) -> Bool {
+        var nonce = baseNonce
+        for byte in 0..<8 { nonce[11 - byte] ^= UInt8(truncatingIfNeeded: UInt64(index) >> UInt64(8 * byte)) }
+        var ignored: Int32 = 0
+        let set = nonce.withUnsafeBufferPointer { nonce in
+            encrypting ? EVP_EncryptInit_ex(context, nil, nil, nil, nonce.baseAddress)
+                       : EVP_DecryptInit_ex(context, nil, nil, nil, nonce.baseAddress)
+        }
+        guard set == 1 else { return false }
+        return aad.withUnsafeBufferPointer { aad in
+            encrypting ? EVP_EncryptUpdate(context, nil, &ignored, aad.baseAddress, Int32(aad.count))
+                       : EVP_DecryptUpdate(context, nil, &ignored, aad.baseAddress, Int32(aad.count))
+        } == 1
+    }
+
+    /// Seals `plaintext` as chunk `index` into `output` (`plaintext.count + 16` bytes:
+    /// ciphertext, then tag). `output` may not overlap `plaintext` unless equal in start.
+    func seal(_ plaintext: UnsafeRawBufferPointer, index: Int, aad: [UInt8], into output: UnsafeMutableRawBufferPointer) -> Bool {
+        precondition(encrypting && output.count == plaintext.count + SealedFileFormat.tagBytes)
+        guard start(index: index, aad: aad) else { return false }
+        let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var written: Int32 = 0, final: Int32 = 0
+        if plaintext.count > 0 {
+            guard EVP_EncryptUpdate(context, out, &written, plaintext.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                    Int32(plaintext.count)) == 1 else { return false }
+        }
+        guard EVP_EncryptFinal_ex(context, out + Int(written), &final) == 1, Int(written + final) == plaintext.count else { return false }
+        return EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, Int32(SealedFileFormat.tagBytes), out + plaintext.count) == 1
+    }
+
+    /// Opens chunk `index` (`sealed` = ciphertext ‖ tag) into `output` (`sealed.count - 16`
+    /// bytes; may be the start of `sealed` itself: decryption in place). False if the tag does
+    /// not verify; `output` then holds garbage the caller must discard.
+    func open(_ sealed: UnsafeRawBufferPointer, index: Int, aad: [UInt8], into output: UnsafeMutableRawBufferPointer) -> Bool {
+        let size = sealed.count - SealedFileFormat.tagBytes
+        precondition(!encrypting && size >= 0 && output.count == size)
+        guard start(index: index, aad: aad) else { return false }
+        let input = sealed.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        // The tag first (copied out: decrypting in place overwrites nothing past `size`, but be safe).
+        var tag = [UInt8](repeating: 0, count: SealedFileFormat.tagBytes)
+        tag.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: sealed[size...])) }
+        guard tag.withUnsafeMutableBytes({
+            EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, Int32(SealedFileFormat.tagBytes), $0.baseAddress)
+        }) == 1 else { return false }
+        let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var written: Int32 = 0, final: Int32 = 0
+        if size > 0 {
+            guard EVP_DecryptUpdate(context, out, &written, input, Int32(size)) == 1 else { return false }
+        }
+        return EVP_DecryptFinal_ex(context, out + Int(written), &final) == 1 && Int(written + final) == size
+    }
+}
+
+/// A SHA-256 or SHA-384 state of OpenSSL's EVP, updated from raw buffers (on whichever thread
+/// holds it; one at a time). Public for the workflows that hash whole sealed files (receipts
+/// name them by SHA-256, the plan by SHA-384): swift-crypto's SHA-384 runs in portable C here.
+public final class SealedHash: @unchecked Sendable {
+    public enum Algorithm: Sendable { case sha256, sha384 }
+    private let context: OpaquePointer
+    public let algorithm: Algorithm
+
+    public init(_ algorithm: Algorithm) {
+        self.algorithm = algorithm
+        context = EVP_MD_CTX_new()!
+        precondition(EVP_DigestInit_ex(context, algorithm == .sha256 ? EVP_sha256() : EVP_sha384(), nil) == 1)
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        precondition(EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1)
+    }
+
+    public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+    /// The digest (once: the state is spent).
+    public func digest() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        precondition(out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) } == 1)
+        return Array(out.prefix(Int(length)))
+    }
+}
+
+/// A SHA-384 computed elsewhere (OpenSSL), handed to swift-crypto's ES384 sign and verify,
+/// which take any `Digest`.
+struct SHA384Value: Digest {
+    static let byteCount = 48
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        precondition(bytes.count == Self.byteCount)
+        self.bytes = bytes
+    }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try bytes.withUnsafeBytes(body) }
+    func makeIterator() -> IndexingIterator<[UInt8]> { bytes.makeIterator() }
+    var description: String { "SHA384 digest: " + bytes.map { String(format: "%02x", $0) }.joined() }
+}
