@@ -63,22 +63,6 @@ public enum ReceiptWorkflow {
         return Verified(verdict: verdict, runtime: runtime, receipt: receipt, manifest: manifest?.manifest)
     }
 
-    /// `verify` with the errors `open` catches today: ``ReceiptCheckError`` when the evidence
-    /// or the receipt does not hold, the input's own error otherwise. Only for
-    /// `OpenWorkflow.open` until it moves to typed throws; then it goes.
-    public static func verify(receiptPath: String, evidencePath: String, manifestPath: String? = nil,
-                              referencePath: String? = nil, trustRootPath: String?, options: ValidationOptions) throws -> Verified {
-        do {
-            return try verify(receipt: receiptPath, evidence: evidencePath, manifest: manifestPath, reference: referencePath,
-                              trustRoot: trustRootPath, options: options)
-        } catch {
-            switch error {
-            case let .input(error): throw error
-            case let .check(error): throw error
-            }
-        }
-    }
-
     /// What `receipt` lists for each of `paths` (sealed inputs, sealed outputs, the plan).
     public static func match(_ paths: [String], against receipt: Receipt) throws(ReceiptWorkflowError) -> [FileMatch] {
         try paths.map { path throws(ReceiptWorkflowError) in

@@ -98,8 +98,7 @@ final class SealedRunWorkflowTests: XCTestCase {
     }
 
     /// `receipt verify` keeps the error that stopped it: a file that cannot be used (exit 2) is
-    /// an input error, a receipt that does not hold (exit 1) a check; `open`'s untyped entry
-    /// throws them as it always did.
+    /// an input error, a receipt that does not hold (exit 1) a check.
     func testReceiptVerifyKeepsTheInputOrTheCheckError() throws {
         let story = try story()
         _ = try run(story)
@@ -127,14 +126,6 @@ final class SealedRunWorkflowTests: XCTestCase {
             guard case .check(.receipt(path: garbage, _)) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(error.exitStatus, .checkFailed)
             XCTAssertTrue(error.description.hasPrefix("\(garbage): "), error.description)
-        }
-        let untyped = { (receipt: String) throws in
-            _ = try ReceiptWorkflow.verify(receiptPath: receipt, evidencePath: story.evidence, trustRootPath: story.root,
-                                           options: ValidationOptions())
-        }
-        XCTAssertThrowsError(try untyped(garbage)) { XCTAssertTrue($0 is ReceiptCheckError, "\($0)") }
-        XCTAssertThrowsError(try untyped(missing)) {
-            guard case .file(.unreadable(path: missing, _))? = $0 as? VerifyInputError else { return XCTFail("\($0)") }
         }
         do {
             _ = try ReceiptWorkflow.match([story.plan, missing], against: try verify(receipt).receipt)
