@@ -13,14 +13,42 @@ enum FuzzKeys {
 }
 
 /// Sealed files: the header parser, and a full open with the fixed keys. Whatever is opened
-/// must be exactly as long as its header says.
+/// must be exactly as long as its header says, and the one-pass open (what `open` and a sealed
+/// `run` use) must reach the same verdict as the two passes, with the same plaintext.
 @Sendable func fuzzSealed(_ bytes: [UInt8]) {
     _ = try? SealedFileFormat.decodeHeader(bytes)
-    if let plaintext = try? SealedFile.open(bytes, recipientKey: FuzzKeys.recipient, expect: FuzzKeys.expectation) {
+    let twoPasses = try? SealedFile.open(bytes, recipientKey: FuzzKeys.recipient, expect: FuzzKeys.expectation)
+    if let plaintext = twoPasses {
         guard let header = try? SealedFile.readHeader(streaming: { SealedFile.reader(over: bytes) }),
               header.length == UInt64(plaintext.count) else {
             fatalError("an opened sealed file's plaintext does not have its header's length")
         }
+    }
+    let onePass = openInOnePass(bytes)
+    guard onePass == twoPasses else {
+        fatalError("the one-pass open \(onePass == nil ? "refused" : "opened") what the two passes \(twoPasses == nil ? "refused" : "opened")"
+                   + (onePass != nil && twoPasses != nil ? " (different plaintext)" : ""))
+    }
+}
+
+/// The plaintext the one-pass open publishes (nil: refused), reading `bytes` in 64 KiB reads.
+private func openInOnePass(_ bytes: [UInt8]) -> [UInt8]? {
+    final class Collected: @unchecked Sendable { var bytes: [UInt8] = [] }  // one writer thread, read after the open returns
+    let collected = Collected()
+    do {
+        let opened = try SealedFile.openInOnePass(reading: {
+            var offset = 0
+            return { buffer in
+                let count = min(buffer.count, 64 << 10, bytes.count - offset)
+                bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + count])) }
+                offset += count
+                return count
+            }
+        }, recipientKey: FuzzKeys.recipient, expect: FuzzKeys.expectation) { collected.bytes += $0 }
+        try opened.result()
+        return collected.bytes
+    } catch {
+        return nil
     }
 }
 
