@@ -172,10 +172,11 @@ public enum FileIO {
     /// A reader factory over the file at `path` that reads straight into the caller's buffer
     /// (`read(2)`, no intermediate copy): each call opens the file afresh and advises the kernel
     /// of sequential access; each read returns up to the buffer's size, 0 at the end.
-    public static func bufferReader(_ path: String) -> () throws -> (UnsafeMutableRawBufferPointer) throws -> Int {
-        {
+    public static func bufferReader(_ path: String)
+        -> () throws(FileIOError) -> (UnsafeMutableRawBufferPointer) throws(FileIOError) -> Int {
+        { () throws(FileIOError) in
             let file = try OpenFile(path)
-            return { buffer in
+            return { buffer throws(FileIOError) in
                 guard buffer.count > 0 else { return 0 }
                 while true {
                     let n = Glibc.read(file.fd, buffer.baseAddress!, buffer.count)
@@ -196,13 +197,16 @@ public enum FileIO {
 
     /// A reader factory over the file at `path` returning arrays (`(count) -> up to count
     /// bytes`, empty at the end); each call opens the file afresh.
-    public static func chunkReader(_ path: String) -> () throws -> (Int) throws -> [UInt8] {
-        {
+    public static func chunkReader(_ path: String) -> () throws(FileIOError) -> (Int) throws(FileIOError) -> [UInt8] {
+        { () throws(FileIOError) in
             let read = try bufferReader(path)()
-            return { count in
-                try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    initialized = try read(UnsafeMutableRawBufferPointer(buffer))
+            return { count throws(FileIOError) in
+                var failure: FileIOError?
+                let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    do throws(FileIOError) { initialized = try read(UnsafeMutableRawBufferPointer(buffer)) } catch { failure = error; initialized = 0 }
                 }
+                if let failure { throw failure }
+                return bytes
             }
         }
     }
@@ -240,7 +244,7 @@ public enum FileIO {
 private final class OpenFile {
     let fd: Int32
 
-    init(_ path: String) throws {
+    init(_ path: String) throws(FileIOError) {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileIOError.unreadable(path: path, reason: FileIO.errnoText()) }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)

@@ -79,15 +79,12 @@ public enum ReceiptWorkflow {
         }
     }
 
-    /// The file's SHA-256 and SHA-384. `SealedFileOnDisk.digests` throws untyped, though only
-    /// a ``FileIOError`` (its reader's); anything else is named as unreadable all the same.
+    /// The file's SHA-256 and SHA-384.
     private static func digests(of path: String) throws(ReceiptWorkflowError) -> (sha256: [UInt8], sha384: [UInt8]) {
         do {
             return try SealedFileOnDisk(path: path).digests()
-        } catch let error as FileIOError {
-            throw .input(.file(error))
         } catch {
-            throw .input(.file(.unreadable(path: path, reason: "\(error)")))
+            throw .input(.file(error))
         }
     }
 }

@@ -11,7 +11,7 @@ struct SealedFileOnDisk {
 
     /// The SHA-256 (how receipts name sealed files) and SHA-384 (how they name the plan) of
     /// the whole file, from one read in 1 MiB blocks into one reused buffer (OpenSSL's hashes).
-    func digests() throws -> (sha256: [UInt8], sha384: [UInt8]) {
+    func digests() throws(FileIOError) -> (sha256: [UInt8], sha384: [UInt8]) {
         let read = try FileIO.bufferReader(path)()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
