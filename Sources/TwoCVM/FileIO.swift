@@ -114,12 +114,23 @@ public enum FileIO {
                 throw fileError(.unwritable(path: path, reason: "cannot create its folder \(directory): \(error)"))
             }
         }
-        var template = Array("\(directory)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
-        let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // The content goes to an unnamed file in the target's folder (O_TMPFILE), so a process
+        // killed or crashing before the end leaves nothing behind; only once it is complete and
+        // fsynced does it get a temporary name (linkat through /proc/self/fd), which is then
+        // renamed over `path`. Where the file system has no unnamed files (or /proc is missing),
+        // a named temporary file (mkstemp) stands in, removed on every error.
+        let folder = directory.isEmpty ? "." : directory
+        let temporaryBase = "\(directory)/.\(url.lastPathComponent).tmp-"
+        var tempPath: String? = nil
+        var fd: Int32 = access("/proc/self/fd", X_OK) == 0 ? open(folder, unnamedFile | O_WRONLY | O_CLOEXEC, 0o600) : -1
+        if fd < 0 {
+            var template = Array("\(temporaryBase)XXXXXX".utf8CString)
+            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
+            tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
         var committed = false
-        defer { if !committed { unlink(tempPath) } }
+        defer { if !committed, let tempPath { unlink(tempPath) } }
         do {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
@@ -131,8 +142,11 @@ public enum FileIO {
                 if written / writebackBytes != before / writebackBytes { startWriteback(fd, upTo: written) }
             }
             guard fsync(fd) == 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
+            if tempPath == nil {
+                tempPath = try name(unnamed: fd, base: temporaryBase, path: path, fileError: fileError)
+            }
         }
-        guard rename(tempPath, path) == 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
+        guard let named = tempPath, rename(named, path) == 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
         committed = true
         // Make the rename itself durable.
         let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -154,6 +168,20 @@ public enum FileIO {
         guard last >= window else { return }
         _ = posix_fadvise(fd, off_t(last - window), off_t(window), POSIX_FADV_DONTNEED)
         if last >= 3 * window { _ = posix_fadvise(fd, off_t(last - 3 * window), off_t(window), POSIX_FADV_DONTNEED) }
+    }
+
+    /// `O_TMPFILE` (Linux, `<fcntl.h>`; the Glibc module does not import the compound macro).
+    static let unnamedFile: Int32 = 0o20000000 | O_DIRECTORY
+
+    /// Gives the complete unnamed file `fd` a fresh temporary name `base` + random suffix.
+    private static func name<Failure: Error>(unnamed fd: Int32, base: String, path: String,
+                                             fileError: (FileIOError) -> Failure) throws(Failure) -> String {
+        for _ in 0..<16 {
+            let candidate = base + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, candidate, AT_SYMLINK_FOLLOW) == 0 { return candidate }
+            if errno != EEXIST { break }
+        }
+        throw fileError(.unwritable(path: path, reason: errnoText()))
     }
 
     /// Writes all of `bytes` to `fd`, retrying short and interrupted writes; false (with `errno`

@@ -195,7 +195,14 @@ public enum SealedRunWorkflow {
         plaintext.reserveCapacity(Int(claimed.length))
         let opened: (header: SealedFileHeader, sha256: [UInt8])
         do {
-            opened = try file.open(recipientKey: key, expect: expect) { plaintext += $0 }
+            // Bounded by the length checked above: the open reads the header again, and a file
+            // swapped in between must not grow this buffer past it before its signature fails.
+            opened = try file.open(recipientKey: key, expect: expect) { chunk in
+                guard plaintext.count + chunk.count <= claimed.length else {
+                    throw FileIOError.tooLarge(path: path, size: plaintext.count + chunk.count, limit: Int(claimed.length))
+                }
+                plaintext += chunk
+            }
         } catch {
             throw .inputRefused(data: item.id, path: path, reason: error)
         }

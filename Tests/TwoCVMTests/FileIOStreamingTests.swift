@@ -32,6 +32,28 @@ final class FileIOStreamingTests: XCTestCase {
         XCTAssertEqual(try FileIO.read("\(directory!)/new/nested/out.bin", limit: 16), Array("whole".utf8))
     }
 
+    /// While an output is being written it has no name at all (an unnamed O_TMPFILE file in
+    /// the target's folder): a process killed mid-write (a plaintext being opened, a key being
+    /// written) leaves nothing behind. The file appears, whole and with its mode, only at the end.
+    func testAStreamedWriteHasNoNameUntilItIsComplete() throws {
+        let path = "\(directory!)/out.bin"
+        var seenWhileWriting: [String] = []
+        try FileIO.streamAtomically(to: path, mode: 0o600) { write in
+            let block = [UInt8](repeating: 9, count: 1 << 20)
+            for _ in 0..<3 { try block.withUnsafeBytes { try write($0) } }
+            seenWhileWriting = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? ["unreadable"]
+        }
+        XCTAssertEqual(seenWhileWriting, [], "nothing named in the folder while the content is written")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["out.bin"])
+        XCTAssertEqual(FileIO.size(of: path), 3 << 20)
+        let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        XCTAssertEqual(mode, 0o600)
+        // Written again: replaced whole, still nothing else in the folder.
+        try FileIO.writeAtomically(Array("second".utf8), to: path)
+        XCTAssertEqual(try FileIO.read(path, limit: 16), Array("second".utf8))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["out.bin"])
+    }
+
     func testBufferReaderReadsTheWholeFileInBlocksAndStartsAfreshEachPass() throws {
         let path = "\(directory!)/in.bin"
         let bytes = (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 31) }
