@@ -61,6 +61,19 @@ public enum SealedFile {
         return plaintext
     }
 
+    /// A sequential buffer reader over `bytes` (a fresh one per pass) that returns at most
+    /// `step` bytes per read, as a pipe would: in-memory files for the buffer-reading functions
+    /// (`openInOnePass`, `check`, `decrypt`), in tests and fuzzing.
+    public static func bufferReader(over bytes: [UInt8], step: Int = .max) -> SealedStreamReader {
+        var offset = 0
+        return { buffer in
+            let count = min(buffer.count, step, bytes.count - offset)
+            bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count)])) }
+            offset += count
+            return count
+        }
+    }
+
     /// A sequential reader over `bytes` (a fresh one per pass), for the streaming functions.
     public static func reader(over bytes: [UInt8]) -> (Int) -> [UInt8] {
         var offset = 0

@@ -36,15 +36,8 @@ private func openInOnePass(_ bytes: [UInt8]) -> [UInt8]? {
     final class Collected: @unchecked Sendable { var bytes: [UInt8] = [] }  // one writer thread, read after the open returns
     let collected = Collected()
     do {
-        let opened = try SealedFile.openInOnePass(reading: {
-            var offset = 0
-            return { buffer in
-                let count = min(buffer.count, 64 << 10, bytes.count - offset)
-                bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + count])) }
-                offset += count
-                return count
-            }
-        }, recipientKey: FuzzKeys.recipient, expect: FuzzKeys.expectation) { collected.bytes += $0 }
+        let opened = try SealedFile.openInOnePass(reading: { SealedFile.bufferReader(over: bytes, step: 64 << 10) },
+                                                  recipientKey: FuzzKeys.recipient, expect: FuzzKeys.expectation) { collected.bytes += $0 }
         try opened.result()
         return collected.bytes
     } catch {

@@ -17,15 +17,7 @@ final class SealedFileOnePassTests: XCTestCase {
     }
 
     private func reader(_ bytes: [UInt8], step: Int = .max) -> () -> SealedStreamReader {
-        {
-            var offset = 0
-            return { buffer in
-                let count = min(buffer.count, step, bytes.count - offset)
-                bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count)])) }
-                offset += count
-                return count
-            }
-        }
+        { SealedFile.bufferReader(over: bytes, step: step) }
     }
 
     private func pattern(_ count: Int) -> [UInt8] {

@@ -18,15 +18,7 @@ final class SealedFileStreamingTests: XCTestCase {
 
     /// A reader factory over `bytes` that returns at most `step` bytes per read, as a pipe would.
     private func reader(_ bytes: [UInt8], step: Int = .max) -> () -> SealedStreamReader {
-        {
-            var offset = 0
-            return { buffer in
-                let count = min(buffer.count, step, bytes.count - offset)
-                bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count)])) }
-                offset += count
-                return count
-            }
-        }
+        { SealedFile.bufferReader(over: bytes, step: step) }
     }
 
     private func seal(_ plaintext: [UInt8], chunkSize: Int, step: Int = .max) throws -> [UInt8] {
