@@ -201,8 +201,11 @@ extension SealedFile {
         signed.update(headerBytes)
         // The file's SHA-256 so far (header item) continues on the decrypting thread, chunk by chunk.
         let fileHash = reader.detachFileHash()
+        // Why the chunks cannot be decrypted (the key, or the cipher's setup), reported after
+        // the verdict on header and signature, as the two passes report it.
         let cipher: SealedChunkCipher?
-        do { cipher = try header.recipientCipher(recipientKey) } catch { cipher = nil }
+        var cipherFailure: SealError?
+        do { cipher = try header.recipientCipher(recipientKey) } catch { cipher = nil; cipherFailure = error }
         let headerDigest = sha384(headerBytes)
         let pipeline = OpenPipeline(slabBytes: Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes,
                                     cipher: cipher, fileHash: fileHash)
@@ -234,8 +237,8 @@ extension SealedFile {
         let checked = CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes,
                                         failure: verdict(header: header, expect: expect, signed: signed.digest(), signature: signatureBytes))
         var decryption = pipeline.failure
-        if cipher == nil {
-            decryption = .keyAgreement
+        if let cipherFailure {
+            decryption = cipherFailure
         } else if decryption == nil, pipeline.length != header.length || pipeline.plaintextHash.digest() != header.sha256 {
             decryption = .plaintextDigest
         }
@@ -552,10 +555,12 @@ struct UncheckedWriter: @unchecked Sendable {
 /// The threads of `SealedFile.openInOnePass`, one serial queue per stage, each taking the
 /// chunks in order: SHA-384 of the ciphertext (the signature); then the file's SHA-256 and the
 /// decryption in place; then the SHA-256 of the plaintext and the write. A chunk's slab is
-/// reused only after its last stage; a ring of slabs (at most `budget` bytes, at least two)
-/// keeps every stage busy while the calling thread reads ahead.
+/// reused only after its last stage; a ring of two to six slabs (within `budget` bytes, but
+/// always two, so up to about 32 MiB with the format's largest 16 MiB chunks) keeps every
+/// stage busy while the calling thread reads ahead.
 final class OpenPipeline: @unchecked Sendable {
-    /// Bytes of slabs in flight (bounded whatever the file size; two slabs at least).
+    /// Bytes of slabs in flight when chunks are small enough (two slabs at least, whatever
+    /// their size; bounded whatever the file size).
     static let budget = 24 << 20
 
     private let slabs: [Slab]
