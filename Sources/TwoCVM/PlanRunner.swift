@@ -35,15 +35,18 @@ public struct PlanRunner: Sendable {
         return runtimes
     }
 
-    /// Runs the plan on `inputs` (data id → plaintext). `progress` is called after each
-    /// component with its statistics.
-    public func run(inputs: [String: [UInt8]],
+    /// Runs the plan on `inputs` (data id → plaintext), each checked against the digest the
+    /// manifest pins for it. `knownDigests` holds the SHA-256 of an input where the caller has
+    /// already established it over exactly those bytes (a sealed run: the plaintext digest its
+    /// sealed file carries, which the open verified), so it is not computed again; any other
+    /// input is hashed here. `progress` is called after each component with its statistics.
+    public func run(inputs: [String: [UInt8]], knownDigests: [String: ContentDigest] = [:],
                     progress: (ComponentStatistics) -> Void = { _ in }) throws(PlanRunError) -> PlanRunResult {
         for item in plan.data {
             guard let bytes = inputs[item.id] else { throw .missingInput(data: item.id) }
-            if let pinned = item.digest, ContentDigest(of: bytes) != pinned {
-                throw .inputDigestMismatch(data: item.id, expected: pinned, actual: ContentDigest(of: bytes))
-            }
+            guard let pinned = item.digest else { continue }
+            let actual = knownDigests[item.id] ?? ContentDigest(of: bytes)
+            if actual != pinned { throw .inputDigestMismatch(data: item.id, expected: pinned, actual: actual) }
         }
         let runtimes = try runtimes()
         var produced: [String: [String: [UInt8]]] = [:]  // component → output name → bytes

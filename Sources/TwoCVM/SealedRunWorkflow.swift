@@ -52,21 +52,24 @@ public enum SealedRunWorkflow {
 
         // 2. Every input opened and checked before any component starts.
         var plaintexts: [String: [UInt8]] = [:]
+        var plaintextDigests: [String: ContentDigest] = [:]
         var sealedInputs: [Receipt.SealedEntry] = []
         for item in plan.data {
             guard let owner = plan.manifest.participant(item.owner) else { throw .unknownOwner(data: item.id, owner: item.owner) }
-            let (plaintext, sha256) = try openInput(item, owner: owner, directory: inputsDirectory, digest: plan.manifestDigest,
-                                                    key: vm.keys.hpke)
-            plaintexts[item.id] = plaintext
-            sealedInputs.append(Receipt.SealedEntry(id: item.id, sha256: sha256))
+            let opened = try openInput(item, owner: owner, directory: inputsDirectory, digest: plan.manifestDigest, key: vm.keys.hpke)
+            plaintexts[item.id] = opened.plaintext
+            plaintextDigests[item.id] = opened.plaintextDigest
+            sealedInputs.append(Receipt.SealedEntry(id: item.id, sha256: opened.fileSHA256))
         }
 
         // 3. The components, as in --dev. The runner checks each input against the digest the
-        // manifest pins (the one place that check is made), before any component starts.
+        // manifest pins (the one place that check is made), before any component starts; the
+        // plaintext digests the opens verified spare it hashing every input again.
         let start = Date()
         let result: PlanRunResult
         do {
-            result = try PlanRunner(plan: plan, launcher: launcher, engines: engines).run(inputs: plaintexts, progress: progress)
+            result = try PlanRunner(plan: plan, launcher: launcher, engines: engines)
+                .run(inputs: plaintexts, knownDigests: plaintextDigests, progress: progress)
         } catch PlanRunError.inputDigestMismatch(let data, let expected, let actual) {
             throw .inputDigestMismatch(data: data, path: inputPath(data, in: inputsDirectory), pinned: expected.hexDigest,
                                        found: actual.hexDigest)
@@ -180,9 +183,12 @@ public enum SealedRunWorkflow {
     private static func inputPath(_ id: String, in directory: String) -> String { "\(directory)/\(id).sealed" }
 
     /// Opens `directory/<id>.sealed`: sealed to the TEE for this manifest and data id, signed by
-    /// the data's owner. (Its pinned digest is checked with the others, by the runner.)
+    /// the data's owner. Returns the plaintext, its SHA-256 (the header's, which the open
+    /// checked against the plaintext) and the SHA-256 of the sealed file as read. (Its pinned
+    /// digest is checked with the others, by the runner.)
     private static func openInput(_ item: PlanData, owner: Participant, directory: String, digest: ManifestDigest,
-                                  key: P384.KeyAgreement.PrivateKey) throws(SealedRunError) -> (plaintext: [UInt8], sha256: [UInt8]) {
+                                  key: P384.KeyAgreement.PrivateKey) throws(SealedRunError)
+        -> (plaintext: [UInt8], plaintextDigest: ContentDigest, fileSHA256: [UInt8]) {
         let path = inputPath(item.id, in: directory)
         guard FileManager.default.fileExists(atPath: path) else { throw .missingInput(data: item.id, path: path) }
         let file = SealedFileOnDisk(path: path)
@@ -197,7 +203,7 @@ public enum SealedRunWorkflow {
         do {
             // Bounded by the length checked above: the open reads the header again, and a file
             // swapped in between must not grow this buffer past it before its signature fails.
-            opened = try file.open(recipientKey: key, expect: expect) { chunk in
+            opened = try file.open(recipientKey: key, expect: expect, claimed: claimed) { chunk in
                 guard plaintext.count + chunk.count <= claimed.length else {
                     throw FileIOError.tooLarge(path: path, size: plaintext.count + chunk.count, limit: Int(claimed.length))
                 }
@@ -206,7 +212,8 @@ public enum SealedRunWorkflow {
         } catch {
             throw .inputRefused(data: item.id, path: path, reason: error)
         }
-        return (plaintext, opened.sha256)
+        // (The header's digest is 32 bytes, its decoder checks; hashing is the fallback all the same.)
+        return (plaintext, ContentDigest(bytes: opened.header.sha256) ?? ContentDigest(of: plaintext), opened.sha256)
     }
 
     private static func randomNonce() -> [UInt8] {

@@ -9,10 +9,10 @@ import XCTest
 /// processes that die, hang or answer garbage.
 final class PlanRunnerTests: XCTestCase {
     private func project(second: String = Components.copy("mid", to: "report", suffix: "+2", probe: "notes"),
-                         timeout: Int = 30, engine: String = "wasmkit") throws -> ExecutionPlan {
+                         timeout: Int = 30, engine: String = "wasmkit", body: String = PlanFixture.twoStagePipeline) throws -> ExecutionPlan {
         let limits = "engine = \"\(engine)\"\nlimits = { fuel = 10_000_000, memory_mib = 1, timeout_s = \(timeout) }"
         return try PlanFixture(self, components: [("first", Components.copy("notes", to: "mid", suffix: "+1"), limits),
-                                                  ("second", second, limits)], body: PlanFixture.twoStagePipeline).compose()
+                                                  ("second", second, limits)], body: body).compose()
     }
 
     /// Both engines, when the wasmtime library is installed (`make deps`); under CI its absence fails.
@@ -44,6 +44,25 @@ final class PlanRunnerTests: XCTestCase {
                 guard case let .failed(component, .trap(message), _)? = error as? PlanRunError else { return XCTFail("\(error)") }
                 XCTAssertEqual(component, "second")
                 XCTAssertTrue(message.contains("unreachable"), message)
+            }
+        }
+    }
+
+    /// A pinned input is checked against the digest the caller already holds for exactly those
+    /// bytes (a sealed run: the plaintext digest its open verified) instead of being hashed
+    /// again; an input without one is hashed here.
+    func testAPinnedInputIsCheckedWithTheCallersDigestOrHashed() throws {
+        let notes = Array("n".utf8), other = Array("other".utf8)
+        let pinned = ContentDigest(of: notes), otherDigest = ContentDigest(of: other)
+        let body = PlanFixture.twoStagePipeline.replacingOccurrences(of: "id = \"notes\"\n", with: "id = \"notes\"\ndigest = \"\(pinned)\"\n")
+        XCTAssertNotEqual(body, PlanFixture.twoStagePipeline)
+        let runner = PlanRunner(plan: try project(body: body), launcher: InProcessLauncher())
+        XCTAssertNoThrow(try runner.run(inputs: ["notes": notes]))
+        XCTAssertNoThrow(try runner.run(inputs: ["notes": notes], knownDigests: ["notes": pinned]))
+        for (input, known) in [(other, nil), (notes, otherDigest)] as [([UInt8], ContentDigest?)] {
+            XCTAssertThrowsError(try runner.run(inputs: ["notes": input], knownDigests: known.map { ["notes": $0] } ?? [:])) { error in
+                guard case let .inputDigestMismatch(data, expected, actual)? = error as? PlanRunError else { return XCTFail("\(error)") }
+                XCTAssertEqual([data, expected.description, actual.description], ["notes", pinned.description, otherDigest.description])
             }
         }
     }
