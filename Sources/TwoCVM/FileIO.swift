@@ -149,7 +149,7 @@ public enum FileIO {
         guard let named = tempPath, rename(named, path) == 0 else { throw fileError(.unwritable(path: path, reason: errnoText())) }
         committed = true
         // Make the rename itself durable.
-        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
             fsync(directoryFD)
             close(directoryFD)

@@ -66,7 +66,7 @@ public enum OpenWorkflow {
             try FileIO.streamAtomically(to: output, mode: 0o600, fileError: OpenError.file) { (write) throws(OpenError) in
                 started = true
                 let pass: OpenedSealedFile
-                do throws(SealError) { pass = try file.openInOnePass(recipientKey: key, expect: expect, task: task, write: write) } catch {
+                do throws(SealError) { pass = try file.openInOnePass(recipientKey: key, expect: expect, claimed: claimed, task: task, write: write) } catch {
                     throw .sealed(path: sealedPath, reason: error)
                 }
                 try steps.requireListed(pass.checked)
@@ -124,7 +124,7 @@ public enum OpenWorkflow {
     private static func openInTwoPasses(_ file: SealedFileOnDisk, expect: SealedFile.Expectation, task: String, steps: Steps,
                                         output: String) throws(OpenError) -> CheckedSealedFile {
         let checked: CheckedSealedFile
-        do { checked = try file.check(expect: expect, task: task) } catch { throw .sealed(path: steps.sealedPath, reason: error) }
+        do { checked = try file.check(expect: expect, claimed: steps.claimed, task: task) } catch { throw .sealed(path: steps.sealedPath, reason: error) }
         try steps.requireListed(checked)
         let key: P384.KeyAgreement.PrivateKey
         do { key = try ParticipantKeys.loadEncryptionKey(from: steps.keyDirectory) } catch { throw .key(error) }
@@ -162,11 +162,10 @@ public enum OpenError: TwoCVMError {
         }
     }
 
+    /// A step's own error reads as that error; a refusal says so.
     public var description: String {
         switch self {
-        case let .verification(error): return error.description
-        case let .key(error): return error.description
-        case let .file(error): return error.description
+        case .verification, .key, .file: return reason
         default: return "refusing to open: " + reason
         }
     }

@@ -32,9 +32,10 @@ struct SealedFileOnDisk {
     }
 
     /// The first pass of opening (framing, header, signature, and the file's SHA-256); see
-    /// `SealedFile.check`. Reports progress for large files.
-    func check(expect: SealedFile.Expectation, task: String) throws(SealError) -> CheckedSealedFile {
-        let claimed = try header()
+    /// `SealedFile.check`. Reports progress for large files. `claimed` is the header the
+    /// caller read first (``header()``): its length sizes the progress line; the pass checks
+    /// the file's own header.
+    func check(expect: SealedFile.Expectation, claimed: SealedFileHeader, task: String) throws(SealError) -> CheckedSealedFile {
         let progress = ProgressReporting.sealedFile(task: task, length: claimed.length)
         do {
             return try SealedFile.check(reading: FileIO.bufferReader(path), expect: expect, digestingFile: true, progress: progress)
@@ -54,10 +55,9 @@ struct SealedFileOnDisk {
 
     /// Both passes in one read of the file (`SealedFile.openInOnePass`), with the file's
     /// SHA-256: plaintext reaches `write` before the signature is checked, so `write` must
-    /// keep it out of sight until `OpenedSealedFile.result()` passes.
-    func openInOnePass(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation, task: String,
-                       write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) -> OpenedSealedFile {
-        let claimed = try header()
+    /// keep it out of sight until `OpenedSealedFile.result()` passes. `claimed` as for ``check``.
+    func openInOnePass(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation, claimed: SealedFileHeader,
+                       task: String, write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) -> OpenedSealedFile {
         let progress = ProgressReporting.sealedFile(task: task, length: claimed.length)
         defer { if progress != nil { ProgressReporting.finish() } }
         return try SealedFile.openInOnePass(reading: FileIO.bufferReader(path), recipientKey: recipientKey, expect: expect,
@@ -67,10 +67,10 @@ struct SealedFileOnDisk {
     /// Opens the file into `write`; returns its header and the SHA-256 of the bytes whose
     /// signature was checked. (A sealed `run` opens its inputs this way, into memory it drops
     /// unless this returns: one read of the file, decrypting while the signature is checked.)
-    func open(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation,
+    func open(recipientKey: P384.KeyAgreement.PrivateKey, expect: SealedFile.Expectation, claimed: SealedFileHeader,
               write: (UnsafeRawBufferPointer) throws -> Void) throws(SealError) -> (header: SealedFileHeader, sha256: [UInt8]) {
         let task = "decrypt \(URL(fileURLWithPath: path).lastPathComponent)"
-        let opened = try openInOnePass(recipientKey: recipientKey, expect: expect, task: task, write: write)
+        let opened = try openInOnePass(recipientKey: recipientKey, expect: expect, claimed: claimed, task: task, write: write)
         try opened.result()
         return (opened.checked.header, opened.checked.fileSHA256!)
     }
