@@ -191,7 +191,6 @@ public enum ComponentProcessProtocol {
         return bytes
     }
 
-
     // MARK: Response
 
     /// The child's answer: the run's result, or why the sandbox refused the module.
