@@ -71,14 +71,16 @@ def main() -> int:
         return f"{a / b:.2f}×" if b > 1e-4 and a > 1e-4 else "–"
 
     n = len(runs[(workloads[0], "native")])
+    n_wasmkit = len(runs.get((workloads[0], "twocvm"), []))
     if args.part == "engine":
         runs_of = lambda runner: runs.get((workloads[-1], runner), [])
         return engine_section(args, engines, workloads, med, cell, ratio, runs_of)
     print("## Sandbox overhead by workload class")
     print()
     print(f"The same C source per workload (`Benchmarks/workloads/`), compiled natively with gcc -O2 and to")
-    print(f"wasm32-wasi with clang -O2 and wasi-libc, run {n} times each, interleaved (native, twocvm,")
-    print(f"wasmtime, then twocvm with each engine setting below, per workload per round). *twocvm* is `twocvm run PLAN --dev --json` on a")
+    print(f"wasm32-wasi with clang -O2 and wasi-libc, run {n} times each ({n_wasmkit} under the WasmKit interpreter, whose runs take")
+    print(f"seconds), interleaved (native, twocvm, wasmtime, then twocvm with each engine setting below, per workload per round).")
+    print(f"*twocvm* is `twocvm run PLAN --dev --json` on a")
     print(f"one-component manifest (keygen'd participant, approval, `compose`): the broker starts the")
     print(f"component in its own `twocvm _component` child process, hands it the module over a pipe and its inputs as sealed memory files,")
     print(f"and WasmKit interprets it with fuel metering on. *wasmtime* is the PyPI `wasmtime` {args.wasmtime}")

@@ -29,16 +29,18 @@
 # Prints Markdown sections on stdout; progress on stderr.
 #
 # Environment: TWOCVM_BIN (a release twocvm; required), TWOCVM_PYTHON (default .venv/bin/python),
-# BENCH_ROUNDS (default 5), BENCH_WORKLOADS (default: all five), BENCH_ENGINES (default
-# "baseline token software-bounds"; all but baseline run BENCH_SWEEP_ROUNDS, default 3),
-# BENCH_PROFILE (default 1).
+# BENCH_ROUNDS (default 9), BENCH_WASMKIT_ROUNDS (default 5: the interpreter runs, seconds
+# each, take at most this many rounds), BENCH_WORKLOADS (default: all five), BENCH_ENGINES
+# (default "baseline token software-bounds"; all but baseline run BENCH_SWEEP_ROUNDS, default
+# 3), BENCH_PROFILE (default 1).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 twocvm=${TWOCVM_BIN:?TWOCVM_BIN must name a release twocvm}
 python=${TWOCVM_PYTHON:-$root/.venv/bin/python}
-rounds=${BENCH_ROUNDS:-5}
+rounds=${BENCH_ROUNDS:-9}
+wasmkit_rounds=${BENCH_WASMKIT_ROUNDS:-5}
 workloads=(${BENCH_WORKLOADS:-empty stream pointer-chase compute mixed})
 engines=(${BENCH_ENGINES-baseline token software-bounds})
 runners=(native twocvm twocvm-wasmtime twocvm-wasmtime-cold wasmtime wasmtime-metered "${engines[@]/#/twocvm@}")
@@ -135,6 +137,7 @@ for round in $(seq 1 "$rounds"); do
         for runner in "${runners[@]}"; do
             # the one-setting sweep (not the baseline) gets fewer rounds, to keep `make bench` short
             [[ $runner == twocvm@* && $runner != twocvm@baseline && $round -gt ${BENCH_SWEEP_ROUNDS:-3} ]] && continue
+            [[ ($runner == twocvm || $runner == twocvm@*) && $round -gt $wasmkit_rounds ]] && continue
             echo "round $round/$rounds: $w, $runner" >&2
             run_one "$w" "$runner" "$round"
         done
@@ -151,13 +154,15 @@ echo "start-up: twocvm --version, dynamic loader statistics…" >&2
 hyperfine -N --warmup 3 --runs 30 --export-json "$work/startup.json" "$twocvm --version" > /dev/null
 stats=$(LD_DEBUG=statistics "$twocvm" --version 2>&1 >/dev/null | tr -s ' \t' ' ')
 relative=$(sed -n 's/.*number of relative relocations: \([0-9]*\).*/\1/p' <<< "$stats" | head -1)
-share=$(sed -n 's/.*time needed for relocation: [0-9]* cycles (\([0-9.]*%\)).*/\1/p' <<< "$stats" | head -1)
-"$python" - "$work/startup.json" "$results" "$relative" "$share" "$(stat -c %s "$twocvm")" <<'PY'
+loader_cycles=$(sed -n 's/.*total startup time in dynamic loader: \([0-9]*\) cycles.*/\1/p' <<< "$stats" | head -1)
+mhz=$(awk -F: '/cpu MHz/ {print $2; exit}' /proc/cpuinfo)
+"$python" - "$work/startup.json" "$results" "$relative" "$loader_cycles" "${mhz:-0}" "$(stat -c %s "$twocvm")" <<'PY'
 import csv, json, statistics, sys
 startup = json.load(open(sys.argv[1]))["results"][0]
 rows = [r for r in csv.DictReader(open(sys.argv[2]), delimiter="\t") if r["workload"] == "empty"]
 med = lambda runner, key: statistics.median(float(r[key]) for r in rows if r["runner"] == runner and r[key])
-relative, share, size = sys.argv[3], sys.argv[4], int(sys.argv[5])
+relative, cycles, mhz, size = sys.argv[3], int(sys.argv[4] or 0), float(sys.argv[5]), int(sys.argv[6])
+loader_ms = f"{cycles / (mhz * 1000):.1f} ms" if mhz > 0 else f"{cycles} cycles"
 if not rows:
     sys.exit(0)
 print()
@@ -167,11 +172,13 @@ print(f"The *empty* workload measures start-up alone: `twocvm run` takes {med('t
 print(f"(of which {med('twocvm', 'component_s') * 1000:.0f} ms for the component's child process: spawn, request, module")
 print(f"load, instantiation, run, response), native {med('native', 'wall_s') * 1000:.0f} ms, wasmtime through Python")
 print(f"{med('wasmtime', 'wall_s') * 1000:.0f} ms. One bare start of the {size / 1048576:.0f} MiB twocvm binary (`twocvm --version`)")
-print(f"takes {startup['mean'] * 1000:.1f} ± {startup['stddev'] * 1000:.1f} ms, and `run` pays it twice (broker, child). Most of")
-print(f"that is the dynamic loader: {relative} relative relocations (Swift metadata in a position-independent")
-print(f"executable), {share} of the loader's time (`LD_DEBUG=statistics`). A non-PIE link would remove")
-print("them but also address-space randomisation of the binary that runs guest code; a smaller child")
-print("executable (sandbox and CBOR only) would shrink them.")
+print(f"takes {startup['mean'] * 1000:.1f} ± {startup['stddev'] * 1000:.1f} ms, and `run` pays it twice (broker, child). The dynamic")
+print(f"loader's own work is about {loader_ms} of that (`LD_DEBUG=statistics`; {relative} relative relocations of Swift")
+print("metadata in a position-independent executable); most of the rest is the kernel's `execve` and the")
+print("page faults on the binary's pages (a profile: about 45% kernel, 20% loader including its page faults,")
+print("the rest the Swift runtime's start, its protocol-conformance scans and the argument parser).")
+print("A non-PIE link would remove the relocations but also address-space randomisation of the binary that")
+print("runs guest code; a smaller child executable (sandbox and CBOR only) would touch fewer pages.")
 PY
 
 echo

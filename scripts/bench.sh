@@ -36,6 +36,24 @@ if ! { command -v perf > /dev/null && perf stat -e task-clock true > /dev/null 2
 fi
 make --no-print-directory -f Benchmarks/workloads.mk >&2
 
+# busy_percent: the share of CPU time all processes used over the next second, from /proc/stat.
+busy_percent() {
+    local a b
+    a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+    local total=0 idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) i
+    for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+    echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+# The sandbox study compares medians of runs a few hundred milliseconds long on few cores:
+# wait (up to 3 minutes) until the machine has been quiet for 3 seconds in a row.
+wait_quiet() {
+    local quiet=0 waited=0 busy
+    while (( quiet < 3 && waited < 180 )); do
+        busy=$(busy_percent); waited=$((waited + 1))
+        if (( busy < 10 )); then quiet=$((quiet + 1)); else quiet=0; echo "waiting for a quiet machine: ${busy}% CPU busy" >&2; fi
+    done
+    echo "$busy"
+}
 version_of() { "$@" 2> /dev/null | head -1 || echo unknown; }
 wasmkit=$("$python" -c '
 import json, re
@@ -64,7 +82,8 @@ trap 'rm -f "$out"' EXIT
   echo "| gcc (native builds) | $(version_of gcc --version) |"
   echo "| clang (wasm32-wasi builds) | $(version_of /opt/swift/usr/bin/clang --version), wasi-libc $(dpkg-query -W -f='${Version}' wasi-libc 2> /dev/null || echo '?') |"
   echo "| OpenSSL | $(openssl version) |"
-  echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
+  echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) |"
+  echo "| CPU busy just before the sandbox study | $(wait_quiet)% (it waits up to 3 min for 3 quiet seconds: with $(nproc) cores, other work moves its medians) |"
   echo
   TWOCVM_BIN=$bin/twocvm TWOCVM_PYTHON=$python bash Benchmarks/wasm-overhead.sh
   echo
