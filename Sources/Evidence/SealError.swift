@@ -25,6 +25,8 @@ public enum SealError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(String)
     /// Sealing failed (bad argument or a cryptographic error): `what` says which.
     case sealing(String)
+    /// The cryptographic library could not allocate `what` (a digest or cipher context).
+    case outOfMemory(String)
 
     public var description: String {
         switch self {
@@ -40,6 +42,7 @@ public enum SealError: Error, Equatable, Sendable, CustomStringConvertible {
         case .plaintextDigest: return "sealed file plaintext does not match its declared length and SHA-256"
         case let .io(what): return "sealed file I/O failed: \(what)"
         case let .sealing(what): return "cannot seal: \(what)"
+        case let .outOfMemory(what): return "out of memory: cannot allocate \(what)"
         }
     }
 }

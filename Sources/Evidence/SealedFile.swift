@@ -98,7 +98,7 @@ public struct SealedFileWriter {
     private let cipher: SealedChunkCipher
     /// SHA-384 over the header and the chunk ciphertexts (what the signature covers); a class,
     /// so the streaming sealer can update it on its hashing thread.
-    let signed = SealedHash(.sha384)
+    let signed: SealedHash
     private var next = 0
 
     /// Sets up HPKE to `recipientKey` and builds the header.
@@ -125,6 +125,7 @@ public struct SealedFileWriter {
         SealedFileFormat.appendByteStringHead(headerBytes.count, to: &item)
         headerItem = item + headerBytes
         headerDigest = SealedFile.sha384(headerBytes)
+        signed = try SealedHash(.sha384)
         signed.update(headerBytes)
         self.senderKey = senderKey
     }

@@ -14,10 +14,15 @@ import Foundation
 
 /// HPKE (RFC 9180) base mode for the one suite sealed files use: DHKEM(P-384, HKDF-SHA384),
 /// HKDF-SHA384, AES-256-GCM. Yields the AEAD key and base nonce of the file's context.
+///
+/// Every secret on the way (the Diffie-Hellman output, the KEM's shared secret, the schedule's
+/// secret, the AEAD key) lives either in swift-crypto's `SymmetricKey`/`SharedSecret`, which
+/// zero their memory when released, or in ``SecretBytes``, which does the same; none is copied
+/// into an array, which the runtime may copy and free without clearing.
 enum SealedFileHPKE {
     /// The AEAD key and base nonce of one HPKE context (sequence numbers are chunk indexes).
     struct Context {
-        let key: [UInt8]
+        let key: SecretBytes
         let baseNonce: [UInt8]
     }
 
@@ -42,32 +47,57 @@ enum SealedFileHPKE {
     }
 
     /// DHKEM ExtractAndExpand (RFC 9180 §4.1).
-    private static func sharedSecret(dh: SharedSecret, kemContext: [UInt8]) -> [UInt8] {
-        let dhBytes = dh.withUnsafeBytes { Array($0) }
-        let prk = labeledExtract(salt: [], label: "eae_prk", ikm: dhBytes, suite: kemSuiteID)
+    private static func sharedSecret(dh: SharedSecret, kemContext: [UInt8]) -> SymmetricKey {
+        let prk = dh.withUnsafeBytes { labeledExtract(salt: nil, label: "eae_prk", ikm: $0, suite: kemSuiteID) }
         return labeledExpand(prk: prk, label: "shared_secret", info: kemContext, length: 48, suite: kemSuiteID)
     }
 
     /// KeySchedule (RFC 9180 §5.1) in mode_base, no PSK.
-    private static func keySchedule(sharedSecret: [UInt8], info: [UInt8]) -> Context {
-        let pskIDHash = labeledExtract(salt: [], label: "psk_id_hash", ikm: [], suite: hpkeSuiteID)
-        let infoHash = labeledExtract(salt: [], label: "info_hash", ikm: info, suite: hpkeSuiteID)
-        let context = [0x00] + pskIDHash + infoHash
-        let secret = labeledExtract(salt: sharedSecret, label: "secret", ikm: [], suite: hpkeSuiteID)
-        return Context(key: labeledExpand(prk: secret, label: "key", info: context, length: 32, suite: hpkeSuiteID),
-                       baseNonce: labeledExpand(prk: secret, label: "base_nonce", info: context, length: 12, suite: hpkeSuiteID))
+    private static func keySchedule(sharedSecret: SymmetricKey, info: [UInt8]) -> Context {
+        let none = UnsafeRawBufferPointer(start: nil, count: 0)
+        let pskIDHash = labeledExtract(salt: nil, label: "psk_id_hash", ikm: none, suite: hpkeSuiteID)
+        let infoHash = info.withUnsafeBytes { labeledExtract(salt: nil, label: "info_hash", ikm: $0, suite: hpkeSuiteID) }
+        let context = [0x00] + pskIDHash.withUnsafeBytes(Array.init) + infoHash.withUnsafeBytes(Array.init)
+        let secret = labeledExtract(salt: sharedSecret, label: "secret", ikm: none, suite: hpkeSuiteID)
+        return Context(key: SecretBytes(copying: labeledExpand(prk: secret, label: "key", info: context, length: 32, suite: hpkeSuiteID)),
+                       baseNonce: labeledExpand(prk: secret, label: "base_nonce", info: context, length: 12, suite: hpkeSuiteID)
+                           .withUnsafeBytes(Array.init))
     }
 
-    private static func labeledExtract(salt: [UInt8], label: String, ikm: [UInt8], suite: [UInt8]) -> [UInt8] {
-        // HKDF-Extract is HMAC keyed with the salt; an empty salt means HashLen zero bytes.
-        let key = SymmetricKey(data: salt.isEmpty ? [UInt8](repeating: 0, count: 48) : salt)
-        return Array(HMAC<SHA384>.authenticationCode(for: Array("HPKE-v1".utf8) + suite + Array(label.utf8) + ikm, using: key))
+    /// LabeledExtract: HKDF-Extract, i.e. HMAC keyed with the salt (nil: HashLen zero bytes).
+    private static func labeledExtract(salt: SymmetricKey?, label: String, ikm: UnsafeRawBufferPointer, suite: [UInt8]) -> SymmetricKey {
+        var mac = HMAC<SHA384>(key: salt ?? SymmetricKey(data: [UInt8](repeating: 0, count: 48)))
+        mac.update(data: Array("HPKE-v1".utf8) + suite + Array(label.utf8))
+        mac.update(data: ikm)
+        return mac.finalize().withUnsafeBytes { SymmetricKey(data: $0) }
     }
 
-    private static func labeledExpand(prk: [UInt8], label: String, info: [UInt8], length: Int, suite: [UInt8]) -> [UInt8] {
+    private static func labeledExpand(prk: SymmetricKey, label: String, info: [UInt8], length: Int, suite: [UInt8]) -> SymmetricKey {
         let labeledInfo = [UInt8(length >> 8), UInt8(length & 0xff)] + Array("HPKE-v1".utf8) + suite + Array(label.utf8) + info
-        return HKDF<SHA384>.expand(pseudoRandomKey: SymmetricKey(data: prk), info: labeledInfo, outputByteCount: length)
-            .withUnsafeBytes { Array($0) }
+        return HKDF<SHA384>.expand(pseudoRandomKey: prk, info: labeledInfo, outputByteCount: length)
+    }
+}
+
+/// Secret bytes in memory of their own, overwritten (`OPENSSL_cleanse`, which the compiler may
+/// not remove) before it is freed. Unlike an array's buffer, it is never copied behind the
+/// caller's back, so clearing it clears every copy.
+final class SecretBytes: @unchecked Sendable {
+    private let storage: UnsafeMutableRawBufferPointer
+
+    init(copying key: SymmetricKey) {
+        storage = .allocate(byteCount: key.bitCount / 8, alignment: 16)
+        key.withUnsafeBytes { storage.copyMemory(from: $0) }
+    }
+
+    deinit {
+        OPENSSL_cleanse(storage.baseAddress, storage.count)
+        storage.deallocate()
+    }
+
+    var count: Int { storage.count }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(storage))
     }
 }
 
@@ -80,14 +110,16 @@ final class SealedChunkCipher: @unchecked Sendable {
     private let encrypting: Bool
 
     init(_ hpke: SealedFileHPKE.Context, encrypting: Bool) throws(SealError) {
-        guard let context = EVP_CIPHER_CTX_new() else { throw .sealing("cannot allocate an AES-GCM context") }
+        guard let context = EVP_CIPHER_CTX_new() else { throw .outOfMemory("an AES-GCM context") }
         self.context = context
         self.baseNonce = hpke.baseNonce
         self.encrypting = encrypting
-        let ok = hpke.key.withUnsafeBufferPointer { key in
-            encrypting
-                ? EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key.baseAddress, nil)
-                : EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key.baseAddress, nil)
+        // OpenSSL keeps its own key schedule, cleared by EVP_CIPHER_CTX_free.
+        let ok = hpke.key.withUnsafeBytes { raw in
+            let key = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            return encrypting
+                ? EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nil)
+                : EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nil)
         }
         guard ok == 1 else { throw .sealing("cannot set up AES-256-GCM") }
     }
@@ -156,13 +188,21 @@ public final class SealedHash: @unchecked Sendable {
     private let context: OpaquePointer
     public let algorithm: Algorithm
 
-    public init(_ algorithm: Algorithm) {
+    /// A fresh state. Throws only if OpenSSL cannot allocate it (or the default provider has
+    /// no SHA-2, which OpenSSL 3 always has).
+    public init(_ algorithm: Algorithm) throws(SealError) {
         self.algorithm = algorithm
-        context = EVP_MD_CTX_new()!
-        precondition(EVP_DigestInit_ex(context, algorithm == .sha256 ? EVP_sha256() : EVP_sha384(), nil) == 1)
+        guard let context = EVP_MD_CTX_new() else { throw .outOfMemory(algorithm == .sha256 ? "a SHA-256 context" : "a SHA-384 context") }
+        self.context = context
+        guard EVP_DigestInit_ex(context, algorithm == .sha256 ? EVP_sha256() : EVP_sha384(), nil) == 1 else {
+            throw .outOfMemory(algorithm == .sha256 ? "a SHA-256 context" : "a SHA-384 context")  // deinit frees the context
+        }
     }
 
     deinit { EVP_MD_CTX_free(context) }
+
+    // Once initialised, OpenSSL's SHA-2 update and final cannot fail (they allocate nothing and
+    // return 1 for any valid context): the preconditions below state that invariant.
 
     public func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }

@@ -62,7 +62,7 @@ extension SealedFile {
         defer { lane.wait() }
 
         // Pass 1: length and SHA-256, the hash one block behind the reads.
-        let plaintextHash = SealedHash(.sha256)
+        let plaintextHash = try SealedHash(.sha256)
         var length: UInt64 = 0
         do {
             var reader = try PassReader(makeReader)
@@ -83,7 +83,10 @@ extension SealedFile {
         // Pass 2: each chunk read into a slab after room for its head, encrypted in place (the
         // tag appended), written with its head in one call; the SHA-384 of the ciphertext for
         // the signature on the other thread, one chunk behind. Two slabs: `submit` waits for the
-        // job on the slab about to be reused.
+        // job on the slab about to be reused. (A source whose bytes change between the passes
+        // but not its length yields a file its recipient refuses, `plaintextDigest`; hashing
+        // the plaintext again here would cost a tenth of the throughput, so the file workflow
+        // refuses a file that changed by its identity instead, `FileIO.stableBufferReader`.)
         var writer = try SealedFileWriter(
             manifest: manifest, purpose: purpose, id: id, recipientName: recipientName, recipientKey: recipientKey,
             sender: sender, senderKey: senderKey, length: length, sha256: plaintextHash.digest(), chunkSize: chunkSize)
@@ -142,7 +145,7 @@ extension SealedFile {
         let headerBytes = try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
         let header = try SealedFileFormat.decodeHeader(headerBytes)
         // SHA-384 one chunk behind the reads, on the hashing thread.
-        let signed = SealedHash(.sha384)
+        let signed = try SealedHash(.sha384)
         signed.update(headerBytes)
         let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
         let slabs = [Slab(slabBytes), Slab(slabBytes)]
@@ -197,7 +200,7 @@ extension SealedFile {
         var reader = try PassReader(makeReader, digesting: digestingFile)
         let headerBytes = try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
         let header = try SealedFileFormat.decodeHeader(headerBytes)
-        let signed = SealedHash(.sha384)
+        let signed = try SealedHash(.sha384)
         signed.update(headerBytes)
         // The file's SHA-256 so far (header item) continues on the decrypting thread, chunk by chunk.
         let fileHash = reader.detachFileHash()
@@ -207,7 +210,7 @@ extension SealedFile {
         var cipherFailure: SealError?
         do { cipher = try header.recipientCipher(recipientKey) } catch { cipher = nil; cipherFailure = error }
         let headerDigest = sha384(headerBytes)
-        let pipeline = OpenPipeline(slabBytes: Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes,
+        let pipeline = try OpenPipeline(slabBytes: Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes,
                                     cipher: cipher, fileHash: fileHash)
         let signatureBytes: [UInt8]
         do {
@@ -293,7 +296,7 @@ public struct CheckedSealedFile: Sendable {
         }
         let cipher = try header.recipientCipher(recipientKey)
         let headerDigest = SealedFile.sha384(headerBytes)
-        let plaintextHash = SealedHash(.sha256)
+        let plaintextHash = try SealedHash(.sha256)
         var length: UInt64 = 0
         let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
         let slabs = [Slab(slabBytes), Slab(slabBytes)]
@@ -344,11 +347,8 @@ extension SealedFileHeader {
 }
 
 extension SealedFile {
-    static func sha384(_ bytes: [UInt8]) -> [UInt8] {
-        let hash = SealedHash(.sha384)
-        hash.update(bytes)
-        return hash.digest()
-    }
+    /// SHA-384 of a few bytes (a header): swift-crypto's, which cannot fail.
+    static func sha384(_ bytes: [UInt8]) -> [UInt8] { Array(SHA384.hash(data: bytes)) }
 }
 
 // MARK: - The byte-array API (in-memory files, tests, fuzzing)
@@ -407,7 +407,7 @@ struct PassReader {
 
     init(_ makeReader: () throws -> SealedStreamReader, digesting: Bool = false) throws(SealError) {
         do { read = try makeReader() } catch { throw .io("cannot read (\(error))") }
-        fileHash = digesting ? SealedHash(.sha256) : nil
+        fileHash = digesting ? try SealedHash(.sha256) : nil
     }
 
     /// Fills `buffer` unless the stream ends first; returns the bytes read.
@@ -572,13 +572,14 @@ final class OpenPipeline: @unchecked Sendable {
     private let cipher: SealedChunkCipher?
     private let fileHash: SealedHash?
     /// SHA-256 of the plaintext written (writing stage).
-    let plaintextHash = SealedHash(.sha256)
+    let plaintextHash: SealedHash
     /// Plaintext bytes written (writing stage; read after `drain`).
     private(set) var length: UInt64 = 0
     private var decryptFailure: (index: Int, error: SealError)?
     private var writeFailure: (index: Int, error: SealError)?
 
-    init(slabBytes: Int, cipher: SealedChunkCipher?, fileHash: SealedHash?) {
+    init(slabBytes: Int, cipher: SealedChunkCipher?, fileHash: SealedHash?) throws(SealError) {
+        plaintextHash = try SealedHash(.sha256)
         let count = max(2, min(6, Self.budget / slabBytes))
         slabs = (0..<count).map { _ in Slab(slabBytes) }
         free = DispatchSemaphore(value: count)

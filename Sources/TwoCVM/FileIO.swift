@@ -216,6 +216,37 @@ public enum FileIO {
         }
     }
 
+    /// ``bufferReader(_:)`` for a file read in several passes that must be the same file with
+    /// the same bytes each time (seal hashes the plaintext, then encrypts it). The first pass
+    /// records the open file's identity (device, inode, size, modification and change times);
+    /// every later pass, and the end of every pass, compares the open file's identity with it.
+    /// Any write moves the change time, so a file replaced, edited or grown between or during
+    /// the passes is refused (`unreadable`, "changed while it was being read"), as `tar` warns
+    /// of a file that changed as it read it, instead of ending in a result its reader refuses.
+    public static func stableBufferReader(_ path: String)
+        -> () throws(FileIOError) -> (UnsafeMutableRawBufferPointer) throws(FileIOError) -> Int {
+        let first = FirstStamp()
+        return { () throws(FileIOError) in
+            let file = try OpenFile(path)
+            let stamp = try FileStamp(file, path: path)
+            if let expected = first.stamp {
+                guard stamp == expected else { throw FileStamp.changed(path) }
+            } else {
+                first.stamp = stamp
+            }
+            return { buffer throws(FileIOError) in
+                guard buffer.count > 0 else { return 0 }
+                while true {
+                    let n = Glibc.read(file.fd, buffer.baseAddress!, buffer.count)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n >= 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
+                    if n == 0, try FileStamp(file, path: path) != stamp { throw FileStamp.changed(path) }
+                    return n
+                }
+            }
+        }
+    }
+
     /// The size of the regular file at `path`, or nil (not a regular file, or unreadable).
     public static func size(of path: String) -> UInt64? {
         var info = stat()
@@ -269,6 +300,34 @@ public enum FileIO {
 }
 
 /// A file descriptor open for reading, closed when the last reader holding it is gone.
+/// What identifies a file's content without reading it: device, inode, size, modification and
+/// change times of an open descriptor.
+private struct FileStamp: Equatable {
+    let device: UInt64, inode: UInt64, size: Int64
+    let modified: timespec, changed: timespec
+
+    init(_ file: OpenFile, path: String) throws(FileIOError) {
+        var info = stat()
+        guard fstat(file.fd, &info) == 0 else { throw FileIOError.unreadable(path: path, reason: FileIO.errnoText()) }
+        (device, inode, size) = (UInt64(info.st_dev), UInt64(info.st_ino), Int64(info.st_size))
+        (modified, changed) = (info.st_mtim, info.st_ctim)
+    }
+
+    static func == (a: FileStamp, b: FileStamp) -> Bool {
+        a.device == b.device && a.inode == b.inode && a.size == b.size
+            && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+            && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
+    }
+
+    static func changed(_ path: String) -> FileIOError {
+        .unreadable(path: path, reason: "the file changed while it was being read (size, modification or change time "
+                    + "differ between reads); run again when nothing writes to it")
+    }
+}
+
+/// The stamp of a multi-pass reader's first pass (set once, read by the later passes).
+private final class FirstStamp { var stamp: FileStamp? }
+
 private final class OpenFile {
     let fd: Int32
 

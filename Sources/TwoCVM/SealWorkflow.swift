@@ -48,7 +48,7 @@ public enum SealWorkflow {
         try FileIO.streamAtomically(to: output, mode: 0o644, fileError: SealWorkflowError.file) { (write) throws(SealWorkflowError) in
             let written: SealedFileHeader
             do throws(SealError) {
-                written = try SealedFile.seal(reading: FileIO.bufferReader(inputPath), sizeHint: size, manifest: digest, purpose: .input,
+                written = try SealedFile.seal(reading: FileIO.stableBufferReader(inputPath), sizeHint: size, manifest: digest, purpose: .input,
                                               id: dataID, recipientName: "tee", recipientKey: runtime.teePublicKey, sender: owner.id,
                                               senderKey: key, progress: progress, write: write)
             } catch { throw .sealed(error) }

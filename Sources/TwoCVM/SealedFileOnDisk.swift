@@ -15,7 +15,10 @@ struct SealedFileOnDisk {
         let read = try FileIO.bufferReader(path)()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        let sha256 = SealedHash(.sha256), sha384 = SealedHash(.sha384)
+        let sha256: SealedHash, sha384: SealedHash
+        do { (sha256, sha384) = (try SealedHash(.sha256), try SealedHash(.sha384)) } catch {
+            throw .unreadable(path: path, reason: error.description)
+        }
         while true {
             let count = try read(buffer)
             if count == 0 { break }

@@ -41,7 +41,13 @@ extension EngineLibraryError: TwoCVMError {
 extension CBORDecodingError: TwoCVMError { public var exitStatus: ExitStatus { .badInput } }
 extension COSEError: TwoCVMError { public var exitStatus: ExitStatus { .badInput } }
 extension EvidenceError: TwoCVMError { public var exitStatus: ExitStatus { .badInput } }
-extension SealError: TwoCVMError { public var exitStatus: ExitStatus { .badInput } }
+extension SealError: TwoCVMError {
+    /// Bad input, except when the machine could not allocate a context (the environment).
+    public var exitStatus: ExitStatus {
+        if case .outOfMemory = self { return .environment }
+        return .badInput
+    }
+}
 extension ReceiptError: TwoCVMError { public var exitStatus: ExitStatus { .badInput } }
 extension ReportError: TwoCVMError { public var exitStatus: ExitStatus { .badInput } }
 extension CertificateError: TwoCVMError { public var exitStatus: ExitStatus { .badInput } }

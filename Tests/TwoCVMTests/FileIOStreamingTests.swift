@@ -54,6 +54,58 @@ final class FileIOStreamingTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["out.bin"])
     }
 
+    /// Seal reads its plaintext twice (hash, then encrypt): a file edited in place, grown or
+    /// replaced between or during the passes is refused by name, not sealed into a file whose
+    /// header names other bytes than its chunks hold.
+    func testStableReaderRefusesAFileThatChangesBetweenOrDuringPasses() throws {
+        let path = "\(directory!)/in.bin"
+        let bytes = [UInt8](repeating: 5, count: 200_000)
+        func drain(_ read: (UnsafeMutableRawBufferPointer) throws(FileIOError) -> Int) throws -> Int {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 64)
+            defer { buffer.deallocate() }
+            var total = 0
+            while case let n = try read(buffer), n > 0 { total += n }
+            return total
+        }
+        func overwriteInPlace(_ byte: UInt8) throws {
+            usleep(20_000)  // past the file system's timestamp granularity
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.write(contentsOf: Data([byte]))  // one byte, at offset 0: same size
+            try handle.close()
+        }
+        func assertChanged(_ expression: @autoclosure () throws -> Int, _ what: String) {
+            XCTAssertThrowsError(try expression(), what) {
+                guard case let FileIOError.unreadable(path: named, reason)? = $0 as? FileIOError else { return XCTFail("\(what): \($0)") }
+                XCTAssertEqual(named, path, what)
+                XCTAssertTrue(reason.contains("changed while it was being read"), "\(what): \(reason)")
+            }
+        }
+        try FileIO.writeAtomically(bytes, to: path)
+
+        // Unchanged: every pass reads the whole file.
+        var passes = FileIO.stableBufferReader(path)
+        XCTAssertEqual(try drain(try passes()), bytes.count)
+        XCTAssertEqual(try drain(try passes()), bytes.count)
+        // Edited in place between the passes, size unchanged: the next pass is refused.
+        try overwriteInPlace(6)
+        assertChanged(try drain(try passes()), "edited between passes")
+
+        // Edited during a pass: refused at the end of that pass.
+        passes = FileIO.stableBufferReader(path)
+        let read = try passes()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1000, alignment: 64)
+        defer { buffer.deallocate() }
+        XCTAssertEqual(try read(buffer), 1000)
+        try overwriteInPlace(7)
+        assertChanged(try drain(read), "edited during a pass")
+
+        // Replaced by another file of the same content (rename): another inode, refused.
+        passes = FileIO.stableBufferReader(path)
+        XCTAssertEqual(try drain(try passes()), bytes.count)
+        try FileIO.writeAtomically(try FileIO.read(path, limit: 1 << 20), to: path)
+        assertChanged(try drain(try passes()), "replaced between passes")
+    }
+
     func testBufferReaderReadsTheWholeFileInBlocksAndStartsAfreshEachPass() throws {
         let path = "\(directory!)/in.bin"
         let bytes = (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 31) }
