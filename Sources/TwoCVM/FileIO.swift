@@ -204,15 +204,7 @@ public enum FileIO {
         -> () throws(FileIOError) -> (UnsafeMutableRawBufferPointer) throws(FileIOError) -> Int {
         { () throws(FileIOError) in
             let file = try OpenFile(path)
-            return { buffer throws(FileIOError) in
-                guard buffer.count > 0 else { return 0 }
-                while true {
-                    let n = Glibc.read(file.fd, buffer.baseAddress!, buffer.count)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n >= 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
-                    return n
-                }
-            }
+            return { buffer throws(FileIOError) in try file.read(into: buffer, path: path) }
         }
     }
 
@@ -235,14 +227,9 @@ public enum FileIO {
                 first.stamp = stamp
             }
             return { buffer throws(FileIOError) in
-                guard buffer.count > 0 else { return 0 }
-                while true {
-                    let n = Glibc.read(file.fd, buffer.baseAddress!, buffer.count)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n >= 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
-                    if n == 0, try FileStamp(file, path: path) != stamp { throw FileStamp.changed(path) }
-                    return n
-                }
+                let n = try file.read(into: buffer, path: path)
+                if n == 0, buffer.count > 0, try FileStamp(file, path: path) != stamp { throw FileStamp.changed(path) }
+                return n
             }
         }
     }
@@ -338,4 +325,15 @@ private final class OpenFile {
     }
 
     deinit { close(fd) }
+
+    /// Reads up to `buffer.count` bytes into `buffer` (retrying interrupted reads); 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileIOError) -> Int {
+        guard buffer.count > 0 else { return 0 }
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress!, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw FileIOError.unreadable(path: path, reason: FileIO.errnoText()) }
+            return n
+        }
+    }
 }
