@@ -82,7 +82,7 @@ def main() -> int:
     print(f"seconds), interleaved (native, twocvm, wasmtime, then twocvm with each engine setting below, per workload per round).")
     print(f"*twocvm* is `twocvm run PLAN --dev --json` on a")
     print(f"one-component manifest (keygen'd participant, approval, `compose`): the broker starts the")
-    print(f"component in its own `twocvm _component` child process, hands it the module over a pipe and its inputs as sealed memory files,")
+    print(f"component in its own `twocvm _component` child process, hands it its inputs as sealed memory files and the module over its stdin socket (the first child started before the plan is read),")
     print(f"and WasmKit interprets it with fuel metering on. *wasmtime* is the PyPI `wasmtime` {args.wasmtime}")
     print(f"(Cranelift JIT, no fuel) through `Benchmarks/wasmtime-run.py` with the same `/in` and `/out`.")
     print(f"*Kernel* is the time each workload measures around its own kernel (CLOCK_MONOTONIC, also")

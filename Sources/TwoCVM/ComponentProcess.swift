@@ -21,11 +21,15 @@ public struct InProcessLauncher: ComponentLauncher {
 }
 
 /// Runs each component in a child process of its own: the same `twocvm` binary in its internal
-/// `_component` mode, with an empty environment and no descriptors but three pipes and one sealed
-/// memory file per input (``SealedInputFile``). The child receives only the job (module, limits,
-/// and which descriptor holds which of this component's inputs) on stdin and answers on stdout.
-/// The broker kills it (SIGKILL) at its wall-clock limit and always reaps it; a child that dies
-/// or answers garbage fails the run with an error naming the component.
+/// `_component` mode, with an empty environment and no descriptors but its stdin (a Unix
+/// socket) and two pipes. On stdin it receives one sealed memory file per input
+/// (``SealedInputFile``, handed over as descriptors: ``InputHandover``) and then the job
+/// (module, limits, which descriptor holds which input); it answers on stdout. The broker kills
+/// it (SIGKILL) at its wall-clock limit and always reaps it; a child that dies or answers
+/// garbage fails the run with an error naming the component.
+///
+/// ``prestart()`` starts the first child before its job is known, so that its start (exec,
+/// loading, the Swift runtime) overlaps the broker's work on the plan and inputs.
 public struct ChildProcessLauncher: ComponentLauncher {
     public let executable: String
     public let arguments: [String]
@@ -44,6 +48,13 @@ public struct ChildProcessLauncher: ComponentLauncher {
     public static func currentExecutable() -> ChildProcessLauncher {
         ChildProcessLauncher(executable: RunningExecutable.path,
                              compiledModuleCache: try? EngineLibraries.compiledModuleCache(environment: ProcessInfo.processInfo.environment))
+    }
+
+    /// Starts a child now, idle until the next ``launch(_:)`` of this executable and arguments
+    /// takes it (or until this process exits: it then reads the end of its stdin and exits).
+    /// At most one waits at a time.
+    public func prestart() {
+        SpareChild.shared.fill(executable: executable, arguments: arguments)
     }
 
     /// The most stderr kept from a child, for the error message when it dies.
@@ -70,13 +81,13 @@ public struct ChildProcessLauncher: ComponentLauncher {
             throw .launchFailed(component: job.component, reason: "TWOCVM_ENGINE=\(choice.value) is none of "
                                 + SandboxEngineSettings.named.keys.sorted().joined(separator: ", "))
         }
-        // Each input as a sealed memfd, received by the child as descriptors 3, 4, … in name order.
+        // Each input as a sealed memfd, handed over in name order: the child names the i-th 3 + i.
         let names = job.inputs.keys.sorted()
         var files: [Int32] = []
         defer { files.forEach { _ = Glibc.close($0) } }
         for name in names {
             do {
-                files.append(try SealedInputFile.make(job.inputs[name]!, name: name, minimum: Int32(3 + names.count)))
+                files.append(try SealedInputFile.make(job.inputs[name]!, name: name, minimum: 3))
             } catch {
                 throw .inputFile(component: job.component, error)
             }
@@ -85,7 +96,17 @@ public struct ChildProcessLauncher: ComponentLauncher {
         let request = ComponentProcessProtocol.encodeRequest(job, descriptors: descriptors)
         let responseLimit = job.outputs.values.reduce(0, +) + 2 * job.limits.capturedStreamBytes + (1 << 20)
         let start = MonotonicClock.now()
-        var child = try ChildProcess(executable: executable, arguments: arguments, component: job.component, inputs: files)
+        var child: ChildProcess
+        if let spare = SpareChild.shared.take(executable: executable, arguments: arguments) {
+            child = spare
+        } else {
+            do throws(ChildProcess.StartFailure) {
+                child = try ChildProcess(executable: executable, arguments: arguments)
+            } catch {
+                throw .launchFailed(component: job.component, reason: error.reason)
+            }
+        }
+        child.handOver(files)  // a child that cannot take them has died or quit: reported below
         let exchange = child.exchange(request: request, responseLimit: responseLimit,
                                       deadline: start + Double(job.timeoutSeconds))
         let (status, usage) = child.reap(kill: exchange != .finished)
@@ -120,55 +141,76 @@ public struct ChildProcessLauncher: ComponentLauncher {
     }
 }
 
-/// A spawned child with three pipes, driven by `poll` until it has read its request and closed
-/// its output, or the deadline passes.
+/// A spawned child with a Unix socket as its stdin and pipes as stdout and stderr, driven by
+/// `poll` until it has read its request and closed its output, or the deadline passes.
 private struct ChildProcess {
     enum Exchange: Equatable { case finished, timedOut, responseTooLarge }
+    /// Why a child could not be started (the launch names the component).
+    struct StartFailure: Error { let reason: String }
 
     let pid: pid_t
-    let component: String
+    let executable: String
+    let arguments: [String]
     var stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32
     var stdout: [UInt8] = []
     var stderr: [UInt8] = []
 
-    /// Starts `executable` with the three pipes as descriptors 0–2 and `inputs` as 3, 4, ….
-    init(executable: String, arguments: [String], component: String, inputs: [Int32]) throws(ComponentRunError) {
+    /// Starts `executable` with the socket and the two pipes as descriptors 0–2 and nothing
+    /// else open. Its job is not known yet: ``handOver(_:)`` and ``exchange`` give it.
+    init(executable: String, arguments: [String]) throws(StartFailure) {
         // A child that dies while we write must not take the broker with it.
         signal(SIGPIPE, SIG_IGN)
-        self.component = component
-        var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
-        guard pipe(&input) == 0, pipe(&output) == 0, pipe(&errors) == 0 else {
-            throw .launchFailed(component: component, reason: "pipe: \(String(cString: strerror(errno)))")
+        (self.executable, self.arguments) = (executable, arguments)
+        var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &input) == 0,
+              pipe(&output) == 0, pipe(&errors) == 0 else {
+            let reason = String(cString: strerror(errno))
+            (input + output + errors).filter { $0 >= 0 }.forEach { _ = Glibc.close($0) }
+            throw StartFailure(reason: "socket or pipe: \(reason)")
         }
-        for fd in input + output + errors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        for fd in output + errors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // Nothing but the three pipes and the input files reaches the child, whatever else this
-        // process has open: everything else is closed first, then the pipes and files are put
-        // in place (the files' own numbers are above their targets, so none is overwritten).
-        for fd in Self.openDescriptors() where fd > 2 && !(input + output + errors + inputs).contains(fd) {
+        // Nothing but the socket and the two pipes reaches the child, whatever else this
+        // process has open: everything else is closed first, then the three are put in place.
+        for fd in Self.openDescriptors() where fd > 2 && !(input + output + errors).contains(fd) {
             posix_spawn_file_actions_addclose(&actions, fd)
         }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, input[1], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        for (index, file) in inputs.enumerated() { posix_spawn_file_actions_adddup2(&actions, file, Int32(3 + index)) }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let environment: [UnsafeMutablePointer<CChar>?] = [nil]
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environment)
-        Glibc.close(input[0])
+        Glibc.close(input[1])
         Glibc.close(output[1])
         Glibc.close(errors[1])
         guard spawned == 0 else {
-            [input[1], output[0], errors[0]].forEach { _ = Glibc.close($0) }
-            throw .launchFailed(component: component, reason: "\(executable): \(String(cString: strerror(spawned)))")
+            [input[0], output[0], errors[0]].forEach { _ = Glibc.close($0) }
+            throw StartFailure(reason: "\(executable): \(String(cString: strerror(spawned)))")
         }
         self.pid = pid
-        (stdinFD, stdoutFD, stderrFD) = (input[1], output[0], errors[0])
-        for fd in [stdinFD, stdoutFD, stderrFD] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        (stdinFD, stdoutFD, stderrFD) = (input[0], output[0], errors[0])
+    }
+
+    /// Hands the child its input files (``InputHandover``), then switches to non-blocking
+    /// descriptors for ``exchange``. A child that has died cannot take them: its stdin is then
+    /// closed, and the exchange and the reaping report how it ended.
+    mutating func handOver(_ files: [Int32]) {
+        if InputHandover.send(files, on: stdinFD) != nil {
+            Glibc.close(stdinFD)
+            stdinFD = -1
+        }
+        for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    }
+
+    /// Stops a child that never got a job: closes its descriptors, kills and reaps it.
+    func discard() {
+        [stdinFD, stdoutFD, stderrFD].filter { $0 >= 0 }.forEach { _ = Glibc.close($0) }
+        _ = reap(kill: true)
     }
 
     /// The descriptors open in this process (from /proc/self/fd).
@@ -239,6 +281,44 @@ private struct ChildProcess {
         let signal = status & 0x7F
         let exitCode = (status >> 8) & 0xFF
         return ((signal == 0 ? exitCode : 0, signal), Int(usage.ru_maxrss) * 1024)
+    }
+}
+
+/// The child ``ChildProcessLauncher/prestart()`` started ahead of its job: at most one, taken
+/// by the next launch of the same executable and arguments.
+final class SpareChild: @unchecked Sendable {
+    static let shared = SpareChild()
+    private let lock = NSLock()
+    private var spare: ChildProcess?
+
+    /// The waiting child's process id (tests).
+    var waitingPID: pid_t? {
+        lock.lock()
+        defer { lock.unlock() }
+        return spare?.pid
+    }
+
+    /// Starts a child unless one is waiting. A child that cannot be started is left to the
+    /// launch, which reports the failure with the component's name.
+    func fill(executable: String, arguments: [String]) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard spare == nil else { return }
+        spare = try? ChildProcess(executable: executable, arguments: arguments)
+    }
+
+    /// The waiting child if it runs `executable` with `arguments` (another one is discarded).
+    fileprivate func take(executable: String, arguments: [String]) -> ChildProcess? {
+        lock.lock()
+        let child = spare
+        spare = nil
+        lock.unlock()
+        guard let child else { return nil }
+        guard child.executable == executable, child.arguments == arguments else {
+            child.discard()
+            return nil
+        }
+        return child
     }
 }
 

@@ -6,8 +6,9 @@ import Sandbox
 /// The messages between the broker and a component's child process (`twocvm _component`): one
 /// request on the child's stdin, one CBOR response on its stdout; stderr is diagnostics.
 ///
-/// Request: a 4-byte big-endian length, then a CBOR header of that length, then the module's
-/// bytes. The header is `{"v": 3, "component": id, "file": name, "module": size, "digest":
+/// The child's stdin is a Unix socket: first the input descriptors arrive (``InputHandover``),
+/// then the request: a 4-byte big-endian length, a CBOR header of that length, the module's
+/// bytes. The header is `{"v": 4, "component": id, "file": name, "module": size, "digest":
 /// bytes(32), "inputs": [[name, size, descriptor]…], "outputs": {name: max-bytes}, "wasi":
 /// [cap…], "fuel": n, "memory": bytes, "stream": bytes, "timeout": seconds[, "engine":
 /// settings][, "runtime": "wasmtime", "library": path, "library-id": [device, inode, size,
@@ -15,8 +16,8 @@ import Sandbox
 /// ``SandboxEngineSettings`` description, only when not the default; `runtime` only for
 /// wasmtime, with the library the broker verified and the identity of that file;
 /// `engine-cache`, the compiled-module cache's folder, when there is one). Inputs do not travel
-/// through the pipe: each is a sealed memfd (no write, grow or shrink) that the broker fills and
-/// hands the child as the named descriptor, and the child's WASI host reads it at offsets
+/// in the byte stream: each is a sealed memfd (no write, grow or shrink) that the broker fills
+/// and hands over, named `3 + i` for the `i`-th handed over, and the child's WASI host reads it at offsets
 /// straight into guest memory, so the child never holds a copy of its inputs (the guest's own
 /// copy aside).
 /// Response: `{"v": 1, "outcome": {"kind": …, …}, "outputs": {name: bytes}, "fuel": n,
@@ -36,10 +37,10 @@ public enum ComponentProcessProtocol {
     /// first. Throws only when the request itself does not decode.
     /// An engine library that is no longer the file the broker verified is answered as a refusal
     /// of the environment (the broker's exit 3), like one the broker could not load itself.
-    public static func load(from source: some RequestSource) throws(WireError) -> LoadedComponent {
+    public static func load(from source: some RequestSource, handedOver: [Int32]) throws(WireError) -> LoadedComponent {
         let job: ComponentJob
         do {
-            job = try readRequest(from: source)
+            job = try readRequest(from: source, handedOver: handedOver)
         } catch {
             guard case let .engineLibrary(component, libraryError) = error else { throw error }
             return LoadedComponent(state: .failure(.engineUnavailable(component: component, libraryError)))
@@ -69,7 +70,7 @@ public enum ComponentProcessProtocol {
     public static func encodeRequest(_ job: ComponentJob, descriptors: [String: Int32]) -> [[UInt8]] {
         let inputs = job.inputs.keys.sorted().map { ($0, job.inputs[$0]!.count, descriptors[$0] ?? -1) }
         let header = CBOR.textMap([
-            ("v", .unsigned(3)),
+            ("v", .unsigned(4)),
             ("component", .text(job.component)),
             ("file", .text(job.moduleFile)),
             ("module", .unsigned(UInt64(job.moduleSource.count))),
@@ -114,13 +115,14 @@ public enum ComponentProcessProtocol {
     /// Reads one request from `source`: the header, then the module straight into its own
     /// buffer, refusing a header over ``maxHeaderBytes``, a module over ``maxModuleBytes``, a short
     /// read, anything after the module, and an input whose descriptor is not a sealed file of
-    /// its announced size.
-    public static func readRequest(from source: some RequestSource) throws(WireError) -> ComponentJob {
+    /// its announced size. `handedOver` holds the descriptors ``InputHandover`` received, in
+    /// order: the request names the `i`-th as `3 + i`, and must name each exactly once.
+    public static func readRequest(from source: some RequestSource, handedOver: [Int32]) throws(WireError) -> ComponentJob {
         let prefix = try readExactly(4, from: source, what: "request length")
         let headerLength = prefix.reduce(0) { $0 << 8 | Int($1) }
         guard headerLength <= maxHeaderBytes else { throw WireError.headerTooLarge(bytes: headerLength, limit: maxHeaderBytes) }
         let item = try decode(try readExactly(headerLength, from: source, what: "request header"), limit: maxHeaderBytes)
-        guard item[text: "v"] == .unsigned(3) else { throw WireError.unknownVersion(message: "request") }
+        guard item[text: "v"] == .unsigned(4) else { throw WireError.unknownVersion(message: "request") }
         let component = try text(item, "component"), file = try text(item, "file")
         guard let digestBytes = item[text: "digest"]?.byteString,
               let digest = ContentDigest(bytes: digestBytes) else { throw WireError.invalid(field: "digest") }
@@ -143,13 +145,16 @@ public enum ComponentProcessProtocol {
         let moduleSize = Int(try number(item, "module"))
         guard moduleSize <= maxModuleBytes else { throw WireError.moduleTooLarge(limit: maxModuleBytes) }
         var inputFiles: [String: SandboxInputFile] = [:]
+        var named = Set<Int>()
         for entry in item[text: "inputs"]?.arrayItems ?? [] {
             guard let triple = entry.arrayItems, triple.count == 3, let name = triple[0].textString,
                   case let .unsigned(size) = triple[1], size <= UInt64(maxInputBytes),
-                  let descriptor = triple[2].int64, descriptor > 2, descriptor < 1 << 20,
+                  let descriptor = triple[2].int64, descriptor > 2, descriptor - 3 < handedOver.count,
+                  named.insert(Int(descriptor) - 3).inserted,
                   inputFiles[name] == nil else { throw WireError.invalid(field: "inputs") }
-            inputFiles[name] = try SealedInputFile.take(descriptor: Int32(descriptor), size: Int(size), name: name)
+            inputFiles[name] = try SealedInputFile.take(descriptor: handedOver[Int(descriptor) - 3], size: Int(size), name: name)
         }
+        guard named.count == handedOver.count else { throw WireError.handover(reason: "descriptors the request does not name") }
         let runtime = try decodeRuntime(item, component: component)
         var cache: CompiledModuleCache?
         if let folder = item[text: "engine-cache"] {
@@ -362,6 +367,8 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
     case moduleTooLarge(limit: Int)
     /// The descriptor named for an input is not a sealed file of its announced size.
     case inputFile(name: String, reason: String)
+    /// The input descriptors did not arrive as ``InputHandover`` sends them.
+    case handover(reason: String)
     /// The request ended inside `part`.
     case truncated(part: String, received: Int, expected: Int)
     case trailingBytes
@@ -383,6 +390,7 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
         case let .headerTooLarge(bytes, _): return "request header of \(bytes) bytes"
         case let .moduleTooLarge(limit): return "request module over \(limit) bytes"
         case let .inputFile(name, reason): return "input \(name): \(reason)"
+        case let .handover(reason): return "receiving the input descriptors: \(reason)"
         case let .truncated(part, received, expected): return "\(part): request ends after \(received) of \(expected) bytes"
         case .trailingBytes: return "bytes after the module"
         case let .unreadable(reason): return "reading the request: \(reason)"

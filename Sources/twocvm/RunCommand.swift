@@ -65,9 +65,13 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         progress.apply()
-        guard dev else { return try runSealed() }
+        // The first component's process starts now and waits for its job, so that its start-up
+        // overlaps the plan's decoding and the inputs' preparation.
+        let launcher = ChildProcessLauncher.currentExecutable()
+        launcher.prestart()
+        guard dev else { return try runSealed(launcher: launcher) }
         let outcome = try DevRunWorkflow.run(
-            planPath: plan, inputsDirectory: inputs, outputDirectory: out, launcher: ChildProcessLauncher.currentExecutable(),
+            planPath: plan, inputsDirectory: inputs, outputDirectory: out, launcher: launcher,
             engines: EngineLibraries(explicitLibrary: engineLibrary),
             willRun: { Console.warning("--dev: plaintext inputs and outputs; not for production data") }
         ) { stats in
@@ -86,12 +90,12 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private func runSealed() throws {
+    private func runSealed(launcher: ChildProcessLauncher) throws {
         guard let kind = AttestWorkflow.Platform(rawValue: platform) else {
             throw CommandFailure(.badInput, "--platform must be auto, snp or simulated; got \(platform)")
         }
         let outcome = try SealedRunWorkflow.run(planPath: plan, inputsDirectory: inputs, outputDirectory: out, statePath: state,
-                                                platform: kind, launcher: ChildProcessLauncher.currentExecutable(),
+                                                platform: kind, launcher: launcher,
                                                 engines: EngineLibraries(explicitLibrary: engineLibrary)) { stats in
             if !json { Console.progress(Self.line(stats)) }
         }

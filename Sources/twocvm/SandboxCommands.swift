@@ -4,10 +4,11 @@ import TwoCVM
 
 /// The internal child mode of `twocvm run` (`twocvm _component`): runs one component.
 ///
-/// Reads one request from stdin (module, declared outputs, limits, the descriptors of its inputs),
-/// runs it in the sandbox and writes one response to stdout (see `ComponentProcessProtocol`).
-/// The broker starts it with an empty environment and nothing open but its three pipes and its
-/// inputs as sealed memory files (descriptors 3, …); once
+/// Receives its inputs as sealed memory files over stdin, a Unix socket (`InputHandover`), then
+/// reads one request from it (module, declared outputs, limits, which descriptor is which
+/// input), runs it in the sandbox and writes one response to stdout (see
+/// `ComponentProcessProtocol`). The broker starts it with an empty environment and nothing open
+/// but its stdin socket and two pipes, possibly before it knows the job; once
 /// the request is read it locks itself down with seccomp (``ChildLockdown``): it could not open
 /// a file, a socket or a process even if it tried. Not for direct use.
 struct ComponentRunnerCommand: ParsableCommand {
@@ -33,7 +34,10 @@ struct ComponentRunnerCommand: ParsableCommand {
         let loaded: ComponentProcessProtocol.LoadedComponent?
         var probeRun: ChildLockdown.ProbeRun?
         do {
-            loaded = probe == nil ? try ComponentProcessProtocol.load(from: FileDescriptorSource(descriptor: 0)) : nil
+            loaded = probe == nil
+                ? try ComponentProcessProtocol.load(from: FileDescriptorSource(descriptor: 0),
+                                                    handedOver: InputHandover.receive(from: 0))
+                : nil
             probeRun = try probeEngineLibrary.map { try ChildLockdown.ProbeRun(wasmtimeLibrary: $0) }
         } catch {
             throw CommandFailure(.badInput, "component request: \(error)")

@@ -42,6 +42,12 @@ struct TwoCVMCommand: ParsableCommand {
                 try ComponentRunnerCommand.serve(probe: nil)
                 return
             }
+            // `run` starts its first component's process before anything else, parsing
+            // included, so that the child's start-up overlaps all of the broker's own
+            // (RunCommand.run asks again; the one waiting child is kept).
+            if CommandLine.arguments.dropFirst().first == "run" {
+                ChildProcessLauncher.currentExecutable().prestart()
+            }
             if let unknown = SubcommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
                 throw CommandFailure(.badInput, unknown)
             }

@@ -1,3 +1,5 @@
+import CSeccomp
+import Foundation
 import Manifest
 import Sandbox
 import XCTest
@@ -9,6 +11,8 @@ import XCTest
 /// descriptor that is not a sealed file of its size, refused before anything runs.
 final class ComponentProcessProtocolTests: XCTestCase {
     private var opened: [Int32] = []
+    /// The descriptors the last `request` hands over, in order (input `i` is named `3 + i`).
+    private var handedOver: [Int32] = []
 
     override func tearDown() {
         opened.forEach { _ = close($0) }
@@ -24,19 +28,102 @@ final class ComponentProcessProtocolTests: XCTestCase {
                             timeoutSeconds: 7)
     }
 
-    /// The request for `job` with its inputs in sealed memfds of this process.
+    /// The request for `job` with its inputs in sealed memfds of this process, handed over in
+    /// name order as the launcher does.
     private func request(_ job: ComponentJob) throws -> [UInt8] {
         var descriptors: [String: Int32] = [:]
-        for (name, bytes) in job.inputs {
-            let fd = try SealedInputFile.make(bytes, name: name, minimum: 3)
+        handedOver = []
+        for (index, name) in job.inputs.keys.sorted().enumerated() {
+            let fd = try SealedInputFile.make(job.inputs[name]!, name: name, minimum: 3)
             opened.append(fd)
-            descriptors[name] = fd
+            handedOver.append(fd)
+            descriptors[name] = Int32(3 + index)
         }
         return Array(ComponentProcessProtocol.encodeRequest(job, descriptors: descriptors).joined())
     }
 
     private func read(_ bytes: [UInt8]) throws -> ComponentJob {
-        try ComponentProcessProtocol.readRequest(from: BytesSource(bytes))
+        try ComponentProcessProtocol.readRequest(from: BytesSource(bytes), handedOver: handedOver)
+    }
+
+    /// The descriptors open in this process (those of /proc/self/fd, less the one reading it).
+    private func openDescriptors() -> Set<Int32> {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var found = Set<Int32>()
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name), fd != dirfd(directory) { found.insert(fd) }
+        }
+        return found
+    }
+
+    private func socketPair() -> (broker: Int32, child: Int32) {
+        var pair: [Int32] = [-1, -1]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair), 0)
+        opened += pair
+        return (pair[0], pair[1])
+    }
+
+    /// Many inputs (more than one message holds) arrive in order, each the file sent, and the
+    /// request after them reads as usual from the same stream.
+    func testInputDescriptorsArriveInOrderOverTheSocketThenTheRequest() throws {
+        let (broker, child) = socketPair()
+        let files = try (0..<300).map { index -> Int32 in
+            let fd = try SealedInputFile.make(Array("input \(index)".utf8), name: "in\(index)", minimum: 3)
+            opened.append(fd)
+            return fd
+        }
+        XCTAssertNil(InputHandover.send(files, on: broker))
+        XCTAssertEqual(write(broker, [0x2A], 1), 1)  // the request's first byte follows the handover
+        let received = try InputHandover.receive(from: child)
+        opened += received
+        XCTAssertEqual(received.count, 300)
+        for (sent, got) in zip(files, received) {
+            var a = stat(), b = stat()
+            XCTAssertEqual(fstat(sent, &a), 0)
+            XCTAssertEqual(fstat(got, &b), 0)
+            XCTAssertEqual(a.st_ino, b.st_ino, "the same file, in the same place in the order")
+            XCTAssertNotEqual(fcntl(got, F_GETFD) & FD_CLOEXEC, 0, "close-on-exec")
+        }
+        var next: UInt8 = 0
+        XCTAssertEqual(Glibc.read(child, &next, 1), 1)
+        XCTAssertEqual(next, 0x2A, "the handover consumed no byte of the request")
+    }
+
+    /// A message whose count is wrong, or a stream that ends before the end mark: refused, and
+    /// every descriptor received so far closed again.
+    func testABrokenHandoverIsRefusedAndLeavesNoDescriptorOpen() throws {
+        let file = try SealedInputFile.make([1], name: "x", minimum: 3)
+        opened.append(file)
+        let before = openDescriptors()
+        for (tag, count, ending) in [(UInt8(3), 2, "announced 3 descriptors and carried 2"), (UInt8(1), 1, "Broken pipe")] {
+            let (broker, child) = socketPair()
+            let fds = [Int32](repeating: file, count: count)
+            XCTAssertEqual(fds.withUnsafeBufferPointer { twocvm_send_descriptors(broker, $0.baseAddress, Int32(count), tag) }, 0)
+            shutdown(broker, Int32(SHUT_WR))  // no end mark
+            XCTAssertThrowsError(try InputHandover.receive(from: child)) { error in
+                guard case let .handover(reason)? = error as? WireError else { return XCTFail("\(error)") }
+                XCTAssertTrue(reason.contains(ending), reason)
+            }
+            XCTAssertEqual(openDescriptors().subtracting(before), [broker, child], "only the socket pair is left open")
+            [broker, child].forEach { _ = close($0) }
+            opened.removeAll { $0 == broker || $0 == child }
+        }
+    }
+
+    /// The request must name every descriptor handed over, each once, and no other.
+    func testTheRequestNamesExactlyTheDescriptorsHandedOver() throws {
+        let bytes = try request(job(inputs: ["a": [1], "b": [2]]))
+        let both = handedOver
+        handedOver = [both[0]]  // "b" is named as 4, which did not arrive
+        XCTAssertThrowsError(try read(bytes)) { XCTAssertEqual("\($0)", "bad inputs") }
+        handedOver = both + [both[0]]  // a third descriptor nobody names
+        XCTAssertThrowsError(try read(bytes)) {
+            XCTAssertEqual("\($0)", "receiving the input descriptors: descriptors the request does not name")
+        }
+        handedOver = both
+        XCTAssertEqual(try read(bytes).inputFiles.keys.sorted(), ["a", "b"])
     }
 
     private func contents(_ file: SandboxInputFile) -> [UInt8] {

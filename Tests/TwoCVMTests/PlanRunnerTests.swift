@@ -81,6 +81,42 @@ final class PlanRunnerTests: XCTestCase {
         }
     }
 
+    /// `prestart` starts the child before its job; the next launch gives that very child its
+    /// inputs and request.
+    func testAPrestartedChildIsTheOneThatRunsTheComponent() throws {
+        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "echo pid=$$ >&2; exit 9"])
+        launcher.prestart()
+        let waiting = try XCTUnwrap(SpareChild.shared.waitingPID)
+        launcher.prestart()
+        XCTAssertEqual(SpareChild.shared.waitingPID, waiting, "one spare at a time")
+        XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: launcher).run(inputs: ["notes": [1]])) { error in
+            guard case .component(.crashed(component: "first", let detail))? = error as? PlanRunError else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("exit status 9") && detail.contains("pid=\(waiting)"), detail)
+        }
+        XCTAssertNil(SpareChild.shared.waitingPID, "taken by the launch")
+    }
+
+    /// A prestarted child that died before its job (it cannot take its inputs) is that
+    /// component's crash, not a hang; a spare of another executable is stopped, not used.
+    func testADeadOrForeignSpareChildIsHandledByTheLaunch() throws {
+        let dying = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "exit 7"])
+        dying.prestart()
+        usleep(200_000)
+        XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: dying).run(inputs: ["notes": [1]])) { error in
+            guard case .component(.crashed(component: "first", let detail))? = error as? PlanRunError else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("exit status 7"), detail)
+        }
+        let foreign = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "exec sleep 60"])
+        foreign.prestart()
+        let stale = try XCTUnwrap(SpareChild.shared.waitingPID)
+        XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: dying).run(inputs: ["notes": [1]])) { error in
+            guard case .component(.crashed(component: "first", let detail))? = error as? PlanRunError else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("exit status 7"), "the launch's own child ran: \(detail)")
+        }
+        XCTAssertEqual(kill(stale, 0), -1, "the other executable's spare was stopped and reaped")
+        XCTAssertEqual(errno, ESRCH)
+    }
+
     func testChildPastItsWallClockLimitIsKilled() throws {
         let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "exec sleep 60"])
         let start = Date()
@@ -97,21 +133,20 @@ final class PlanRunnerTests: XCTestCase {
         }
     }
 
-    func testChildSeesNoEnvironmentAndNoDescriptorsButPipesAndSealedInputs() throws {
-        // The child reports its environment, its open descriptors and what descriptor 3 (its one
-        // input) is on stderr, tries to write to that input, then dies.
-        let script = "env >&2; ls /proc/self/fd >&2; readlink /proc/self/fd/3 >&2; "
-            + "if echo x >&3 2>/dev/null; then echo WRITABLE >&2; else echo SEALED >&2; fi; exit 9"
+    func testChildSeesNoEnvironmentAndNoDescriptorsButItsSocketAndPipes() throws {
+        // The child reports its environment, its open descriptors and what its stdin is on
+        // stderr, then dies. Its one input is not among its descriptors: it waits on the
+        // socket (InputHandover), for a real child to receive (ComponentProcessProtocolTests).
+        let script = "env >&2; ls /proc/self/fd >&2; readlink /proc/self/fd/0 >&2; exit 9"
         let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", script])
         XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: launcher).run(inputs: ["notes": [1]])) { error in
             guard case let .component(.crashed(_, detail))? = error as? PlanRunError else { return XCTFail("\(error)") }
             XCTAssertTrue(detail.contains("exit status 9"), detail)
             XCTAssertFalse(detail.contains("HOME="), detail)
-            XCTAssertTrue(detail.contains("/memfd:twocvm-input"), "descriptor 3 is the input's memfd: \(detail)")
-            XCTAssertTrue(detail.contains("SEALED") && !detail.contains("WRITABLE"), "the input cannot be written: \(detail)")
+            XCTAssertTrue(detail.contains("socket:["), "stdin is the handover socket: \(detail)")
             // The `ls` lines: numbers alone on their line (the environment's lines may hold digits too).
             let fds = detail.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 2 }
-            XCTAssertLessThanOrEqual(Set(fds).subtracting([3]).count, 1, "the input and ls's own directory descriptor only: \(detail)")
+            XCTAssertLessThanOrEqual(Set(fds).count, 1, "ls's own directory descriptor only: \(detail)")
         }
     }
 

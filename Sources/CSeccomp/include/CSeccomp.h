@@ -30,4 +30,18 @@ int twocvm_memfd_seal(int fd);
 /// Whether `fd` carries the seals of ``twocvm_memfd_seal`` (1), not (0), or -errno.
 int twocvm_memfd_is_sealed(int fd);
 
+/// A component child's input descriptors travel over its stdin, a Unix socket, before its
+/// request (SCM_RIGHTS), in messages of at most this many descriptors and one payload byte each.
+#define TWOCVM_HANDOVER_BATCH 250
+
+/// Sends `count` (0 … TWOCVM_HANDOVER_BATCH) descriptors on the Unix socket `sock` in one
+/// message whose one payload byte is `tag`. Returns 0 or -errno (never raises SIGPIPE).
+int twocvm_send_descriptors(int sock, const int *fds, int count, unsigned char tag);
+
+/// Receives one such message: its payload byte into `*tag` and its descriptors (close-on-exec)
+/// into `fds`, at most `capacity`. Returns how many, or -errno: -EPIPE at the end of the stream,
+/// -EMSGSIZE if the kernel had to drop descriptors, -EPROTO for anything but descriptors or
+/// more than `capacity` of them. On an error every descriptor that arrived is closed.
+int twocvm_receive_descriptors(int sock, int *fds, int capacity, unsigned char *tag);
+
 #endif
