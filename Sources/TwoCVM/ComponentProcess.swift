@@ -57,6 +57,12 @@ public struct ChildProcessLauncher: ComponentLauncher {
         SpareChild.shared.fill(executable: executable, arguments: arguments)
     }
 
+    /// Stops and reaps the child ``prestart()`` started if no launch took it (a run that failed
+    /// before its first component), so that it is not left for init to reap.
+    public static func discardPrestarted() {
+        SpareChild.shared.discard()
+    }
+
     /// The most stderr kept from a child, for the error message when it dies.
     static let diagnosticsBytes = 16 << 10
 
@@ -305,6 +311,15 @@ final class SpareChild: @unchecked Sendable {
         defer { lock.unlock() }
         guard spare == nil else { return }
         spare = try? ChildProcess(executable: executable, arguments: arguments)
+    }
+
+    /// Stops the waiting child, if any.
+    func discard() {
+        lock.lock()
+        let child = spare
+        spare = nil
+        lock.unlock()
+        child?.discard()
     }
 
     /// The waiting child if it runs `executable` with `arguments` (another one is discarded).

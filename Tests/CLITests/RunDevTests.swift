@@ -172,6 +172,40 @@ final class RunDevTests: XCTestCase {
         }
     }
 
+    /// `run` starts its first component's process before it reads anything; a run refused before
+    /// that component (here: no plan) stops and reaps that process itself, leaving none for init.
+    /// A Python parent that adopts orphans (PR_SET_CHILD_SUBREAPER) runs it and reports any
+    /// process that outlived it.
+    func testARunRefusedBeforeItsFirstComponentLeavesNoProcessBehind() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("twocvm-orphan-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let script = """
+            import ctypes, os, subprocess, sys, time
+            assert ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+            run = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+            print("status", run.returncode, run.stderr.strip().replace("\\n", " "))
+            time.sleep(0.5)  # an orphan reads the end of its stdin and exits at once
+            adopted = []
+            while True:
+                try:
+                    pid, _ = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    time.sleep(0.1)
+                    continue
+                adopted.append(pid)
+            print("adopted", len(adopted))
+            """
+        let twocvm = CLI.productsDirectory.appendingPathComponent("twocvm").path
+        let result = try CLI.run(["-c", script, twocvm, "run", "\(work)/no-plan.cbor", "--inputs", work, "--out", "\(work)/out", "--dev"],
+                                 executable: "/usr/bin/python3")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("status 2 ") && result.stdout.contains("no-plan.cbor"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("adopted 0"), "a component process outlived the run: \(result.stdout)")
+    }
+
     private func shell(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
