@@ -4,12 +4,13 @@ import Sandbox
 
 /// A component's input on its way from the broker to the child: a memfd the broker fills and
 /// seals (no write, growth, shrinking or seal change afterwards), handed to the child as an open
-/// descriptor. The child's WASI host reads it at offsets (pread) straight into guest memory, so
+/// descriptor over its stdin socket (``InputHandover``). The child's WASI host reads it at offsets (pread) straight into guest memory, so
 /// neither the pipe nor the child's own memory ever holds the input: a large input costs the
 /// child nothing but the guest's copy, as a native program reading a file from the page cache.
 public enum SealedInputFile {
     /// A sealed memfd holding `bytes`, close-on-exec, at a descriptor number of at least
-    /// `minimum` (so that it never collides with the numbers the child receives it as).
+    /// `minimum` (3: never one of the standard streams); the launcher hands it to the child over
+    /// its stdin socket (``InputHandover``).
     public static func make(_ bytes: [UInt8], name: String, minimum: Int32) throws(SealedInputFileError) -> Int32 {
         let created = twocvm_memfd_create("twocvm-input")
         guard created >= 0 else { throw .create(name: name, errno: -created) }
