@@ -94,8 +94,6 @@ final class SecretBytes: @unchecked Sendable {
         storage.deallocate()
     }
 
-    var count: Int { storage.count }
-
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(storage))
     }
@@ -192,10 +190,11 @@ public final class SealedHash: @unchecked Sendable {
     /// no SHA-2, which OpenSSL 3 always has).
     public init(_ algorithm: Algorithm) throws(SealError) {
         self.algorithm = algorithm
-        guard let context = EVP_MD_CTX_new() else { throw .outOfMemory(algorithm == .sha256 ? "a SHA-256 context" : "a SHA-384 context") }
+        let what = algorithm == .sha256 ? "a SHA-256 context" : "a SHA-384 context"
+        guard let context = EVP_MD_CTX_new() else { throw .outOfMemory(what) }
         self.context = context
         guard EVP_DigestInit_ex(context, algorithm == .sha256 ? EVP_sha256() : EVP_sha384(), nil) == 1 else {
-            throw .outOfMemory(algorithm == .sha256 ? "a SHA-256 context" : "a SHA-384 context")  // deinit frees the context
+            throw .outOfMemory(what)  // deinit frees the context
         }
     }
 

@@ -180,7 +180,7 @@ private struct ChildProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         // Nothing but the socket and the two pipes reaches the child, whatever else this
         // process has open: everything else is closed first, then the three are put in place.
-        for fd in Self.openDescriptors() where fd > 2 && !(input + output + errors).contains(fd) {
+        for fd in OpenDescriptors.list() where fd > 2 && !(input + output + errors).contains(fd) {
             posix_spawn_file_actions_addclose(&actions, fd)
         }
         posix_spawn_file_actions_adddup2(&actions, input[1], 0)
@@ -217,19 +217,6 @@ private struct ChildProcess {
     func discard() {
         [stdinFD, stdoutFD, stderrFD].filter { $0 >= 0 }.forEach { _ = Glibc.close($0) }
         _ = reap(kill: true)
-    }
-
-    /// The descriptors open in this process (from /proc/self/fd).
-    private static func openDescriptors() -> [Int32] {
-        guard let directory = opendir("/proc/self/fd") else { return [] }
-        defer { closedir(directory) }
-        let own = dirfd(directory)
-        var descriptors: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let fd = Int32(name), fd != own { descriptors.append(fd) }
-        }
-        return descriptors
     }
 
     /// Writes the request (its frames in order) and reads both streams until the child closes them.
@@ -315,25 +302,41 @@ final class SpareChild: @unchecked Sendable {
 
     /// Stops the waiting child, if any.
     func discard() {
-        lock.lock()
-        let child = spare
-        spare = nil
-        lock.unlock()
-        child?.discard()
+        remove()?.discard()
     }
 
     /// The waiting child if it runs `executable` with `arguments` (another one is discarded).
     fileprivate func take(executable: String, arguments: [String]) -> ChildProcess? {
-        lock.lock()
-        let child = spare
-        spare = nil
-        lock.unlock()
-        guard let child else { return nil }
+        guard let child = remove() else { return nil }
         guard child.executable == executable, child.arguments == arguments else {
             child.discard()
             return nil
         }
         return child
+    }
+
+    /// The waiting child, no longer waiting.
+    private func remove() -> ChildProcess? {
+        lock.lock()
+        defer { lock.unlock() }
+        let child = spare
+        spare = nil
+        return child
+    }
+}
+
+/// The descriptors open in this process (from /proc/self/fd): what a child must not inherit.
+enum OpenDescriptors {
+    static func list() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name), fd != own { descriptors.append(fd) }
+        }
+        return descriptors
     }
 }
 

@@ -150,9 +150,9 @@ public enum ComponentProcessProtocol {
             guard let triple = entry.arrayItems, triple.count == 3, let name = triple[0].textString,
                   case let .unsigned(size) = triple[1], size <= UInt64(maxInputBytes),
                   let descriptor = triple[2].int64, descriptor > 2, descriptor - 3 < handedOver.count,
-                  named.insert(Int(descriptor) - 3).inserted,
+                  case let index = Int(descriptor) - 3, named.insert(index).inserted,
                   inputFiles[name] == nil else { throw WireError.invalid(field: "inputs") }
-            inputFiles[name] = try SealedInputFile.take(descriptor: handedOver[Int(descriptor) - 3], size: Int(size), name: name)
+            inputFiles[name] = try SealedInputFile.take(descriptor: handedOver[index], size: Int(size), name: name)
         }
         guard named.count == handedOver.count else { throw WireError.handover(reason: "descriptors the request does not name") }
         let runtime = try decodeRuntime(item, component: component)

@@ -1,6 +1,7 @@
 import Foundation
 
 import Glibc
+import Sandbox
 
 /// Errors from reading and writing the files every command works on.
 public enum FileIOError: TwoCVMError, Equatable {
@@ -217,21 +218,26 @@ public enum FileIO {
     /// of a file that changed as it read it, instead of ending in a result its reader refuses.
     public static func stableBufferReader(_ path: String)
         -> () throws(FileIOError) -> (UnsafeMutableRawBufferPointer) throws(FileIOError) -> Int {
-        let first = FirstStamp()
+        var first: FileIdentity?
         return { () throws(FileIOError) in
             let file = try OpenFile(path)
-            let stamp = try FileStamp(file, path: path)
-            if let expected = first.stamp {
-                guard stamp == expected else { throw FileStamp.changed(path) }
+            let identity = try file.identity(path: path)
+            if let first {
+                guard identity == first else { throw changedWhileRead(path) }
             } else {
-                first.stamp = stamp
+                first = identity
             }
             return { buffer throws(FileIOError) in
                 let n = try file.read(into: buffer, path: path)
-                if n == 0, buffer.count > 0, try FileStamp(file, path: path) != stamp { throw FileStamp.changed(path) }
+                if n == 0, buffer.count > 0, try file.identity(path: path) != identity { throw changedWhileRead(path) }
                 return n
             }
         }
+    }
+
+    private static func changedWhileRead(_ path: String) -> FileIOError {
+        .unreadable(path: path, reason: "the file changed while it was being read (size, modification or change time "
+                    + "differ between reads); run again when nothing writes to it")
     }
 
     /// The size of the regular file at `path`, or nil (not a regular file, or unreadable).
@@ -287,34 +293,6 @@ public enum FileIO {
 }
 
 /// A file descriptor open for reading, closed when the last reader holding it is gone.
-/// What identifies a file's content without reading it: device, inode, size, modification and
-/// change times of an open descriptor.
-private struct FileStamp: Equatable {
-    let device: UInt64, inode: UInt64, size: Int64
-    let modified: timespec, changed: timespec
-
-    init(_ file: OpenFile, path: String) throws(FileIOError) {
-        var info = stat()
-        guard fstat(file.fd, &info) == 0 else { throw FileIOError.unreadable(path: path, reason: FileIO.errnoText()) }
-        (device, inode, size) = (UInt64(info.st_dev), UInt64(info.st_ino), Int64(info.st_size))
-        (modified, changed) = (info.st_mtim, info.st_ctim)
-    }
-
-    static func == (a: FileStamp, b: FileStamp) -> Bool {
-        a.device == b.device && a.inode == b.inode && a.size == b.size
-            && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
-            && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
-    }
-
-    static func changed(_ path: String) -> FileIOError {
-        .unreadable(path: path, reason: "the file changed while it was being read (size, modification or change time "
-                    + "differ between reads); run again when nothing writes to it")
-    }
-}
-
-/// The stamp of a multi-pass reader's first pass (set once, read by the later passes).
-private final class FirstStamp { var stamp: FileStamp? }
-
 private final class OpenFile {
     let fd: Int32
 
@@ -325,6 +303,13 @@ private final class OpenFile {
     }
 
     deinit { close(fd) }
+
+    /// The open file's device, inode, size, modification and change times.
+    func identity(path: String) throws(FileIOError) -> FileIdentity {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileIOError.unreadable(path: path, reason: FileIO.errnoText()) }
+        return FileIdentity(info)
+    }
 
     /// Reads up to `buffer.count` bytes into `buffer` (retrying interrupted reads); 0 at the end.
     func read(into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileIOError) -> Int {

@@ -65,10 +65,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         progress.apply()
-        // The first component's process starts now and waits for its job, so that its start-up
-        // overlaps the plan's decoding and the inputs' preparation.
+        // (`main` has already started the first component's process for this launcher: it
+        // waits for its job while the plan is decoded and the inputs prepared.)
         let launcher = ChildProcessLauncher.currentExecutable()
-        launcher.prestart()
         guard dev else { return try runSealed(launcher: launcher) }
         let outcome = try DevRunWorkflow.run(
             planPath: plan, inputsDirectory: inputs, outputDirectory: out, launcher: launcher,

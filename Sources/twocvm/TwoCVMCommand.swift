@@ -43,8 +43,8 @@ struct TwoCVMCommand: ParsableCommand {
                 return
             }
             // `run` starts its first component's process before anything else, parsing
-            // included, so that the child's start-up overlaps all of the broker's own
-            // (RunCommand.run asks again; the one waiting child is kept).
+            // included, so that the child's start-up overlaps all of the broker's own; the
+            // launch of the first component takes it (ChildProcessLauncher.prestart).
             if CommandLine.arguments.dropFirst().first == "run" {
                 ChildProcessLauncher.currentExecutable().prestart()
             }

@@ -46,17 +46,7 @@ final class ComponentProcessProtocolTests: XCTestCase {
         try ComponentProcessProtocol.readRequest(from: BytesSource(bytes), handedOver: handedOver)
     }
 
-    /// The descriptors open in this process (those of /proc/self/fd, less the one reading it).
-    private func openDescriptors() -> Set<Int32> {
-        guard let directory = opendir("/proc/self/fd") else { return [] }
-        defer { closedir(directory) }
-        var found = Set<Int32>()
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let fd = Int32(name), fd != dirfd(directory) { found.insert(fd) }
-        }
-        return found
-    }
+    private func openDescriptors() -> Set<Int32> { Set(OpenDescriptors.list()) }
 
     private func socketPair() -> (broker: Int32, child: Int32) {
         var pair: [Int32] = [-1, -1]

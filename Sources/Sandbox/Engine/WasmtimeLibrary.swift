@@ -220,6 +220,11 @@ public struct FileIdentity: Sendable, Equatable, Hashable {
 
     private init(_ info: stat, path: String) throws(EngineLibraryError) {
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
+        self.init(info)
+    }
+
+    /// The identity a `stat`/`fstat` record gives, whatever kind of file it describes.
+    public init(_ info: stat) {
         self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
                   modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
                   changedNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
