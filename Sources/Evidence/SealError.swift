@@ -13,13 +13,13 @@ public enum SealError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedSuite([Int64])
     /// A header field differs from what the opener expects (manifest, purpose, id, recipient, sender).
     case mismatch(field: String, expected: String, found: String)
-    /// The sender's ES384 signature over the header and the chunk ciphertexts does not verify.
+    /// The sender's ES384 signature over the header and the chunks does not verify.
     case badSignature
     /// The HPKE context could not be set up (the encapsulated key or the recipient key is unusable).
     case keyAgreement
     /// The AEAD tag of chunk `index` does not verify (altered, truncated, reordered or swapped).
     case chunk(index: Int)
-    /// The decrypted plaintext does not have the declared length or SHA-256.
+    /// The decrypted plaintext does not have the declared length (or, in version 1, SHA-256).
     case plaintextDigest
     /// Reading or writing the underlying bytes failed (streaming API): `what` says which.
     case io(String)
@@ -32,7 +32,7 @@ public enum SealError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .malformed(what): return "sealed file is malformed: \(what)"
         case let .badField(field, why): return "sealed file header field '\(field)': \(why)"
-        case let .unsupportedVersion(v): return "sealed file version \(v) is not supported (expected \(SealedFileFormat.version))"
+        case let .unsupportedVersion(v): return "sealed file version \(v) is not supported (this build opens versions \(SealedFileFormat.readableVersions.lowerBound) to \(SealedFileFormat.readableVersions.upperBound))"
         case let .unsupportedSuite(ids): return "sealed file HPKE suite \(ids) is not supported (expected \(SealedFileFormat.suite))"
         case let .mismatch(field, expected, found):
             return "sealed file '\(field)' is \(found), expected \(expected)"

@@ -30,16 +30,18 @@ public enum SealedFile {
         }
     }
 
-    /// Seals `plaintext` in memory; see `SealedFileWriter` for files too large to hold.
+    /// Seals `plaintext` in memory in format `version` (the current one unless a test needs
+    /// the previous); see `SealedFileWriter` for files too large to hold.
     public static func seal(
         _ plaintext: [UInt8], manifest: ManifestDigest, purpose: SealPurpose, id: String,
         recipientName: String, recipientKey: P384.KeyAgreement.PublicKey,
-        sender: String, senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20
+        sender: String, senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20,
+        version: Int64 = SealedFileFormat.version
     ) throws(SealError) -> [UInt8] {
         var writer = try SealedFileWriter(
             manifest: manifest, purpose: purpose, id: id, recipientName: recipientName, recipientKey: recipientKey,
             sender: sender, senderKey: senderKey, length: UInt64(plaintext.count),
-            sha256: Array(SHA256.hash(data: plaintext)), chunkSize: chunkSize)
+            sha256: version == 1 ? Array(SHA256.hash(data: plaintext)) : nil, chunkSize: chunkSize, version: version)
         var out = writer.headerItem
         out.reserveCapacity(plaintext.count + writer.header.chunkCount * 21 + out.count + 100)
         for index in 0..<writer.header.chunkCount {
@@ -51,7 +53,8 @@ public enum SealedFile {
     }
 
     /// Opens a sealed file in memory: checks the framing, the header against `expect`, the
-    /// sender's signature, every chunk's tag, and the plaintext's length and SHA-256. No plaintext
+    /// sender's signature, every chunk's tag, and the plaintext's length (and, in version 1,
+    /// SHA-256). No plaintext
     /// is returned unless all of these pass.
     public static func open(
         _ bytes: [UInt8], recipientKey: P384.KeyAgreement.PrivateKey, expect: Expectation
@@ -85,48 +88,56 @@ public enum SealedFile {
     }
 }
 
-/// Writes a sealed file chunk by chunk with bounded memory: the caller knows the plaintext's
-/// length and SHA-256 up front (a first pass over the file), writes `headerItem`, then the
-/// result of `sealChunk` for each chunk in order, then `finish()`.
+/// Writes a sealed file chunk by chunk with bounded memory: writes `headerItem`, then the
+/// result of `sealChunk` for each chunk in order, then `finish()`. The caller knows the
+/// plaintext's length up front (and, for the previous format, version 1, its SHA-256: a first
+/// pass over the data).
 public struct SealedFileWriter {
     /// The header as it is written and signed.
     public let header: SealedFileHeader
     /// The framed header (CBOR byte string holding the header map): the first bytes of the file.
     public let headerItem: [UInt8]
+    /// The SHA-256 of every byte written, once `finish()` has returned (version 2; nil in version 1).
+    public private(set) var fileSHA256: [UInt8]?
     private let headerDigest: [UInt8]
     private let senderKey: P384.Signing.PrivateKey
     private let cipher: SealedChunkCipher
-    /// SHA-384 over the header and the chunk ciphertexts (what the signature covers); a class,
-    /// so the streaming sealer can update it on its hashing thread.
-    let signed: SealedHash
+    /// What the signature covers; a class, so the streaming sealer can update it on its hashing thread.
+    let signed: SignedContent
     private var next = 0
 
-    /// Sets up HPKE to `recipientKey` and builds the header.
+    /// Sets up HPKE to `recipientKey` and builds the header of format `version`; `sha256` (the
+    /// plaintext's) is required in version 1 and refused in version 2.
     public init(
         manifest: ManifestDigest, purpose: SealPurpose, id: String, recipientName: String,
         recipientKey: P384.KeyAgreement.PublicKey, sender: String, senderKey: P384.Signing.PrivateKey,
-        length: UInt64, sha256: [UInt8], chunkSize: Int = 1 << 20
+        length: UInt64, sha256: [UInt8]? = nil, chunkSize: Int = 1 << 20, version: Int64 = SealedFileFormat.version
     ) throws(SealError) {
+        guard SealedFileFormat.readableVersions.contains(version) else { throw .sealing("no format version \(version)") }
         guard SealedFileFormat.chunkSizes.contains(chunkSize) else { throw .sealing("chunk size \(chunkSize) outside \(SealedFileFormat.chunkSizes)") }
-        guard sha256.count == 32 else { throw .sealing("SHA-256 must be 32 bytes") }
+        guard length <= SealedFileFormat.maxLength else { throw .sealing("length \(length) over \(SealedFileFormat.maxLength)") }
+        if version == 1 {
+            guard sha256?.count == 32 else { throw .sealing("version 1 needs the plaintext's SHA-256 (32 bytes)") }
+        } else {
+            guard sha256 == nil else { throw .sealing("version \(version) carries no plaintext SHA-256") }
+        }
         for (name, value) in [("id", id), ("recipient", recipientName), ("sender", sender)]
         where value.isEmpty || value.utf8.count > SealedFileFormat.maxNameBytes {
             throw .sealing("\(name) must be 1 to \(SealedFileFormat.maxNameBytes) bytes")
         }
-        let info = SealedFileFormat.info(manifest: manifest, purpose: purpose, id: id, recipient: recipientName)
+        let info = SealedFileFormat.info(version: version, manifest: manifest, purpose: purpose, id: id, recipient: recipientName)
         let setup: (enc: [UInt8], context: SealedFileHPKE.Context)
         do { setup = try SealedFileHPKE.sender(recipientKey: recipientKey, info: info) } catch { throw .sealing("HPKE setup failed (\(error))") }
         cipher = try SealedChunkCipher(setup.context, encrypting: true)
         header = SealedFileHeader(
-            manifest: manifest, purpose: purpose, id: id, recipient: recipientName, sender: sender,
+            version: version, manifest: manifest, purpose: purpose, id: id, recipient: recipientName, sender: sender,
             encapsulatedKey: setup.enc, chunkSize: chunkSize, length: length, sha256: sha256)
         let headerBytes = SealedFileFormat.encode(header)
         var item: [UInt8] = []
         SealedFileFormat.appendByteStringHead(headerBytes.count, to: &item)
         headerItem = item + headerBytes
         headerDigest = SealedFile.sha384(headerBytes)
-        signed = try SealedHash(.sha384)
-        signed.update(headerBytes)
+        signed = try SignedContent(version: version, headerBytes: headerBytes)
         self.senderKey = senderKey
     }
 
@@ -142,7 +153,7 @@ public struct SealedFileWriter {
             let body = UnsafeMutableRawBufferPointer(rebasing: buffer[head.count...])
             plaintext.copyBytes(to: body, count: size)
             do throws(SealError) { try encrypt(inPlace: body, plaintextSize: size) } catch { failure = error; return }
-            signed.update(UnsafeRawBufferPointer(body))
+            signed.add(chunk: UnsafeRawBufferPointer(buffer), headCount: head.count)
         }
         if let failure { throw failure }
         return out
@@ -150,7 +161,7 @@ public struct SealedFileWriter {
 
     /// Encrypts the next chunk in place: its `plaintextSize` bytes at the start of `buffer`
     /// (exactly `plaintextSize + 16` bytes) become ciphertext and tag. Does not add it to the
-    /// signed digest (the caller does, in order).
+    /// signed content (the caller does, in order).
     mutating func encrypt(inPlace buffer: UnsafeMutableRawBufferPointer, plaintextSize: Int) throws(SealError) {
         guard next < header.chunkCount else { throw .sealing("more chunks than the declared length") }
         guard plaintextSize == header.plaintextSize(ofChunk: next) else {
@@ -163,13 +174,14 @@ public struct SealedFileWriter {
         next += 1
     }
 
-    /// Signs the header and all chunk ciphertexts; returns the framed signature, the file's last bytes.
-    public func finish() throws(SealError) -> [UInt8] {
+    /// Signs the header and all chunks; returns the framed signature, the file's last bytes
+    /// (and, in version 2, sets `fileSHA256`).
+    public mutating func finish() throws(SealError) -> [UInt8] {
         guard next == header.chunkCount else { throw .sealing("\(next) of \(header.chunkCount) chunks written") }
-        let signature: P384.Signing.ECDSASignature
-        do { signature = try senderKey.signature(for: SHA384Value(signed.digest())) } catch { throw .sealing("signing failed (\(error))") }
         var out: [UInt8] = []
         SealedFileFormat.appendByteStringHead(SealedFileFormat.signatureBytes, to: &out)
-        return out + Array(signature.rawRepresentation)
+        out += try signed.sign(with: senderKey)
+        fileSHA256 = signed.fileDigest(framedSignature: out)
+        return out
     }
 }

@@ -210,6 +210,13 @@ public final class SealedHash: @unchecked Sendable {
 
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
+    /// The digest of the bytes so far, leaving the state to go on (OpenSSL copies it).
+    public func digestSoFar() throws(SealError) -> [UInt8] {
+        let copy = try SealedHash(algorithm)
+        guard EVP_MD_CTX_copy_ex(copy.context, context) == 1 else { throw .outOfMemory("a copy of a digest context") }
+        return copy.digest()
+    }
+
     /// The digest (once: the state is spent).
     public func digest() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))

@@ -12,6 +12,8 @@ public enum SealPurpose: String, Sendable, CaseIterable {
 /// The header of a sealed file (Docs/formats.md "Sealed files"): a deterministic CBOR map with
 /// text keys, carried as the first byte string of the file and signed with the chunks.
 public struct SealedFileHeader: Sendable, Equatable {
+    /// The format version (``SealedFileFormat/readableVersions``): 2 is written, 1 still opens.
+    public var version: Int64
     /// The manifest the data belongs to.
     public var manifest: ManifestDigest
     /// `input` or `output`.
@@ -28,8 +30,9 @@ public struct SealedFileHeader: Sendable, Equatable {
     public var chunkSize: Int
     /// Total plaintext length in bytes.
     public var length: UInt64
-    /// SHA-256 of the whole plaintext.
-    public var sha256: [UInt8]
+    /// SHA-256 of the whole plaintext: version 1 only (version 2 seals in one pass, so its
+    /// header cannot carry it).
+    public var sha256: [UInt8]?
 
     /// The number of AEAD chunks: at least one (an empty plaintext is one empty final chunk).
     public var chunkCount: Int {
@@ -48,15 +51,19 @@ public struct SealedFileHeader: Sendable, Equatable {
 public enum SealedFileFormat {
     /// The `type` value.
     public static let type = "twocvm-sealed"
-    /// The only version this build writes and reads.
-    public static let version: Int64 = 1
+    /// The version this build writes.
+    public static let version: Int64 = 2
+    /// The versions this build opens (version 1: the previous release's files).
+    public static let readableVersions: ClosedRange<Int64> = 1...2
     /// HPKE suite ids (RFC 9180 §7): KEM 0x0011 DHKEM(P-384, HKDF-SHA384), KDF 0x0002
     /// HKDF-SHA384, AEAD 0x0002 AES-256-GCM.
     public static let suite: [Int64] = [0x0011, 0x0002, 0x0002]
     /// The swift-crypto ciphersuite matching `suite`.
     public static let ciphersuite = HPKE.Ciphersuite.P384_SHA384_AES_GCM_256
-    /// Label at the start of the HPKE info.
-    public static let infoLabel = "twocvm-sealed/v1"
+    /// Label at the start of the HPKE info: `twocvm-sealed/v1` or `twocvm-sealed/v2`.
+    public static func infoLabel(version: Int64) -> String { "twocvm-sealed/v\(version)" }
+    /// What a version 2 signature signs before the SHA-256 of the file's bytes.
+    public static let signatureLabel = Array("twocvm-sealed/v2 signature".utf8)
     /// Allowed chunk sizes (1 byte to 16 MiB).
     public static let chunkSizes = 1...(16 << 20)
     /// Largest plaintext length a header may declare (1 PiB; keeps chunk arithmetic in range).
@@ -71,8 +78,8 @@ public enum SealedFileFormat {
     public static let signatureBytes = 96
 
     /// HPKE info: the deterministic CBOR array `[label, manifest, purpose, id, recipient]`.
-    public static func info(manifest: ManifestDigest, purpose: SealPurpose, id: String, recipient: String) -> [UInt8] {
-        CBOR.array([.text(infoLabel), .bytes(manifest.bytes), .text(purpose.rawValue), .text(id), .text(recipient)]).encoded()
+    public static func info(version: Int64, manifest: ManifestDigest, purpose: SealPurpose, id: String, recipient: String) -> [UInt8] {
+        CBOR.array([.text(infoLabel(version: version)), .bytes(manifest.bytes), .text(purpose.rawValue), .text(id), .text(recipient)]).encoded()
     }
 
     /// AEAD associated data of chunk `index`: SHA-384(header) ‖ index (u64 big-endian) ‖ final (0/1).
@@ -84,17 +91,24 @@ public enum SealedFileFormat {
         return out
     }
 
-    /// The deterministic CBOR encoding of `header` (the bytes that are hashed and signed).
+    /// The deterministic CBOR encoding of `header` (the bytes that are hashed and signed):
+    /// eleven fields, and `sha256` as the twelfth in version 1.
     public static func encode(_ h: SealedFileHeader) -> [UInt8] {
-        CBOR.textMap([
-            ("type", .text(type)), ("version", .int(version)), ("manifest", .bytes(h.manifest.bytes)),
+        var fields: [(String, CBOR)] = [
+            ("type", .text(type)), ("version", .int(h.version)), ("manifest", .bytes(h.manifest.bytes)),
             ("purpose", .text(h.purpose.rawValue)), ("id", .text(h.id)), ("recipient", .text(h.recipient)),
             ("sender", .text(h.sender)), ("suite", .array(suite.map { .int($0) })), ("enc", .bytes(h.encapsulatedKey)),
-            ("chunk-size", .int(Int64(h.chunkSize))), ("length", .unsigned(h.length)), ("sha256", .bytes(h.sha256)),
-        ]).encoded()
+            ("chunk-size", .int(Int64(h.chunkSize))), ("length", .unsigned(h.length)),
+        ]
+        if let sha256 = h.sha256 { fields.append(("sha256", .bytes(sha256))) }
+        return CBOR.textMap(fields).encoded()
     }
 
-    /// Decodes and range-checks a header (canonical CBOR only, exactly the twelve known keys).
+    /// The number of header fields of `version`.
+    static func fieldCount(version: Int64) -> Int { version == 1 ? 12 : 11 }
+
+    /// Decodes and range-checks a header (canonical CBOR only, exactly the known keys of its
+    /// version: eleven, or twelve with `sha256` in version 1).
     public static func decodeHeader(_ bytes: [UInt8]) throws(SealError) -> SealedFileHeader {
         let limits = CBORDecodingLimits(maxInputBytes: maxHeaderBytes, maxDepth: 3, maxItems: 64)
         let map: CBOR
@@ -102,7 +116,6 @@ public enum SealedFileFormat {
             throw .malformed("header is not canonical CBOR (\(error))")
         }
         guard let entries = map.mapEntries else { throw .malformed("header is not a map") }
-        guard entries.count == 12 else { throw .malformed("header has \(entries.count) fields, expected 12") }
         func textField(_ key: String) throws(SealError) -> String {
             guard let s = map[text: key]?.textString else { throw .badField(key, "missing or not text") }
             guard !s.isEmpty, s.utf8.count <= maxNameBytes else { throw .badField(key, "empty or longer than \(maxNameBytes) bytes") }
@@ -115,7 +128,9 @@ public enum SealedFileFormat {
         }
         guard try textField("type") == type else { throw .badField("type", "not \(type)") }
         guard let v = map[text: "version"]?.int64 else { throw .badField("version", "missing or not an integer") }
-        guard v == version else { throw .unsupportedVersion(v) }
+        guard readableVersions.contains(v) else { throw .unsupportedVersion(v) }
+        let fields = fieldCount(version: v)
+        guard entries.count == fields else { throw .malformed("header has \(entries.count) fields, expected \(fields)") }
         guard let ids = map[text: "suite"]?.arrayItems?.compactMap(\.int64), ids.count == 3 else {
             throw .badField("suite", "missing or not three integers")
         }
@@ -131,9 +146,9 @@ public enum SealedFileFormat {
             throw .badField("length", "missing, not unsigned or over \(maxLength)")
         }
         return SealedFileHeader(
-            manifest: manifest, purpose: purpose, id: try textField("id"), recipient: try textField("recipient"),
+            version: v, manifest: manifest, purpose: purpose, id: try textField("id"), recipient: try textField("recipient"),
             sender: try textField("sender"), encapsulatedKey: enc, chunkSize: Int(size), length: length,
-            sha256: try byteField("sha256", count: 32))
+            sha256: v == 1 ? try byteField("sha256", count: 32) : nil)
     }
 
     /// Appends the CBOR head of a definite-length byte string of `count` bytes (shortest form).

@@ -14,22 +14,20 @@ public typealias SealedStreamWriter = (_ bytes: UnsafeRawBufferPointer) throws -
 public struct SealedFileProgress: Sendable {
     /// What the pass does.
     public enum Phase: String, Sendable {
-        /// Seal, pass 1: SHA-256 of the plaintext (for the header).
-        case hashing
-        /// Seal, pass 2: encrypting, writing, and hashing the ciphertext for the signature.
+        /// Seal: encrypting, writing, and hashing the file for the signature.
         case encrypting
-        /// Open, pass 1: framing, header and signature, nothing decrypted.
+        /// Open, pass 1 (or the one pass): framing, header and signature.
         case verifying
-        /// Open, pass 2: decrypting and writing, checking length and SHA-256.
+        /// Open, pass 2 (or the end of the one pass): decrypting and writing.
         case decrypting
     }
 
     public let phase: Phase
-    /// 0 for the first pass, 1 for the second (both seal and open make two).
+    /// 0 for the first pass (a seal's only one), 1 for the second pass of a two-pass open.
     public let pass: Int
     /// Plaintext bytes this pass has covered.
     public let done: UInt64
-    /// Plaintext bytes this pass covers in all (for seal's first pass: the size hint, if any).
+    /// Plaintext bytes this pass covers in all.
     public let total: UInt64?
 }
 
@@ -37,89 +35,79 @@ public struct SealedFileProgress: Sendable {
 /// file I/O itself: the workflow passes readers and a writer over file descriptors. Memory is
 /// bounded by a few chunks (chunk size at most 16 MiB plus the tag).
 ///
-/// Both directions make two passes, because the format asks for them: the header carries the
-/// plaintext's SHA-256 and every chunk's AAD carries the header's digest, so nothing can be
-/// encrypted before the whole plaintext is hashed; and the opener checks the signature over
-/// every chunk before it decrypts any. Within each pass, the hash that does not depend on the
-/// chunk at hand (SHA-256 of the plaintext, SHA-384 of the ciphertext for the signature) runs
-/// on a second thread, one block behind reading, AES-GCM and writing on the calling thread.
+/// Sealing (format version 2) reads the plaintext once: the header needs only its length, so
+/// each chunk is encrypted as it is read, and the SHA-256 of the file for the signature runs on
+/// a second thread, one chunk behind reading, AES-GCM and writing on the calling thread.
+/// Opening checks the signature over every chunk before any plaintext may be used: in two
+/// passes (`check`, then `decrypt`), or in one (`openInOnePass`) for a caller that can hide
+/// what it writes until the verdict.
 ///
 /// A reader factory is called once per pass and must start at the beginning each time.
 extension SealedFile {
-    /// Seals a stream in two passes: the first computes the length and SHA-256 for the header,
-    /// the second encrypts chunk by chunk into `write`. Refuses a source that changes length
-    /// between passes. `sizeHint` (the expected length) only scales the first pass's progress.
-    /// Returns the header written.
+    /// What a streaming seal wrote.
+    public struct Sealed: Sendable {
+        /// The header written.
+        public let header: SealedFileHeader
+        /// The SHA-256 of the whole sealed file (what a receipt lists).
+        public let fileSHA256: [UInt8]
+        /// The SHA-256 of the plaintext, if `digestingPlaintext` asked for it.
+        public let plaintextSHA256: [UInt8]?
+    }
+
+    /// Seals a stream of exactly `length` bytes in one pass (format version 2): each chunk is
+    /// read into a reused buffer, encrypted in place and written with its head in one call,
+    /// while the file's SHA-256 for the signature runs on a second thread. Refuses a source
+    /// that ends early or goes on past `length`. With `digestingPlaintext` (a caller that must
+    /// check the plaintext against a pinned digest) the plaintext is hashed too, before it is
+    /// encrypted, on the calling thread.
     @discardableResult
     public static func seal(
-        reading makeReader: () throws -> SealedStreamReader, sizeHint: UInt64? = nil, manifest: ManifestDigest,
+        reading makeReader: () throws -> SealedStreamReader, length: UInt64, manifest: ManifestDigest,
         purpose: SealPurpose, id: String, recipientName: String, recipientKey: P384.KeyAgreement.PublicKey,
-        sender: String, senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20,
+        sender: String, senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20, digestingPlaintext: Bool = false,
         progress: ((SealedFileProgress) -> Void)? = nil, write: SealedStreamWriter
-    ) throws(SealError) -> SealedFileHeader {
-        guard SealedFileFormat.chunkSizes.contains(chunkSize) else { throw .sealing("chunk size \(chunkSize) outside \(SealedFileFormat.chunkSizes)") }
-        let lane = HashLane()
-        defer { lane.wait() }
-
-        // Pass 1: length and SHA-256, the hash one block behind the reads.
-        let plaintextHash = try SealedHash(.sha256)
-        var length: UInt64 = 0
-        do {
-            var reader = try PassReader(makeReader)
-            let blocks = [Slab(passBlockBytes), Slab(passBlockBytes)]
-            var which = 0
-            while true {
-                let block = blocks[which]
-                let count = try reader.fill(block.buffer)
-                if count == 0 { break }
-                lane.submit { plaintextHash.update(block.prefix(count)) }
-                length += UInt64(count)
-                which ^= 1
-                progress?(SealedFileProgress(phase: .hashing, pass: 0, done: length, total: sizeHint))
-            }
-            lane.wait()
-        }
-
-        // Pass 2: each chunk read into a slab after room for its head, encrypted in place (the
-        // tag appended), written with its head in one call; the SHA-384 of the ciphertext for
-        // the signature on the other thread, one chunk behind. Two slabs: `submit` waits for the
-        // job on the slab about to be reused. (A source whose bytes change between the passes
-        // but not its length yields a file its recipient refuses, `plaintextDigest`; hashing
-        // the plaintext again here would cost a tenth of the throughput, so the file workflow
-        // refuses a file that changed by its identity instead, `FileIO.stableBufferReader`.)
+    ) throws(SealError) -> Sealed {
         var writer = try SealedFileWriter(
             manifest: manifest, purpose: purpose, id: id, recipientName: recipientName, recipientKey: recipientKey,
-            sender: sender, senderKey: senderKey, length: length, sha256: plaintextHash.digest(), chunkSize: chunkSize)
-        try emit(writer.headerItem, write)
+            sender: sender, senderKey: senderKey, length: length, chunkSize: chunkSize)
+        let plaintextHash = digestingPlaintext ? try SealedHash(.sha256) : nil
         var reader = try PassReader(makeReader)
         let slabBytes = Slab.headRoom + writer.header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
-        let slabs = [Slab(slabBytes), Slab(slabBytes)]
+        // A ring of two to four slabs within the pipeline's budget, the hashing thread up to
+        // all but one behind, so that neither thread waits on the other's jitter.
+        let slabs = (0..<max(2, min(4, OpenPipeline.budget / slabBytes))).map { _ in Slab(slabBytes) }
+        let lane = HashLane(depth: slabs.count - 1)
+        defer { lane.wait() }
         let signed = writer.signed
         var done: UInt64 = 0
         for index in 0..<writer.header.chunkCount {
-            let slab = slabs[index & 1]
+            let slab = slabs[index % slabs.count]
             let size = writer.header.plaintextSize(ofChunk: index)
-            guard try reader.fill(slab.body(size)) == size else { throw .malformed("plaintext (changed while sealing) is truncated") }
+            guard try reader.fill(slab.body(size)) == size else { throw .io("the plaintext ended before its \(length) bytes (it changed while sealing)") }
+            plaintextHash?.update(slab.prefix(size, from: Slab.headRoom))
             let sealedSize = size + SealedFileFormat.tagBytes
             try writer.encrypt(inPlace: slab.body(sealedSize), plaintextSize: size)
             let framed = slab.framed(sealedSize)
+            if index == 0 { try emit(writer.headerItem, write) }  // once the source has proved readable
             do { try write(framed) } catch { throw .io("write failed (\(error))") }
-            lane.submit { signed.update(slab.prefix(sealedSize, from: Slab.headRoom)) }
+            let headCount = framed.count - sealedSize
+            lane.submit { signed.add(chunk: slab.prefix(headCount + sealedSize, from: Slab.headRoom - headCount), headCount: headCount) }
             done += UInt64(size)
-            progress?(SealedFileProgress(phase: .encrypting, pass: 1, done: done, total: length))
+            progress?(SealedFileProgress(phase: .encrypting, pass: 0, done: done, total: length))
         }
-        guard try reader.atEnd() else { throw .io("plaintext grew while sealing") }
+        guard try reader.atEnd() else { throw .io("the plaintext is longer than its \(length) bytes (it changed while sealing)") }
         lane.wait()
         try emit(try writer.finish(), write)
-        return writer.header
+        return Sealed(header: writer.header, fileSHA256: writer.fileSHA256!, plaintextSHA256: plaintextHash?.digest())
     }
 
     /// Opens a sealed stream in two passes: `check` (framing, header against `expect`, the
     /// sender's signature, nothing decrypted), then `CheckedSealedFile.decrypt` (chunk by chunk
     /// into `write`, length and SHA-256 checked at the end). Nothing reaches `write` unless the
     /// first pass passed; on a later error the caller must discard what was written (write to
-    /// a temporary file, rename only on success). With `digestingFile`, the result carries the
-    /// SHA-256 of every byte the signature-checking pass read.
+    /// a temporary file, rename only on success). With `digestingFile` (or a version 2 file,
+    /// whose signature needs it), the result carries the SHA-256 of every byte the
+    /// signature-checking pass read.
     @discardableResult
     public static func open(
         reading makeReader: () throws -> SealedStreamReader, recipientKey: P384.KeyAgreement.PrivateKey,
@@ -144,46 +132,53 @@ extension SealedFile {
         var reader = try PassReader(makeReader, digesting: digestingFile)
         let headerBytes = try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
         let header = try SealedFileFormat.decodeHeader(headerBytes)
-        // SHA-384 one chunk behind the reads, on the hashing thread.
-        let signed = try SealedHash(.sha384)
-        signed.update(headerBytes)
+        // The signed content one chunk behind the reads, on the hashing thread. (In version 2
+        // it is the file's SHA-256: the reader need not hash as well.)
+        let signed = try SignedContent(version: header.version, headerBytes: headerBytes)
+        if header.version != 1 { _ = reader.detachFileHash() }
         let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
         let slabs = [Slab(slabBytes), Slab(slabBytes)]
         var done: UInt64 = 0
         for index in 0..<header.chunkCount {
             let slab = slabs[index & 1]
-            let count = try reader.chunk(index, of: header, into: slab).count
-            lane.submit { signed.update(slab.prefix(count, from: Slab.headRoom)) }
-            done += UInt64(count - SealedFileFormat.tagBytes)
+            let framing = try reader.chunk(index, of: header, into: slab)
+            lane.submit { signed.add(chunk: slab.framedChunk(framing), headCount: framing.headCount) }
+            done += UInt64(framing.count - SealedFileFormat.tagBytes)
             progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
         }
         let signatureBytes = try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
         try reader.expectEnd()
         lane.wait()
-        return CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes,
-                                 failure: verdict(header: header, expect: expect, signed: signed.digest(), signature: signatureBytes))
+        let failure = verdict(header: header, expect: expect, signed: signed, signature: signatureBytes)
+        return CheckedSealedFile(header: header, fileSHA256: fileDigest(reader, signed, signatureBytes),
+                                 headerBytes: headerBytes, failure: failure)
+    }
+
+    /// The file's SHA-256 once its signature is read: the reader's (version 1, if it digests)
+    /// or the signed content's (version 2). Only after `verdict`, which needs the digest before it.
+    static func fileDigest(_ reader: PassReader, _ signed: SignedContent, _ signature: [UInt8]) -> [UInt8]? {
+        var framed: [UInt8] = []
+        SealedFileFormat.appendByteStringHead(signature.count, to: &framed)
+        return signed.fileDigest(framedSignature: framed + signature) ?? reader.fileDigest()
     }
 
     /// The verdict on a header and signature: the first expected field that differs, else
-    /// `badSignature` unless `signature` is the sender's over the SHA-384 `signed`, else nil.
-    static func verdict(header: SealedFileHeader, expect: Expectation, signed: [UInt8], signature: [UInt8]) -> SealError? {
+    /// `badSignature` unless `signature` is the sender's over the `signed` content, else nil.
+    static func verdict(header: SealedFileHeader, expect: Expectation, signed: SignedContent, signature: [UInt8]) -> SealError? {
         for (field, expected, found) in [("manifest", expect.manifest.description, header.manifest.description),
                                          ("purpose", expect.purpose.rawValue, header.purpose.rawValue), ("id", expect.id, header.id),
                                          ("recipient", expect.recipient, header.recipient), ("sender", expect.sender, header.sender)]
         where expected != found {
             return .mismatch(field: field, expected: expected, found: found)
         }
-        guard signature.count == SealedFileFormat.signatureBytes,
-              let parsed = try? P384.Signing.ECDSASignature(rawRepresentation: signature),
-              expect.senderKey.isValidSignature(parsed, for: SHA384Value(signed))
-        else { return .badSignature }
-        return nil
+        do { return try signed.isValid(signature, from: expect.senderKey) ? nil : .badSignature } catch { return error }
     }
 
     /// Opens a sealed stream in one pass over its bytes: each chunk is read once, and while
-    /// one thread hashes the ciphertext for the signature, others take the file's SHA-256,
-    /// decrypt the chunk in place, hash the plaintext and hand it to `write`. So opening costs
-    /// about one SHA-384 pass over the file, not a SHA-384 pass followed by a decrypting pass.
+    /// one thread hashes it for the signature (version 2: the file's SHA-256), others decrypt
+    /// it in place and hand it to `write` (version 1 also takes the file's SHA-256 and the
+    /// plaintext's). So opening costs about one SHA-256 pass over the file (version 1: one
+    /// SHA-384 pass), not a hashing pass followed by a decrypting pass.
     ///
     /// **Plaintext reaches `write` before the signature is checked.** The caller must write it
     /// where nobody can see or use it (a temporary file renamed only on success; memory that
@@ -200,53 +195,116 @@ extension SealedFile {
         var reader = try PassReader(makeReader, digesting: digestingFile)
         let headerBytes = try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
         let header = try SealedFileFormat.decodeHeader(headerBytes)
-        let signed = try SealedHash(.sha384)
-        signed.update(headerBytes)
-        // The file's SHA-256 so far (header item) continues on the decrypting thread, chunk by chunk.
-        let fileHash = reader.detachFileHash()
+        let signed = try SignedContent(version: header.version, headerBytes: headerBytes)
+        // Version 1: the file's SHA-256 so far (header item) continues on the pipeline's
+        // decrypting thread. Version 2: the signed content is the file's SHA-256.
+        let detached = reader.detachFileHash()
         // Why the chunks cannot be decrypted (the key, or the cipher's setup), reported after
         // the verdict on header and signature, as the two passes report it.
         let cipher: SealedChunkCipher?
         var cipherFailure: SealError?
         do { cipher = try header.recipientCipher(recipientKey) } catch { cipher = nil; cipherFailure = error }
         let headerDigest = sha384(headerBytes)
-        let pipeline = try OpenPipeline(slabBytes: Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes,
-                                    cipher: cipher, fileHash: fileHash)
-        let signatureBytes: [UInt8]
-        do {
-            signatureBytes = try withoutActuallyEscaping(write) { (write) throws(SealError) -> [UInt8] in
-                let sink = UncheckedWriter(write)
-                defer { pipeline.drain() }
-                var done: UInt64 = 0
-                for index in 0..<header.chunkCount {
-                    let slab = pipeline.nextFreeSlab()
-                    let framing: ChunkFraming
-                    do throws(SealError) { framing = try reader.chunk(index, of: header, into: slab) } catch {
-                        pipeline.giveBack()
-                        throw error
-                    }
-                    let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
-                    pipeline.submit(slab: slab, index: index, framing: framing, aad: aad, signed: signed, write: sink)
-                    done += UInt64(framing.count - SealedFileFormat.tagBytes)
-                    progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
-                }
-                // The file's SHA-256 comes back to this thread for the signature's bytes.
-                pipeline.drain()
-                if let fileHash { reader.attachFileHash(fileHash) }
-                return try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
-            }
-        }
+        let chunks = header.version == 1
+            ? try openThroughPipeline(&reader, header: header, headerDigest: headerDigest, cipher: cipher, signed: signed,
+                                      fileHash: detached, progress: progress, write: write)
+            : try openBesideTheHash(&reader, header: header, headerDigest: headerDigest, cipher: cipher, signed: signed,
+                                    progress: progress, write: write)
+        let signatureBytes = try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
         try reader.expectEnd()
-        let checked = CheckedSealedFile(header: header, fileSHA256: reader.fileDigest(), headerBytes: headerBytes,
-                                        failure: verdict(header: header, expect: expect, signed: signed.digest(), signature: signatureBytes))
-        var decryption = pipeline.failure
+        let failure = verdict(header: header, expect: expect, signed: signed, signature: signatureBytes)
+        let checked = CheckedSealedFile(header: header, fileSHA256: fileDigest(reader, signed, signatureBytes),
+                                        headerBytes: headerBytes, failure: failure)
+        var decryption = chunks.failure
         if let cipherFailure {
             decryption = cipherFailure
-        } else if decryption == nil, pipeline.length != header.length || pipeline.plaintextHash.digest() != header.sha256 {
+        } else if decryption == nil, chunks.length != header.length || chunks.plaintextSHA256 != header.sha256 {
             decryption = .plaintextDigest
         }
         progress?(SealedFileProgress(phase: .decrypting, pass: 1, done: header.length, total: header.length))
         return OpenedSealedFile(checked: checked, decryptionFailure: decryption)
+    }
+
+    /// What the chunks of a one-pass open came to: the first chunk's decryption or write
+    /// failure, the plaintext bytes written, and (version 1) their SHA-256.
+    private struct OpenedChunks {
+        let failure: SealError?
+        let length: UInt64
+        let plaintextSHA256: [UInt8]?
+    }
+
+    /// Version 2's chunks: the calling thread reads each chunk, decrypts it into a second
+    /// buffer (so that the ciphertext stays for the hash) and writes it, while the signed
+    /// content, the file's SHA-256, runs over the ciphertext on a second thread up to a few
+    /// chunks behind; as a seal runs, one SHA-256 pass beside AES-GCM and the copies. After the
+    /// first failure nothing more is decrypted or written, but every chunk is still read and
+    /// hashed, for the verdict.
+    private static func openBesideTheHash(
+        _ reader: inout PassReader, header: SealedFileHeader, headerDigest: [UInt8], cipher: SealedChunkCipher?,
+        signed: SignedContent, progress: ((SealedFileProgress) -> Void)?, write: SealedStreamWriter
+    ) throws(SealError) -> OpenedChunks {
+        let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
+        let slabs = (0..<max(2, min(4, OpenPipeline.budget / slabBytes))).map { _ in Slab(slabBytes) }
+        let lane = HashLane(depth: slabs.count - 1)
+        defer { lane.wait() }
+        let plaintext = Slab(header.plaintextSize(ofChunk: 0))
+        var failure: SealError? = nil
+        var length: UInt64 = 0
+        for index in 0..<header.chunkCount {
+            let slab = slabs[index % slabs.count]
+            let framing = try reader.chunk(index, of: header, into: slab)
+            lane.submit { signed.add(chunk: slab.framedChunk(framing), headCount: framing.headCount) }
+            let size = framing.count - SealedFileFormat.tagBytes
+            if failure == nil, let cipher {
+                let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
+                let output = UnsafeMutableRawBufferPointer(rebasing: plaintext.buffer[..<size])
+                if !cipher.open(UnsafeRawBufferPointer(slab.body(framing.count)), index: index, aad: aad, into: output) {
+                    failure = .chunk(index: index)
+                } else {
+                    do {
+                        try write(UnsafeRawBufferPointer(output))
+                        length += UInt64(size)
+                    } catch {
+                        failure = .io("write failed (\(error))")
+                    }
+                }
+            }
+            progress?(SealedFileProgress(phase: .verifying, pass: 0, done: UInt64(index) * UInt64(header.chunkSize) + UInt64(size),
+                                         total: header.length))
+        }
+        lane.wait()
+        return OpenedChunks(failure: failure, length: length, plaintextSHA256: nil)
+    }
+
+    /// Version 1's chunks, through `OpenPipeline`'s three threads: SHA-384 for the signature,
+    /// then the file's SHA-256 (`fileHash`, which comes back to `reader` for the signature's
+    /// bytes) and the decryption in place, then the plaintext's SHA-256 and the write.
+    private static func openThroughPipeline(
+        _ reader: inout PassReader, header: SealedFileHeader, headerDigest: [UInt8], cipher: SealedChunkCipher?,
+        signed: SignedContent, fileHash: SealedHash?, progress: ((SealedFileProgress) -> Void)?, write: SealedStreamWriter
+    ) throws(SealError) -> OpenedChunks {
+        let pipeline = try OpenPipeline(slabBytes: Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes,
+                                        cipher: cipher, fileHash: fileHash)
+        try withoutActuallyEscaping(write) { (write) throws(SealError) in
+            let sink = UncheckedWriter(write)
+            defer { pipeline.drain() }
+            var done: UInt64 = 0
+            for index in 0..<header.chunkCount {
+                let slab = pipeline.nextFreeSlab()
+                let framing: ChunkFraming
+                do throws(SealError) { framing = try reader.chunk(index, of: header, into: slab) } catch {
+                    pipeline.giveBack()
+                    throw error
+                }
+                let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
+                pipeline.submit(slab: slab, index: index, framing: framing, aad: aad, signed: signed, write: sink)
+                done += UInt64(framing.count - SealedFileFormat.tagBytes)
+                progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
+            }
+        }
+        pipeline.drain()
+        if let fileHash { reader.attachFileHash(fileHash) }
+        return OpenedChunks(failure: pipeline.failure, length: pipeline.length, plaintextSHA256: pipeline.plaintextHash.digest())
     }
 
     /// Reads only the header of a sealed stream (no signature check, no decryption): what a
@@ -260,9 +318,6 @@ extension SealedFile {
         guard expected == found else { throw .mismatch(field: field, expected: expected, found: found) }
     }
 
-    /// Bytes per read in seal's first pass (the plaintext is hashed, not chunked, there).
-    static let passBlockBytes = 1 << 20
-
     static func emit(_ bytes: some ContiguousBytes, _ write: SealedStreamWriter) throws(SealError) {
         do { try bytes.withUnsafeBytes { try write($0) } } catch { throw .io("write failed (\(error))") }
     }
@@ -273,7 +328,8 @@ extension SealedFile {
 public struct CheckedSealedFile: Sendable {
     /// The header the file carries (checked against the expectation only if `failure` is nil).
     public let header: SealedFileHeader
-    /// SHA-256 of the bytes whose signature was checked (with `digestingFile`), else nil.
+    /// SHA-256 of the bytes whose signature was checked: always in version 2 (its signature
+    /// covers it), with `digestingFile` in version 1, else nil.
     public let fileSHA256: [UInt8]?
     let headerBytes: [UInt8]
     /// Why the file must not be decrypted (expectation mismatch, bad signature), if it must not.
@@ -296,7 +352,7 @@ public struct CheckedSealedFile: Sendable {
         }
         let cipher = try header.recipientCipher(recipientKey)
         let headerDigest = SealedFile.sha384(headerBytes)
-        let plaintextHash = try SealedHash(.sha256)
+        let plaintextHash = header.sha256 == nil ? nil : try SealedHash(.sha256)
         var length: UInt64 = 0
         let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
         let slabs = [Slab(slabBytes), Slab(slabBytes)]
@@ -309,12 +365,12 @@ public struct CheckedSealedFile: Sendable {
                 throw .chunk(index: index)
             }
             do { try write(slab.prefix(size, from: Slab.headRoom)) } catch { throw .io("write failed (\(error))") }
-            lane.submit { plaintextHash.update(slab.prefix(size, from: Slab.headRoom)) }
+            if let plaintextHash { lane.submit { plaintextHash.update(slab.prefix(size, from: Slab.headRoom)) } }
             length += UInt64(size)
             progress?(SealedFileProgress(phase: .decrypting, pass: 1, done: length, total: header.length))
         }
         lane.wait()
-        guard length == header.length, plaintextHash.digest() == header.sha256 else { throw .plaintextDigest }
+        guard length == header.length, plaintextHash?.digest() == header.sha256 else { throw .plaintextDigest }
     }
 }
 
@@ -339,7 +395,7 @@ extension SealedFileHeader {
     /// The AES-256-GCM context of this file's HPKE context for the holder of `recipientKey`
     /// (`keyAgreement` if the encapsulated key does not work with it).
     func recipientCipher(_ recipientKey: P384.KeyAgreement.PrivateKey) throws(SealError) -> SealedChunkCipher {
-        let info = SealedFileFormat.info(manifest: manifest, purpose: purpose, id: id, recipient: recipient)
+        let info = SealedFileFormat.info(version: version, manifest: manifest, purpose: purpose, id: id, recipient: recipient)
         let context: SealedFileHPKE.Context
         do { context = try SealedFileHPKE.recipient(privateKey: recipientKey, enc: encapsulatedKey, info: info) } catch { throw .keyAgreement }
         return try SealedChunkCipher(context, encrypting: false)
@@ -354,19 +410,6 @@ extension SealedFile {
 // MARK: - The byte-array API (in-memory files, tests, fuzzing)
 
 extension SealedFile {
-    /// `seal(reading:…)` over readers that return arrays (`(count) -> up to count bytes`,
-    /// empty at the end) and a writer that takes arrays.
-    @discardableResult
-    public static func seal(
-        streaming makeReader: () throws -> (Int) throws -> [UInt8], manifest: ManifestDigest, purpose: SealPurpose,
-        id: String, recipientName: String, recipientKey: P384.KeyAgreement.PublicKey, sender: String,
-        senderKey: P384.Signing.PrivateKey, chunkSize: Int = 1 << 20, write: ([UInt8]) throws -> Void
-    ) throws(SealError) -> SealedFileHeader {
-        try seal(reading: { bufferReader(try makeReader()) }, manifest: manifest, purpose: purpose, id: id,
-                 recipientName: recipientName, recipientKey: recipientKey, sender: sender, senderKey: senderKey,
-                 chunkSize: chunkSize, write: { try write(Array($0)) })
-    }
-
     /// `open(reading:…)` over readers and a writer of arrays; one write per chunk.
     @discardableResult
     public static func open(
@@ -516,6 +559,11 @@ final class Slab: @unchecked Sendable {
         UnsafeMutableRawBufferPointer(rebasing: buffer[Slab.headRoom..<(Slab.headRoom + count)])
     }
 
+    /// A chunk read by `PassReader.chunk` as the file holds it: its head, then its body.
+    func framedChunk(_ framing: ChunkFraming) -> UnsafeRawBufferPointer {
+        prefix(framing.headCount + framing.count, from: Slab.headRoom - framing.headCount)
+    }
+
     /// The body of `count` bytes with its byte-string head written just before it, as one buffer.
     func framed(_ count: Int) -> UnsafeRawBufferPointer {
         var head: [UInt8] = []
@@ -526,22 +574,29 @@ final class Slab: @unchecked Sendable {
     }
 }
 
-/// A second thread that runs one hashing job at a time: `submit` waits for the previous job,
-/// so at most one is in flight and a pair of buffers suffices.
+/// A second thread that runs hashing jobs in order, at most `depth` of them queued: `submit`
+/// waits until fewer are, so once it returns the job submitted `depth` calls earlier is done,
+/// and a ring of `depth + 1` buffers suffices (two for the default depth of one).
 final class HashLane: @unchecked Sendable {
     private let queue = DispatchQueue(label: "twocvm.sealed-file.hash")
-    private let group = DispatchGroup()
+    private let room: DispatchSemaphore
+    let depth: Int
+
+    init(depth: Int = 1) {
+        self.depth = depth
+        room = DispatchSemaphore(value: depth)
+    }
 
     func submit(_ job: @escaping @Sendable () -> Void) {
-        group.wait()
-        group.enter()
-        queue.async { [group] in
+        room.wait()
+        queue.async { [room] in
             job()
-            group.leave()
+            room.signal()
         }
     }
 
-    func wait() { group.wait() }
+    /// Waits until every job submitted has run.
+    func wait() { queue.sync {} }
 }
 
 /// A writer the pipeline's threads may call (one at a time, in order): `withoutActuallyEscaping`
@@ -552,9 +607,9 @@ struct UncheckedWriter: @unchecked Sendable {
     init(_ write: @escaping SealedStreamWriter) { self.write = write }
 }
 
-/// The threads of `SealedFile.openInOnePass`, one serial queue per stage, each taking the
-/// chunks in order: SHA-384 of the ciphertext (the signature); then the file's SHA-256 and the
-/// decryption in place; then the SHA-256 of the plaintext and the write. A chunk's slab is
+/// The threads of `SealedFile.openInOnePass` for a version 1 file, one serial queue per stage,
+/// each taking the chunks in order: SHA-384 of the ciphertext (the signature); then the
+/// file's SHA-256 and the decryption in place; then the SHA-256 of the plaintext and the write. A chunk's slab is
 /// reused only after its last stage; a ring of two to six slabs (within `budget` bytes, but
 /// always two, so up to about 32 MiB with the format's largest 16 MiB chunks) keeps every
 /// stage busy while the calling thread reads ahead.
@@ -571,7 +626,7 @@ final class OpenPipeline: @unchecked Sendable {
     private let writing = DispatchQueue(label: "twocvm.sealed-file.write")
     private let cipher: SealedChunkCipher?
     private let fileHash: SealedHash?
-    /// SHA-256 of the plaintext written (writing stage).
+    /// SHA-256 of the plaintext written (writing stage), for the header's `sha256`.
     let plaintextHash: SealedHash
     /// Plaintext bytes written (writing stage; read after `drain`).
     private(set) var length: UInt64 = 0
@@ -599,12 +654,12 @@ final class OpenPipeline: @unchecked Sendable {
     func giveBack() { free.signal() }
 
     /// Runs chunk `index` (in `slab` as `framing` says) through the stages.
-    func submit(slab: Slab, index: Int, framing: ChunkFraming, aad: [UInt8], signed: SealedHash, write: UncheckedWriter) {
+    func submit(slab: Slab, index: Int, framing: ChunkFraming, aad: [UInt8], signed: SignedContent, write: UncheckedWriter) {
         let size = framing.count - SealedFileFormat.tagBytes
         signing.async { [self] in
-            signed.update(slab.prefix(framing.count, from: Slab.headRoom))
+            signed.add(chunk: slab.framedChunk(framing), headCount: framing.headCount)
             decrypting.async { [self] in
-                fileHash?.update(slab.prefix(framing.headCount + framing.count, from: Slab.headRoom - framing.headCount))
+                fileHash?.update(slab.framedChunk(framing))
                 var opened = false
                 if decryptFailure == nil, let cipher {
                     opened = cipher.open(UnsafeRawBufferPointer(slab.body(framing.count)), index: index, aad: aad, into: slab.body(size))

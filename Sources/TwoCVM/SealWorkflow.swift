@@ -13,12 +13,17 @@ public enum SealWorkflow {
         public let verdict: VerifyWorkflow.Verdict
         public let header: SealedFileHeader
         public let owner: String
+        /// The SHA-256 of the sealed file written (what a run's receipt will list).
+        public let sealedSHA256: [UInt8]
+        /// The SHA-256 of the plaintext, when the manifest pins it (checked against the pin).
+        public let plaintextSHA256: [UInt8]?
     }
 
     /// Verifies `evidencePath`, then seals `inputPath` as data item `dataID` with the owner's
-    /// key from `keyDirectory`, writing `output` atomically. The plaintext is read twice (its
-    /// SHA-256 goes into the header that every chunk's AAD binds), each time in blocks into
-    /// reused buffers, with the hashing on a second thread (Docs/formats.md "Streaming").
+    /// key from `keyDirectory`, writing `output` atomically. The plaintext, a regular file, is
+    /// read once, chunk by chunk into reused buffers, and refused if it changes meanwhile; the
+    /// sealed file's hash for the signature runs on a second thread (Docs/formats.md
+    /// "Streaming"). The plaintext's own SHA-256 is taken only when the manifest pins it.
     public static func seal(evidencePath: String, manifestPath: String, referencePath: String, nonce: [UInt8],
                             dataID: String, inputPath: String, keyDirectory: String, output: String,
                             trustRootPath: String?, options: ValidationOptions) throws(SealWorkflowError) -> Outcome {
@@ -41,24 +46,26 @@ public enum SealWorkflow {
         guard key.publicKey.rawRepresentation == owner.signingKey.rawRepresentation else {
             throw .notTheOwner(dataID: dataID, owner: owner.id, keyDirectory: keyDirectory)
         }
-        var header: SealedFileHeader? = nil
-        let size = FileIO.size(of: inputPath)
+        guard let size = FileIO.size(of: inputPath) else {
+            throw .file(.unreadable(path: inputPath, reason: "not a readable regular file (seal needs its length before it reads it)"))
+        }
+        var sealed: SealedFile.Sealed? = nil
         let progress = ProgressReporting.sealedFile(task: "seal \(URL(fileURLWithPath: inputPath).lastPathComponent)", length: size)
         defer { if progress != nil { ProgressReporting.finish() } }
         try FileIO.streamAtomically(to: output, mode: 0o644, fileError: SealWorkflowError.file) { (write) throws(SealWorkflowError) in
-            let written: SealedFileHeader
+            let written: SealedFile.Sealed
             do throws(SealError) {
-                written = try SealedFile.seal(reading: FileIO.stableBufferReader(inputPath), sizeHint: size, manifest: digest, purpose: .input,
+                written = try SealedFile.seal(reading: FileIO.stableBufferReader(inputPath), length: size, manifest: digest, purpose: .input,
                                               id: dataID, recipientName: "tee", recipientKey: runtime.teePublicKey, sender: owner.id,
-                                              senderKey: key, progress: progress, write: write)
+                                              senderKey: key, digestingPlaintext: item.digest != nil, progress: progress, write: write)
             } catch { throw .sealed(error) }
-            let found = HexDigest(.sha256, bytes: written.sha256)
-            if let pinned = item.digest, pinned.hexDigest != found {
-                throw .digestMismatch(dataID: dataID, pinned: pinned.hexDigest, found: found)
+            if let pinned = item.digest, let plaintext = written.plaintextSHA256, pinned.hexDigest != HexDigest(.sha256, bytes: plaintext) {
+                throw .digestMismatch(dataID: dataID, pinned: pinned.hexDigest, found: HexDigest(.sha256, bytes: plaintext))
             }
-            header = written
+            sealed = written
         }
-        return Outcome(verdict: verdict, header: header!, owner: owner.id)
+        return Outcome(verdict: verdict, header: sealed!.header, owner: owner.id, sealedSHA256: sealed!.fileSHA256,
+                       plaintextSHA256: sealed!.plaintextSHA256)
     }
 }
 

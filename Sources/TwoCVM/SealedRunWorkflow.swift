@@ -183,9 +183,9 @@ public enum SealedRunWorkflow {
     private static func inputPath(_ id: String, in directory: String) -> String { "\(directory)/\(id).sealed" }
 
     /// Opens `directory/<id>.sealed`: sealed to the TEE for this manifest and data id, signed by
-    /// the data's owner. Returns the plaintext, its SHA-256 (the header's, which the open
-    /// checked against the plaintext) and the SHA-256 of the sealed file as read. (Its pinned
-    /// digest is checked with the others, by the runner.)
+    /// the data's owner. Returns the plaintext, its SHA-256 (a version 1 header's, which the
+    /// open checked against the plaintext; else hashed here) and the SHA-256 of the sealed
+    /// file as read. (Its pinned digest is checked with the others, by the runner.)
     private static func openInput(_ item: PlanData, owner: Participant, directory: String, digest: ManifestDigest,
                                   key: P384.KeyAgreement.PrivateKey) throws(SealedRunError)
         -> (plaintext: [UInt8], plaintextDigest: ContentDigest, fileSHA256: [UInt8]) {
@@ -212,8 +212,7 @@ public enum SealedRunWorkflow {
         } catch {
             throw .inputRefused(data: item.id, path: path, reason: error)
         }
-        // (The header's digest is 32 bytes, its decoder checks; hashing is the fallback all the same.)
-        return (plaintext, ContentDigest(bytes: opened.header.sha256) ?? ContentDigest(of: plaintext), opened.sha256)
+        return (plaintext, opened.header.sha256.flatMap(ContentDigest.init(bytes:)) ?? ContentDigest(of: plaintext), opened.sha256)
     }
 
     private static func randomNonce() -> [UInt8] {

@@ -60,13 +60,17 @@ private func openInOnePass(_ bytes: [UInt8]) -> [UInt8]? {
 
 /// Seed inputs for `Fuzz/corpus/sealed` and `Fuzz/corpus/evidence` (`twocvm-fuzz --write-seeds DIR`).
 func fuzzSeeds() throws -> [String: [UInt8]] {
-    let sealed = try SealedFile.seal(Array("lot,yield\nL1,0.91\n".utf8), manifest: FuzzKeys.manifest, purpose: .output, id: "report",
-                                     recipientName: "lab", recipientKey: FuzzKeys.recipient.publicKey, sender: "tee",
-                                     senderKey: FuzzKeys.sender, chunkSize: 8)
+    // One file of each format version this build opens (version 1: the previous releases').
+    let sealed = { (version: Int64) in
+        try SealedFile.seal(Array("lot,yield\nL1,0.91\n".utf8), manifest: FuzzKeys.manifest, purpose: .output, id: "report",
+                            recipientName: "lab", recipientKey: FuzzKeys.recipient.publicKey, sender: "tee",
+                            senderKey: FuzzKeys.sender, chunkSize: 8, version: version)
+    }
     let receipt = Receipt(manifest: FuzzKeys.manifest, plan: [UInt8](repeating: 1, count: 48),
                           components: [.init(id: "first", digest: [UInt8](repeating: 2, count: 32))],
                           inputs: [.init(id: "notes", sha256: [UInt8](repeating: 3, count: 32))],
                           outputs: [.init(id: "report", recipient: "lab", sha256: [UInt8](repeating: 4, count: 32))],
                           start: "2026-11-21T08:00:00Z", end: "2026-11-21T08:00:01Z")
-    return ["sealed/seed-output": sealed, "evidence/seed-receipt": try receipt.signed(by: FuzzKeys.sender)]
+    return ["sealed/seed-output": try sealed(1), "sealed/seed-output-v2": try sealed(2),
+            "evidence/seed-receipt": try receipt.signed(by: FuzzKeys.sender)]
 }

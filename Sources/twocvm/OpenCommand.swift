@@ -45,13 +45,14 @@ struct OpenCommand: ParsableCommand {
         let unchecked = outcome.verdict.notChecked.filter { $0 != .nonce }.map(\.description)
         if json {
             try Console.json(Report(ok: true, output: output, id: outcome.header.id, recipient: outcome.header.recipient,
-                                    bytes: outcome.header.length, sha256: HexDigest(.sha256, bytes: outcome.header.sha256).description,
+                                    bytes: outcome.header.length, sha256: outcome.header.sha256.map { HexDigest(.sha256, bytes: $0).description },
+                                    sealedSHA256: HexDigest(.sha256, bytes: outcome.sealedSHA256).description,
                                     manifest: outcome.receipt.manifest.description, platform: outcome.verdict.platform.rawValue,
                                     runStart: outcome.receipt.start, runEnd: outcome.receipt.end, notChecked: unchecked))
             return
         }
         Console.out("evidence verified\(label); receipt signed by its TEE key lists this file for '\(outcome.header.recipient)'")
-        Console.out("opened '\(outcome.header.id)' (\(outcome.header.length) bytes, \(HexDigest(.sha256, bytes: outcome.header.sha256))) -> \(output)")
+        Console.out("opened '\(outcome.header.id)' (\(outcome.header.length) bytes, sealed file \(HexDigest(.sha256, bytes: outcome.sealedSHA256))) -> \(output)")
         if !unchecked.isEmpty {
             Console.warning("not checked (no --manifest/--reference given): \(unchecked.joined(separator: ", "))")
         }
@@ -63,7 +64,10 @@ struct OpenCommand: ParsableCommand {
         let id: String
         let recipient: String
         let bytes: UInt64
-        let sha256: String
+        /// The plaintext's SHA-256 a version 1 file declares (checked); absent for version 2.
+        let sha256: String?
+        /// The sealed file's SHA-256, as the receipt lists it.
+        let sealedSHA256: String
         let manifest: String
         let platform: String
         let runStart: String

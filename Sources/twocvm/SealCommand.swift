@@ -38,8 +38,11 @@ struct SealCommand: ParsableCommand {
                                             trustRootPath: trustRoot, options: try policy.validationOptions())
         let label = outcome.verdict.platform == .simulated ? " (SIMULATED platform)" : ""
         if json {
-            try Console.json(["sealed": output, "data": data, "owner": outcome.owner, "bytes": "\(outcome.header.length)",
-                              "sha256": HexDigest(.sha256, bytes: outcome.header.sha256).description, "platform": outcome.verdict.platform.rawValue])
+            var report = ["sealed": output, "data": data, "owner": outcome.owner, "bytes": "\(outcome.header.length)",
+                          "sealedSHA256": HexDigest(.sha256, bytes: outcome.sealedSHA256).description,
+                          "platform": outcome.verdict.platform.rawValue]
+            report["sha256"] = outcome.plaintextSHA256.map { HexDigest(.sha256, bytes: $0).description }
+            try Console.json(report)
         } else {
             Console.out("evidence verified\(label); sealed \(outcome.header.length) bytes of '\(data)' as \(outcome.owner) -> \(output)")
         }

@@ -24,9 +24,15 @@ final class SealedFileOnePassTests: XCTestCase {
         (0..<count).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
     }
 
-    private func seal(_ plaintext: [UInt8], chunkSize: Int) throws -> [UInt8] {
+    /// Version 2 with the streaming sealer (what `twocvm seal` writes), version 1 in memory
+    /// (what the previous releases wrote): the one-pass open takes another path for each.
+    private func seal(_ plaintext: [UInt8], chunkSize: Int, version: Int64 = SealedFileFormat.version) throws -> [UInt8] {
+        if version == 1 {
+            return try SealedFile.seal(plaintext, manifest: manifest, purpose: .input, id: "genomes", recipientName: "tee",
+                                       recipientKey: tee.publicKey, sender: "alice", senderKey: owner, chunkSize: chunkSize, version: 1)
+        }
         var sealed: [UInt8] = []
-        try SealedFile.seal(reading: reader(plaintext), manifest: manifest, purpose: .input, id: "genomes", recipientName: "tee",
+        try SealedFile.seal(reading: reader(plaintext), length: UInt64(plaintext.count), manifest: manifest, purpose: .input, id: "genomes", recipientName: "tee",
                             recipientKey: tee.publicKey, sender: "alice", senderKey: owner, chunkSize: chunkSize) { sealed += $0 }
         return sealed
     }
@@ -63,7 +69,7 @@ final class SealedFileOnePassTests: XCTestCase {
     }
 
     func testKeyScheduleAndChunkCipherMatchSwiftCryptoHPKEBothWays() throws {
-        let info = SealedFileFormat.info(manifest: manifest, purpose: .output, id: "report", recipient: "lab")
+        let info = SealedFileFormat.info(version: SealedFileFormat.version, manifest: manifest, purpose: .output, id: "report", recipient: "lab")
         let aad = [UInt8](repeating: 0xa5, count: 57)
         let message = pattern(1000)
         // swift-crypto seals chunks 0…2; the library's key schedule and cipher open them.
@@ -101,13 +107,18 @@ final class SealedFileOnePassTests: XCTestCase {
     }
 
     func testOnePassOpensWhatTheTwoPassesOpenAndDigestsTheFile() throws {
+        for version: Int64 in [2, 1] { try assertOnePassOpensWhatTheTwoPassesOpen(version: version) }
+    }
+
+    private func assertOnePassOpensWhatTheTwoPassesOpen(version: Int64) throws {
         for (length, chunk, step) in [(0, 1 << 20, Int.max), (1, 1, 1), (300_000, 65_536, 7_001), (3 << 20, 1 << 20, Int.max),
                                       ((1 << 20) + 1, 1 << 20, 65_536), (100_000, 100_000, 99_999), (40 * 4096 + 3, 4096, 5000)] {
             let plaintext = pattern(length)
-            let sealed = try seal(plaintext, chunkSize: chunk)
+            let sealed = try seal(plaintext, chunkSize: chunk, version: version)
             let (written, result) = openInOnePass(sealed, step: step)
             let checked = try result.get()
-            XCTAssertEqual(written, plaintext, "\(length)/\(chunk)/\(step)")
+            XCTAssertEqual(checked.header.version, version)
+            XCTAssertEqual(written, plaintext, "version \(version): \(length)/\(chunk)/\(step)")
             XCTAssertEqual(checked.fileSHA256, Array(SHA256.hash(data: sealed)))
             XCTAssertEqual(checked.header.length, UInt64(length))
             XCTAssertEqual(try openInTwoPasses(sealed).get(), plaintext)
@@ -115,8 +126,12 @@ final class SealedFileOnePassTests: XCTestCase {
     }
 
     func testOnePassRefusesWhatTheTwoPassesRefuseWithTheSameError() throws {
+        for version: Int64 in [2, 1] { try assertOnePassRefusesWhatTheTwoPassesRefuse(version: version) }
+    }
+
+    private func assertOnePassRefusesWhatTheTwoPassesRefuse(version: Int64) throws {
         // Forty chunks, so that several are decrypted and written before the damage is found.
-        let sealed = try seal(pattern(40 * 4096 - 5), chunkSize: 4096)
+        let sealed = try seal(pattern(40 * 4096 - 5), chunkSize: 4096, version: version)
         var damaged: [[UInt8]] = []
         for offset in [5, 200, sealed.count / 2, sealed.count - 200, sealed.count - 110, sealed.count - 1] {
             var flipped = sealed
@@ -128,7 +143,7 @@ final class SealedFileOnePassTests: XCTestCase {
             let (_, onePass) = openInOnePass(bytes, step: 3001)
             guard case let .failure(error) = onePass else { XCTFail("damage \(number) opened"); continue }
             guard case let .failure(expected) = openInTwoPasses(bytes) else { XCTFail("damage \(number) opened in two passes"); continue }
-            XCTAssertEqual(error, expected, "damage \(number)")
+            XCTAssertEqual(error, expected, "version \(version): damage \(number)")
         }
         // Another signer, another data id, another recipient's key: the verdict of `check` first.
         let (_, other) = openInOnePass(sealed, expect: expectation(senderKey: P384.Signing.PrivateKey().publicKey))
@@ -145,10 +160,12 @@ final class SealedFileOnePassTests: XCTestCase {
 
     func testAWriteThatFailsStopsTheWritesAndIsAnIOError() throws {
         let plaintext = pattern(10 * 4096)
-        let sealed = try seal(plaintext, chunkSize: 4096)
-        let (written, result) = openInOnePass(sealed, failWrite: 3)
-        guard case .io? = result.failureValue else { return XCTFail("\(result)") }
-        XCTAssertEqual(written, Array(plaintext.prefix(2 * 4096)), "no write after the one that failed")
+        for version: Int64 in [2, 1] {
+            let sealed = try seal(plaintext, chunkSize: 4096, version: version)
+            let (written, result) = openInOnePass(sealed, failWrite: 3)
+            guard case .io? = result.failureValue else { return XCTFail("version \(version): \(result)") }
+            XCTAssertEqual(written, Array(plaintext.prefix(2 * 4096)), "version \(version): no write after the one that failed")
+        }
     }
 }
 

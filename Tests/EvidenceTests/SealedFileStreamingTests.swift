@@ -5,7 +5,8 @@ import TestSupport
 import XCTest
 @testable import Evidence
 
-/// The buffer-based, two-thread streaming seal and open (issue 16), and files sealed before it.
+/// The buffer-based, two-thread streaming seal and open (issue 16), and files sealed before it
+/// (format version 1).
 final class SealedFileStreamingTests: XCTestCase {
     private let tee = P384.KeyAgreement.PrivateKey()
     private let owner = P384.Signing.PrivateKey()
@@ -23,7 +24,7 @@ final class SealedFileStreamingTests: XCTestCase {
 
     private func seal(_ plaintext: [UInt8], chunkSize: Int, step: Int = .max) throws -> [UInt8] {
         var sealed: [UInt8] = []
-        try SealedFile.seal(reading: reader(plaintext, step: step), manifest: manifest, purpose: .input, id: "genomes",
+        try SealedFile.seal(reading: reader(plaintext, step: step), length: UInt64(plaintext.count), manifest: manifest, purpose: .input, id: "genomes",
                             recipientName: "tee", recipientKey: tee.publicKey, sender: "alice", senderKey: owner,
                             chunkSize: chunkSize) { sealed += $0 }
         return sealed
@@ -85,24 +86,34 @@ final class SealedFileStreamingTests: XCTestCase {
     }
 
     func testCheckDigestsExactlyTheBytesItRead() throws {
-        let sealed = try seal(pattern(200_000), chunkSize: 65_536)
-        let checked = try SealedFile.check(reading: reader(sealed, step: 10_007), expect: expectation(), digestingFile: true)
-        XCTAssertNil(checked.failure)
-        XCTAssertEqual(checked.fileSHA256, Array(SHA256.hash(data: sealed)))
-        XCTAssertEqual(checked.header.length, 200_000)
+        // Version 2 always (its signature covers the file's SHA-256); version 1 when asked.
+        let plaintext = pattern(200_000)
+        let v1 = try SealedFile.seal(plaintext, manifest: manifest, purpose: .input, id: "genomes", recipientName: "tee",
+                                     recipientKey: tee.publicKey, sender: "alice", senderKey: owner, chunkSize: 65_536, version: 1)
+        for (sealed, digesting) in [(try seal(plaintext, chunkSize: 65_536), false), (v1, true)] {
+            let checked = try SealedFile.check(reading: reader(sealed, step: 10_007), expect: expectation(), digestingFile: digesting)
+            XCTAssertNil(checked.failure)
+            XCTAssertEqual(checked.fileSHA256, Array(SHA256.hash(data: sealed)))
+            XCTAssertEqual(checked.header.length, 200_000)
+        }
+        let undigested = try SealedFile.check(reading: reader(v1), expect: expectation())
+        XCTAssertNil(undigested.fileSHA256, "version 1 without digestingFile")
     }
 
-    func testProgressCoversBothPassesInOrder() throws {
+    func testSealReadsOncePerChunkAndReportsProgressInOrder() throws {
         let plaintext = pattern(5 * 65_536 + 3)
         var sealed: [UInt8] = []
         var sealing: [SealedFileProgress] = []
-        try SealedFile.seal(reading: reader(plaintext), sizeHint: UInt64(plaintext.count), manifest: manifest, purpose: .input,
-                            id: "genomes", recipientName: "tee", recipientKey: tee.publicKey, sender: "alice", senderKey: owner,
-                            chunkSize: 65_536, progress: { sealing.append($0) }, write: { sealed += $0 })
-        XCTAssertEqual(sealing.first?.phase, .hashing)
-        XCTAssertEqual(sealing.last?.phase, .encrypting)
+        var passes = 0
+        let result = try SealedFile.seal(reading: { passes += 1; return SealedFile.bufferReader(over: plaintext) }, length: UInt64(plaintext.count),
+                                         manifest: manifest, purpose: .input, id: "genomes", recipientName: "tee", recipientKey: tee.publicKey,
+                                         sender: "alice", senderKey: owner, chunkSize: 65_536, progress: { sealing.append($0) },
+                                         write: { sealed += $0 })
+        XCTAssertEqual(passes, 1, "one pass over the plaintext")
+        XCTAssertEqual(sealing.map(\.phase), Array(repeating: .encrypting, count: 6), "one report per chunk")
         XCTAssertEqual(sealing.last?.done, UInt64(plaintext.count))
-        XCTAssertEqual(sealing.filter { $0.phase == .encrypting }.count, 6, "one report per chunk")
+        XCTAssertEqual(result.fileSHA256, Array(SHA256.hash(data: sealed)), "the sealed file's SHA-256, from the signature's hash")
+        XCTAssertNil(result.plaintextSHA256, "not asked for")
         var opening: [SealedFileProgress] = []
         try SealedFile.open(reading: reader(sealed), recipientKey: tee, expect: expectation(), progress: { opening.append($0) }) { _ in }
         XCTAssertEqual(opening.map(\.phase), Array(repeating: .verifying, count: 6) + Array(repeating: .decrypting, count: 6))
@@ -112,7 +123,7 @@ final class SealedFileStreamingTests: XCTestCase {
     func testAReaderThatFailsIsAnIOErrorAndNothingIsWritten() {
         let failing: () -> SealedStreamReader = { { _ in throw CocoaError(.fileReadUnknown) } }
         var writes = 0
-        XCTAssertThrowsError(try SealedFile.seal(reading: failing, manifest: manifest, purpose: .input, id: "genomes",
+        XCTAssertThrowsError(try SealedFile.seal(reading: failing, length: 10, manifest: manifest, purpose: .input, id: "genomes",
                                                  recipientName: "tee", recipientKey: tee.publicKey, sender: "alice",
                                                  senderKey: owner) { _ in writes += 1 }) {
             guard case .io? = $0 as? SealError else { return XCTFail("\($0)") }
@@ -168,22 +179,29 @@ final class SealedFileStreamingTests: XCTestCase {
         }
     }
 
-    func testTheNewSealerWritesWhatThePreviousReleaseWrote() throws {
-        // Sealing is randomised (HPKE ephemeral key), so compare structure: the same header
-        // fields and chunk sizes for the same plaintext, and a file the old reader's rules accept.
+    func testTheNewSealerDiffersFromThePreviousReleaseOnlyByVersion() throws {
+        // Sealing is randomised (HPKE ephemeral key), so compare structure: for the same
+        // plaintext, the same header fields and chunk sizes, but version 2 and no `sha256`.
         let fixture = try Fixture()
         let old = try fixture.bytes("two-chunks.sealed")
         var offset = 0
         let oldHeader = try SealedFileFormat.decodeHeader(Array(old[try SealedFileFormat.readByteString(old, at: &offset, limit: 4096, what: "h")]))
         let plaintext = try SealedFile.open(old, recipientKey: fixture.tee, expect: fixture.expect)
         var resealed: [UInt8] = []
-        try SealedFile.seal(reading: reader(plaintext), manifest: fixture.expect.manifest, purpose: .input, id: "blob",
+        try SealedFile.seal(reading: reader(plaintext), length: UInt64(plaintext.count), manifest: fixture.expect.manifest, purpose: .input, id: "blob",
                             recipientName: "tee", recipientKey: fixture.tee.publicKey, sender: "bench",
                             senderKey: P384.Signing.PrivateKey()) { resealed += $0 }
-        XCTAssertEqual(resealed.count, old.count, "same framing, same size")
+        // The `sha256` field: its key (1 + 6 bytes) and its value (2 + 32 bytes).
+        XCTAssertEqual(resealed.count, old.count - 41, "the same framing, 41 header bytes fewer")
         offset = 0
         var newHeader = try SealedFileFormat.decodeHeader(Array(resealed[try SealedFileFormat.readByteString(resealed, at: &offset, limit: 4096, what: "h")]))
+        XCTAssertEqual(oldHeader.version, 1)
+        XCTAssertEqual(newHeader.version, 2)
+        XCTAssertNil(newHeader.sha256)
+        XCTAssertEqual(oldHeader.sha256, Array(SHA256.hash(data: plaintext)))
         newHeader.encapsulatedKey = oldHeader.encapsulatedKey
+        newHeader.version = 1
+        newHeader.sha256 = oldHeader.sha256
         XCTAssertEqual(newHeader, oldHeader)
     }
 }

@@ -14,10 +14,10 @@ final class SealedFileTests: XCTestCase {
 
     private func seal(_ plaintext: [UInt8], chunkSize: Int = 1 << 20, id: String = "genomes",
                       purpose: SealPurpose = .input, manifest: ManifestDigest? = nil,
-                      senderKey: P384.Signing.PrivateKey? = nil) throws -> [UInt8] {
+                      senderKey: P384.Signing.PrivateKey? = nil, version: Int64 = SealedFileFormat.version) throws -> [UInt8] {
         try SealedFile.seal(plaintext, manifest: manifest ?? self.manifest, purpose: purpose, id: id,
                             recipientName: "tee", recipientKey: tee.publicKey, sender: "alice",
-                            senderKey: senderKey ?? owner, chunkSize: chunkSize)
+                            senderKey: senderKey ?? owner, chunkSize: chunkSize, version: version)
     }
 
     private func expectation(id: String = "genomes", purpose: SealPurpose = .input, manifest: ManifestDigest? = nil,
@@ -94,12 +94,15 @@ final class SealedFileTests: XCTestCase {
     }
 
     func testEveryFlippedByteIsRefused() throws {
-        let sealed = try seal(Array("a small secret input".utf8), chunkSize: 8)
-        for offset in sealed.indices {
-            for mask: UInt8 in [0x01, 0x80] {
-                var altered = sealed
-                altered[offset] ^= mask
-                XCTAssertThrowsError(try open(altered), "flip \(mask) at \(offset) of \(sealed.count)")
+        for version: Int64 in [2, 1] {
+            let sealed = try seal(Array("a small secret input".utf8), chunkSize: 8, version: version)
+            XCTAssertEqual(try open(sealed), Array("a small secret input".utf8))
+            for offset in sealed.indices {
+                for mask: UInt8 in [0x01, 0x80] {
+                    var altered = sealed
+                    altered[offset] ^= mask
+                    XCTAssertThrowsError(try open(altered), "version \(version): flip \(mask) at \(offset) of \(sealed.count)")
+                }
             }
         }
     }
@@ -126,8 +129,9 @@ final class SealedFileTests: XCTestCase {
     }
 
     /// Splits a sealed file into its header and chunk ciphertexts, and reassembles a file from
-    /// a (possibly changed) header and chunks, signed by `key`: the owner attacking their own file
-    /// can only be stopped by HPKE info and AEAD bindings, not by the signature.
+    /// a (possibly changed) header and chunks, signed by `key` as the header's version signs
+    /// (written out here from Docs/formats.md): the owner attacking their own file can only be
+    /// stopped by HPKE info and AEAD bindings, not by the signature.
     private func split(_ sealed: [UInt8]) throws -> (SealedFileHeader, [[UInt8]]) {
         var offset = 0
         let header = try SealedFileFormat.decodeHeader(Array(sealed[try SealedFileFormat.readByteString(sealed, at: &offset, limit: 4096, what: "h")]))
@@ -146,22 +150,31 @@ final class SealedFileTests: XCTestCase {
             SealedFileFormat.appendByteStringHead(chunk.count, to: &out)
             out += chunk
         }
-        let signature = try key.signature(for: Data(headerBytes + chunks.joined()))
+        let signature = header.version == 1
+            ? try key.signature(for: Data(headerBytes + chunks.joined()))
+            : try key.signature(for: Data(Array("twocvm-sealed/v2 signature".utf8) + Array(SHA256.hash(data: out))))
         SealedFileFormat.appendByteStringHead(96, to: &out)
         return out + Array(signature.rawRepresentation)
     }
 
     func testReassemblyRoundTripsSoTheFollowingTestsAreMeaningful() throws {
-        let sealed = try seal(Array(0..<24), chunkSize: 8)
-        let (header, chunks) = try split(sealed)
-        XCTAssertEqual(try open(try assemble(header, chunks, key: owner)), Array(0..<24))
+        for version: Int64 in [2, 1] {
+            let sealed = try seal(Array(0..<24), chunkSize: 8, version: version)
+            let (header, chunks) = try split(sealed)
+            XCTAssertEqual(try assemble(header, chunks, key: owner).count, sealed.count)
+            XCTAssertEqual(try open(try assemble(header, chunks, key: owner)), Array(0..<24))
+        }
     }
 
     func testResignedReorderingIsRefusedByTheAEAD() throws {
-        let (header, chunks) = try split(try seal(Array(0..<24), chunkSize: 8))
+        for version: Int64 in [2, 1] { try assertResignedReorderingRefused(version: version) }
+    }
+
+    private func assertResignedReorderingRefused(version: Int64) throws {
+        let (header, chunks) = try split(try seal(Array(0..<24), chunkSize: 8, version: version))
         assertRefused(try assemble(header, [chunks[1], chunks[0], chunks[2]], key: owner), nil, .chunk(index: 0))
         assertRefused(try assemble(header, [chunks[0], chunks[2], chunks[1]], key: owner), nil, .chunk(index: 1))
-        let (_, otherChunks) = try split(try seal(Array(0..<24), chunkSize: 8))
+        let (_, otherChunks) = try split(try seal(Array(0..<24), chunkSize: 8, version: version))
         assertRefused(try assemble(header, [chunks[0], otherChunks[1], chunks[2]], key: owner), nil, .chunk(index: 1))
         // Dropping the final chunk and shortening the length: the new last chunk was not sealed as final.
         var short = header
@@ -170,7 +183,11 @@ final class SealedFileTests: XCTestCase {
     }
 
     func testResignedRelabellingIsRefusedByTheHPKEInfo() throws {
-        let (header, chunks) = try split(try seal(Array(0..<24), chunkSize: 8))
+        for version: Int64 in [2, 1] { try assertResignedRelabellingRefused(version: version) }
+    }
+
+    private func assertResignedRelabellingRefused(version: Int64) throws {
+        let (header, chunks) = try split(try seal(Array(0..<24), chunkSize: 8, version: version))
         var relabelled = header
         relabelled.id = "phenotypes"
         assertRefused(try assemble(relabelled, chunks, key: owner), expectation(id: "phenotypes"), .chunk(index: 0))
@@ -178,8 +195,16 @@ final class SealedFileTests: XCTestCase {
         relabelled.manifest = ManifestDigest(of: [1])
         assertRefused(try assemble(relabelled, chunks, key: owner), expectation(manifest: relabelled.manifest), .chunk(index: 0))
         relabelled = header
-        relabelled.sha256 = Array(SHA256.hash(data: [0]))
-        assertRefused(try assemble(relabelled, chunks, key: owner), nil, .chunk(index: 0))
+        if version == 1 {
+            relabelled.sha256 = Array(SHA256.hash(data: [0]))
+            assertRefused(try assemble(relabelled, chunks, key: owner), nil, .chunk(index: 0))
+        } else {
+            // A version 2 file passed off as version 1 (with the plaintext's true SHA-256) and
+            // signed as version 1 signs: the HPKE info names the version, so the key differs.
+            relabelled.version = 1
+            relabelled.sha256 = Array(SHA256.hash(data: Array(0..<24)))
+            assertRefused(try assemble(relabelled, chunks, key: owner), nil, .chunk(index: 0))
+        }
     }
 
     func testMalformedHeadersAreRefusedByName() throws {
@@ -187,13 +212,26 @@ final class SealedFileTests: XCTestCase {
         header.chunkSize = 0
         assertRefused(try assemble(header, [], key: owner), nil, .badField("chunk-size", "missing or outside 1...16777216"))
         var map = try XCTUnwrap(CBORDecoder.decode(SealedFileFormat.encode(try split(try seal([1])).0)).mapEntries)
-        map[map.firstIndex { $0.key == .text("version") }!].value = .int(2)
+        let version = map.firstIndex { $0.key == .text("version") }!
+        map[version].value = .int(3)
         XCTAssertThrowsError(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded())) {
-            XCTAssertEqual($0 as? SealError, .unsupportedVersion(2))
+            XCTAssertEqual($0 as? SealError, .unsupportedVersion(3))
         }
+        map[version].value = .int(2)
         map.append(.init(.text("extra"), .null))
         XCTAssertThrowsError(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded())) {
-            XCTAssertEqual($0 as? SealError, .malformed("header has 13 fields, expected 12"))
+            XCTAssertEqual($0 as? SealError, .malformed("header has 12 fields, expected 11"))
+        }
+        // Each version has its own fields: version 2 with a `sha256`, version 1 without one.
+        map[map.count - 1] = .init(.text("sha256"), .bytes(Array(repeating: 0, count: 32)))
+        XCTAssertThrowsError(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded())) {
+            XCTAssertEqual($0 as? SealError, .malformed("header has 12 fields, expected 11"))
+        }
+        map[version].value = .int(1)
+        XCTAssertNoThrow(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded()), "a well-formed version 1 header")
+        map.removeLast()
+        XCTAssertThrowsError(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded())) {
+            XCTAssertEqual($0 as? SealError, .malformed("header has 11 fields, expected 12"))
         }
         // A non-shortest byte-string head is refused.
         var offset = 0
@@ -212,14 +250,20 @@ final class SealedFileTests: XCTestCase {
         }
     }
 
+    /// Seals `plaintext` with the streaming sealer, reading at most `step` bytes per call,
+    /// declaring `length` (its own unless given).
+    private func sealStreaming(_ plaintext: [UInt8], length: Int? = nil, chunkSize: Int = 1 << 20, step: Int = .max,
+                               write: ([UInt8]) -> Void) throws -> SealedFile.Sealed {
+        try SealedFile.seal(reading: { SealedFile.bufferReader(over: plaintext, step: step) }, length: UInt64(length ?? plaintext.count),
+                            manifest: manifest, purpose: .input, id: "genomes", recipientName: "tee", recipientKey: tee.publicKey,
+                            sender: "alice", senderKey: owner, chunkSize: chunkSize, write: { write(Array($0)) })
+    }
+
     func testStreamingSealAndOpenRoundTrip() throws {
         let plaintext = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         for (chunk, step) in [(1000, 7), (4096, 4096), (10_000, 1), (333, 65_536)] {
             var sealed: [UInt8] = []
-            let header = try SealedFile.seal(
-                streaming: trickle(plaintext, step: step), manifest: manifest, purpose: .input, id: "genomes",
-                recipientName: "tee", recipientKey: tee.publicKey, sender: "alice", senderKey: owner,
-                chunkSize: chunk) { sealed += $0 }
+            let header = try sealStreaming(plaintext, chunkSize: chunk, step: step) { sealed += $0 }.header
             XCTAssertEqual(header.length, 10_000)
             XCTAssertEqual(try open(sealed), plaintext)
             var opened: [UInt8] = []
@@ -233,20 +277,23 @@ final class SealedFileTests: XCTestCase {
         }
     }
 
-    func testStreamingRefusesASourceThatChangesBetweenPasses() throws {
-        var pass = 0
-        let changing = { () -> (Int) -> [UInt8] in
-            pass += 1
-            return self.trickle(pass == 1 ? [1, 2, 3] : [1, 2, 3, 4], step: 100)()
+    func testStreamingRefusesASourceOfAnotherLengthAndOneThatChangesBetweenPasses() throws {
+        // The header declares the length before the plaintext is read: a source that ends
+        // early (nothing written: the header waits for the first chunk) or goes on is refused.
+        var writes = 0
+        XCTAssertThrowsError(try sealStreaming([1, 2, 3], length: 4) { _ in writes += 1 }) {
+            XCTAssertEqual($0 as? SealError, .io("the plaintext ended before its 4 bytes (it changed while sealing)"))
         }
-        XCTAssertThrowsError(try SealedFile.seal(
-            streaming: changing, manifest: manifest, purpose: .input, id: "genomes", recipientName: "tee",
-            recipientKey: tee.publicKey, sender: "alice", senderKey: owner) { _ in }) {
-            XCTAssertEqual($0 as? SealError, .io("plaintext grew while sealing"))
+        XCTAssertEqual(writes, 0)
+        XCTAssertThrowsError(try sealStreaming([1, 2, 3, 4], length: 3) { _ in }) {
+            XCTAssertEqual($0 as? SealError, .io("the plaintext is longer than its 3 bytes (it changed while sealing)"))
+        }
+        XCTAssertThrowsError(try sealStreaming(Array(repeating: 9, count: 2500), length: 2600, chunkSize: 1000) { _ in }) {
+            XCTAssertEqual($0 as? SealError, .io("the plaintext ended before its 2600 bytes (it changed while sealing)"))
         }
         let sealed = try seal([1, 2, 3])
         let other = try seal([1, 2, 3])
-        pass = 0
+        var pass = 0
         let swapped = { () -> (Int) -> [UInt8] in
             pass += 1
             return self.trickle(pass == 1 ? sealed : other, step: 100)()
