@@ -105,6 +105,7 @@ public struct SealedFileWriter {
     /// What the signature covers; a class, so the streaming sealer can update it on its hashing thread.
     let signed: SignedContent
     private var next = 0
+    private var finished = false
 
     /// Sets up HPKE to `recipientKey` and builds the header of format `version`; `sha256` (the
     /// plaintext's) is required in version 1 and refused in version 2.
@@ -131,7 +132,8 @@ public struct SealedFileWriter {
         cipher = try SealedChunkCipher(setup.context, encrypting: true)
         header = SealedFileHeader(
             version: version, manifest: manifest, purpose: purpose, id: id, recipient: recipientName, sender: sender,
-            encapsulatedKey: setup.enc, chunkSize: chunkSize, length: length, sha256: sha256)
+            encapsulatedKey: setup.enc, chunkSize: chunkSize, length: length, sha256: sha256,
+            commitment: version == 1 ? nil : setup.context.commitment)
         let headerBytes = SealedFileFormat.encode(header)
         var item: [UInt8] = []
         SealedFileFormat.appendByteStringHead(headerBytes.count, to: &item)
@@ -175,9 +177,11 @@ public struct SealedFileWriter {
     }
 
     /// Signs the header and all chunks; returns the framed signature, the file's last bytes
-    /// (and, in version 2, sets `fileSHA256`).
+    /// (and, in version 2, sets `fileSHA256`). Once only.
     public mutating func finish() throws(SealError) -> [UInt8] {
         guard next == header.chunkCount else { throw .sealing("\(next) of \(header.chunkCount) chunks written") }
+        guard !finished else { throw .sealing("the file is already finished") }
+        finished = true
         var out: [UInt8] = []
         SealedFileFormat.appendByteStringHead(SealedFileFormat.signatureBytes, to: &out)
         out += try signed.sign(with: senderKey)

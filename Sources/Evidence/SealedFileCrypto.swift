@@ -20,11 +20,19 @@ import Foundation
 /// zero their memory when released, or in ``SecretBytes``, which does the same; none is copied
 /// into an array, which the runtime may copy and free without clearing.
 enum SealedFileHPKE {
-    /// The AEAD key and base nonce of one HPKE context (sequence numbers are chunk indexes).
+    /// The AEAD key and base nonce of one HPKE context (sequence numbers are chunk indexes),
+    /// and the context's key commitment (version 2 headers carry it).
     struct Context {
         let key: SecretBytes
         let baseNonce: [UInt8]
+        /// `Export("twocvm-sealed/v2 commit", 32)` (RFC 9180 §5.3): a value only this key
+        /// schedule yields, so a header that carries it names the one AEAD key its chunks may
+        /// open under (AES-GCM alone does not commit to its key).
+        let commitment: [UInt8]
     }
+
+    /// The exporter context of ``Context/commitment``.
+    static let commitmentLabel = Array("twocvm-sealed/v2 commit".utf8)
 
     static let kemSuiteID: [UInt8] = Array("KEM".utf8) + [0x00, 0x11]
     static let hpkeSuiteID: [UInt8] = Array("HPKE".utf8) + [0x00, 0x11, 0x00, 0x02, 0x00, 0x02]
@@ -59,8 +67,11 @@ enum SealedFileHPKE {
         let infoHash = info.withUnsafeBytes { labeledExtract(salt: nil, label: "info_hash", ikm: $0, suite: hpkeSuiteID) }
         let context = [0x00] + pskIDHash.withUnsafeBytes(Array.init) + infoHash.withUnsafeBytes(Array.init)
         let secret = labeledExtract(salt: sharedSecret, label: "secret", ikm: none, suite: hpkeSuiteID)
+        let exporter = labeledExpand(prk: secret, label: "exp", info: context, length: 48, suite: hpkeSuiteID)
         return Context(key: SecretBytes(copying: labeledExpand(prk: secret, label: "key", info: context, length: 32, suite: hpkeSuiteID)),
                        baseNonce: labeledExpand(prk: secret, label: "base_nonce", info: context, length: 12, suite: hpkeSuiteID)
+                           .withUnsafeBytes(Array.init),
+                       commitment: labeledExpand(prk: exporter, label: "sec", info: commitmentLabel, length: 32, suite: hpkeSuiteID)
                            .withUnsafeBytes(Array.init))
     }
 

@@ -33,6 +33,9 @@ public struct SealedFileHeader: Sendable, Equatable {
     /// SHA-256 of the whole plaintext: version 1 only (version 2 seals in one pass, so its
     /// header cannot carry it).
     public var sha256: [UInt8]?
+    /// The HPKE context's key commitment (32 bytes): version 2 only. The opener refuses a
+    /// file whose context yields another, before it decrypts anything.
+    public var commitment: [UInt8]?
 
     /// The number of AEAD chunks: at least one (an empty plaintext is one empty final chunk).
     public var chunkCount: Int {
@@ -92,7 +95,7 @@ public enum SealedFileFormat {
     }
 
     /// The deterministic CBOR encoding of `header` (the bytes that are hashed and signed):
-    /// eleven fields, and `sha256` as the twelfth in version 1.
+    /// eleven fields, and a twelfth: `sha256` in version 1, `commit` in version 2.
     public static func encode(_ h: SealedFileHeader) -> [UInt8] {
         var fields: [(String, CBOR)] = [
             ("type", .text(type)), ("version", .int(h.version)), ("manifest", .bytes(h.manifest.bytes)),
@@ -101,14 +104,12 @@ public enum SealedFileFormat {
             ("chunk-size", .int(Int64(h.chunkSize))), ("length", .unsigned(h.length)),
         ]
         if let sha256 = h.sha256 { fields.append(("sha256", .bytes(sha256))) }
+        if let commitment = h.commitment { fields.append(("commit", .bytes(commitment))) }
         return CBOR.textMap(fields).encoded()
     }
 
-    /// The number of header fields of `version`.
-    static func fieldCount(version: Int64) -> Int { version == 1 ? 12 : 11 }
-
-    /// Decodes and range-checks a header (canonical CBOR only, exactly the known keys of its
-    /// version: eleven, or twelve with `sha256` in version 1).
+    /// Decodes and range-checks a header (canonical CBOR only, exactly the twelve known keys of
+    /// its version: eleven common ones, and `sha256` in version 1 or `commit` in version 2).
     public static func decodeHeader(_ bytes: [UInt8]) throws(SealError) -> SealedFileHeader {
         let limits = CBORDecodingLimits(maxInputBytes: maxHeaderBytes, maxDepth: 3, maxItems: 64)
         let map: CBOR
@@ -129,8 +130,7 @@ public enum SealedFileFormat {
         guard try textField("type") == type else { throw .badField("type", "not \(type)") }
         guard let v = map[text: "version"]?.int64 else { throw .badField("version", "missing or not an integer") }
         guard readableVersions.contains(v) else { throw .unsupportedVersion(v) }
-        let fields = fieldCount(version: v)
-        guard entries.count == fields else { throw .malformed("header has \(entries.count) fields, expected \(fields)") }
+        guard entries.count == 12 else { throw .malformed("header has \(entries.count) fields, expected 12") }
         guard let ids = map[text: "suite"]?.arrayItems?.compactMap(\.int64), ids.count == 3 else {
             throw .badField("suite", "missing or not three integers")
         }
@@ -148,7 +148,8 @@ public enum SealedFileFormat {
         return SealedFileHeader(
             version: v, manifest: manifest, purpose: purpose, id: try textField("id"), recipient: try textField("recipient"),
             sender: try textField("sender"), encapsulatedKey: enc, chunkSize: Int(size), length: length,
-            sha256: v == 1 ? try byteField("sha256", count: 32) : nil)
+            sha256: v == 1 ? try byteField("sha256", count: 32) : nil,
+            commitment: v == 1 ? nil : try byteField("commit", count: 32))
     }
 
     /// Appends the CBOR head of a definite-length byte string of `count` bytes (shortest form).

@@ -1,4 +1,5 @@
 import Crypto
+import Hexadecimal
 
 /// What a sealed file's signature covers, hashed while the file is written or read, per format
 /// version (Docs/formats.md "Sealed files"):
@@ -8,7 +9,9 @@ import Crypto
 /// * **version 2**: SHA-256 over the file's bytes before the signature item (every head
 ///   included); ES384 signs `"twocvm-sealed/v2 signature" ‖ that digest`. The same SHA-256,
 ///   continued over the signature item, is the file's SHA-256 (what receipts list), so one
-///   hash serves both, and SHA-256 (SHA-NI) runs faster here than SHA-384.
+///   hash serves both, and SHA-256 (SHA-NI) runs faster here than SHA-384. Its `s` is the low
+///   one of the pair `s`, `n − s` (both verify in ECDSA): so nobody but the sender can make
+///   another valid file of the same content, whose SHA-256 a receipt would not list.
 ///
 /// A class: the streaming paths update it on their hashing thread, one caller at a time.
 final class SignedContent: @unchecked Sendable {
@@ -39,7 +42,9 @@ final class SignedContent: @unchecked Sendable {
         do {
             switch version {
             case 1: return Array(try senderKey.signature(for: SHA384Value(hash.digestSoFar())).rawRepresentation)
-            default: return Array(try senderKey.signature(for: SealedFileFormat.signatureLabel + hash.digestSoFar()).rawRepresentation)
+            default:
+                let signature = Array(try senderKey.signature(for: SealedFileFormat.signatureLabel + hash.digestSoFar()).rawRepresentation)
+                return Array(signature[..<48]) + P384Order.lowS(Array(signature[48...]))
             }
         } catch let error as SealError { throw error } catch { throw .sealing("signing failed (\(error))") }
     }
@@ -50,7 +55,9 @@ final class SignedContent: @unchecked Sendable {
               let parsed = try? P384.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
         switch version {
         case 1: return senderKey.isValidSignature(parsed, for: SHA384Value(try hash.digestSoFar()))
-        default: return senderKey.isValidSignature(parsed, for: SealedFileFormat.signatureLabel + (try hash.digestSoFar()))
+        default:
+            guard P384Order.isLowS(Array(signature[48...])) else { return false }
+            return senderKey.isValidSignature(parsed, for: SealedFileFormat.signatureLabel + (try hash.digestSoFar()))
         }
     }
 
@@ -60,5 +67,55 @@ final class SignedContent: @unchecked Sendable {
         guard version != 1 else { return nil }
         hash.update(framedSignature)
         return hash.digest()
+    }
+}
+
+/// The order `n` of P-384's base point, for low-`s` ECDSA signatures (48-byte big-endian).
+enum P384Order {
+    static let n: [UInt8] = Array(Hex.decode(
+        "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973")!)
+
+    /// Whether `s` ≤ (n − 1) / 2, compared as 48-byte big-endian numbers: twice `s` does not exceed `n`.
+    static func isLowS(_ s: [UInt8]) -> Bool {
+        guard s.count == 48 else { return false }
+        return !isGreater(double(s), than: n)
+    }
+
+    /// `s` if it is low, else `n − s`.
+    static func lowS(_ s: [UInt8]) -> [UInt8] {
+        isLowS(s) ? s : subtract(n, s)
+    }
+
+    /// 2·s as 49 big-endian bytes.
+    private static func double(_ s: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: s.count + 1)
+        var carry = 0
+        for i in stride(from: s.count - 1, through: 0, by: -1) {
+            let v = Int(s[i]) * 2 + carry
+            out[i + 1] = UInt8(v & 0xff)
+            carry = v >> 8
+        }
+        out[0] = UInt8(carry)
+        return out
+    }
+
+    /// Whether the 49-byte `a` is greater than the 48-byte `b`.
+    private static func isGreater(_ a: [UInt8], than b: [UInt8]) -> Bool {
+        let padded = [0] + b
+        for (x, y) in zip(a, padded) where x != y { return x > y }
+        return false
+    }
+
+    /// a − b for 48-byte big-endian a ≥ b.
+    private static func subtract(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: a.count)
+        var borrow = 0
+        for i in stride(from: a.count - 1, through: 0, by: -1) {
+            var v = Int(a[i]) - Int(b[i]) - borrow
+            borrow = v < 0 ? 1 : 0
+            if v < 0 { v += 256 }
+            out[i] = UInt8(v)
+        }
+        return out
     }
 }

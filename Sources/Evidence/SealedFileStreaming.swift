@@ -37,7 +37,7 @@ public struct SealedFileProgress: Sendable {
 ///
 /// Sealing (format version 2) reads the plaintext once: the header needs only its length, so
 /// each chunk is encrypted as it is read, and the SHA-256 of the file for the signature runs on
-/// a second thread, one chunk behind reading, AES-GCM and writing on the calling thread.
+/// a second thread, a few chunks behind reading, AES-GCM and writing on the calling thread.
 /// Opening checks the signature over every chunk before any plaintext may be used: in two
 /// passes (`check`, then `decrypt`), or in one (`openInOnePass`) for a caller that can hide
 /// what it writes until the verdict.
@@ -336,9 +336,10 @@ public struct CheckedSealedFile: Sendable {
     public let failure: SealError?
 
     /// The second pass: refuses a file whose check failed, then decrypts chunk by chunk into
-    /// `write` (in place, in reused buffers; SHA-256 of the plaintext on a second thread) and
-    /// checks the length and SHA-256 at the end. The stream must still hold the header just
-    /// checked.
+    /// `write` (in place, in reused buffers) and checks the length at the end, and in version 1
+    /// the plaintext's SHA-256 (on a second thread), in version 2 that the file's SHA-256 is
+    /// still the one the first pass checked the signature over. The stream must still hold the
+    /// header just checked; on a refusal the caller discards what was written.
     public func decrypt(
         reading makeReader: () throws -> SealedStreamReader, recipientKey: P384.KeyAgreement.PrivateKey,
         progress: ((SealedFileProgress) -> Void)? = nil, write: SealedStreamWriter
@@ -346,7 +347,9 @@ public struct CheckedSealedFile: Sendable {
         if let failure { throw failure }
         let lane = HashLane()
         defer { lane.wait() }
-        var reader = try PassReader(makeReader)
+        // Version 2 hashes the file again: its plaintext is bound to the signature only through
+        // the bytes the first pass hashed, so the bytes decrypted here must be those.
+        var reader = try PassReader(makeReader, digesting: header.version != 1)
         guard try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header") == headerBytes else {
             throw .io("sealed file changed while opening")
         }
@@ -370,6 +373,11 @@ public struct CheckedSealedFile: Sendable {
             progress?(SealedFileProgress(phase: .decrypting, pass: 1, done: length, total: header.length))
         }
         lane.wait()
+        if header.version != 1 {
+            _ = try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
+            try reader.expectEnd()
+            guard reader.fileDigest() == fileSHA256 else { throw .io("sealed file changed while opening") }
+        }
         guard length == header.length, plaintextHash?.digest() == header.sha256 else { throw .plaintextDigest }
     }
 }
@@ -393,11 +401,13 @@ public struct OpenedSealedFile: Sendable {
 
 extension SealedFileHeader {
     /// The AES-256-GCM context of this file's HPKE context for the holder of `recipientKey`
-    /// (`keyAgreement` if the encapsulated key does not work with it).
+    /// (`keyAgreement` if the encapsulated key does not work with it, or, in version 2, if the
+    /// context does not yield the header's key commitment).
     func recipientCipher(_ recipientKey: P384.KeyAgreement.PrivateKey) throws(SealError) -> SealedChunkCipher {
         let info = SealedFileFormat.info(version: version, manifest: manifest, purpose: purpose, id: id, recipient: recipient)
         let context: SealedFileHPKE.Context
         do { context = try SealedFileHPKE.recipient(privateKey: recipientKey, enc: encapsulatedKey, info: info) } catch { throw .keyAgreement }
+        if let commitment, commitment != context.commitment { throw .keyAgreement }
         return try SealedChunkCipher(context, encrypting: false)
     }
 }
@@ -537,8 +547,8 @@ struct ChunkFraming {
 
 // MARK: - Buffers and the hashing thread
 
-/// A reused, 64-byte aligned buffer; shared with the hashing thread, which only reads it while
-/// the calling thread has moved on to the other buffer of a pair.
+/// A reused, 64-byte aligned buffer of a ring; shared with the hashing thread (or a pipeline's
+/// stages), which only read it while the calling thread fills other buffers of the ring.
 final class Slab: @unchecked Sendable {
     let buffer: UnsafeMutableRawBufferPointer
 

@@ -30,18 +30,21 @@ final class SealedFilePythonTests: XCTestCase {
         h = cbor2.loads(header_bytes)
         assert h["type"] == "twocvm-sealed" and h["version"] == version and h["suite"] == [0x11, 2, 2]
         assert cbor2.dumps(h, canonical=True) == header_bytes
-        assert len(h) == (12 if version == 1 else 11) and (("sha256" in h) == (version == 1))
+        assert len(h) == 12 and ("sha256" in h) == (version == 1) and ("commit" in h) == (version == 2)
         pub = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP384R1(), signer)
         der = encode_dss_signature(int.from_bytes(sig[:48], "big"), int.from_bytes(sig[48:], "big"))
         if version == 1:
             pub.verify(der, header_bytes + b"".join(chunks), ec.ECDSA(hashes.SHA384()))
         else:
+            n = 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973
+            assert int.from_bytes(sig[48:], "big") <= n // 2, "version 2 signatures have the low s"
             before_signature = sealed[:len(sealed) - len(cbor2.dumps(sig))]
             assert before_signature == b"".join(cbor2.dumps(item) for item in [header_bytes, *chunks])
             pub.verify(der, b"twocvm-sealed/v2 signature" + hashlib.sha256(before_signature).digest(), ec.ECDSA(hashes.SHA384()))
         suite = CipherSuite.new(KEMId.DHKEM_P384_HKDF_SHA384, KDFId.HKDF_SHA384, AEADId.AES256_GCM)
         info = cbor2.dumps([f"twocvm-sealed/v{version}", h["manifest"], h["purpose"], h["id"], h["recipient"]])
         ctx = suite.create_recipient_context(h["enc"], suite.kem.deserialize_private_key(skr_raw), info=info)
+        assert version == 1 or ctx.export(b"twocvm-sealed/v2 commit", 32) == h["commit"]
         hd = hashlib.sha384(header_bytes).digest()
         out = b"".join(ctx.open(c, aad=hd + i.to_bytes(8, "big") + bytes([i == len(chunks) - 1]))
                        for i, c in enumerate(chunks))
@@ -102,6 +105,8 @@ final class SealedFilePythonTests: XCTestCase {
                       "enc": enc, "chunk-size": size, "length": len(pt)}
             if version == 1:
                 fields["sha256"] = hashlib.sha256(pt).digest()
+            else:
+                fields["commit"] = ctx.export(b"twocvm-sealed/v2 commit", 32)
             header = cbor2.dumps(fields, canonical=True)
             hd = hashlib.sha384(header).digest()
             chunks = [ctx.seal(p, aad=hd + i.to_bytes(8, "big") + bytes([i == len(parts) - 1])) for i, p in enumerate(parts)]
@@ -112,6 +117,9 @@ final class SealedFilePythonTests: XCTestCase {
             else:
                 signed = b"twocvm-sealed/v2 signature" + hashlib.sha256(body).digest()
             r, s = decode_dss_signature(key.sign(signed, ec.ECDSA(hashes.SHA384())))
+            n = 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973
+            if version == 2:
+                s = min(s, n - s)  # version 2 signatures have the low s
             print((body + cbor2.dumps(r.to_bytes(48, "big") + s.to_bytes(48, "big"))).hex())
             """
         let expect = SealedFile.Expectation(manifest: manifest, purpose: .input, id: "genomes", recipient: "tee",

@@ -191,17 +191,20 @@ final class SealedFileStreamingTests: XCTestCase {
         try SealedFile.seal(reading: reader(plaintext), length: UInt64(plaintext.count), manifest: fixture.expect.manifest, purpose: .input, id: "blob",
                             recipientName: "tee", recipientKey: fixture.tee.publicKey, sender: "bench",
                             senderKey: P384.Signing.PrivateKey()) { resealed += $0 }
-        // The `sha256` field: its key (1 + 6 bytes) and its value (2 + 32 bytes).
-        XCTAssertEqual(resealed.count, old.count - 41, "the same framing, 41 header bytes fewer")
+        // `commit` replaces `sha256`: a key of 1 + 6 bytes and a value of 2 + 32 bytes each.
+        XCTAssertEqual(resealed.count, old.count, "the same framing, the same size")
         offset = 0
         var newHeader = try SealedFileFormat.decodeHeader(Array(resealed[try SealedFileFormat.readByteString(resealed, at: &offset, limit: 4096, what: "h")]))
         XCTAssertEqual(oldHeader.version, 1)
         XCTAssertEqual(newHeader.version, 2)
         XCTAssertNil(newHeader.sha256)
+        XCTAssertNil(oldHeader.commitment)
+        XCTAssertEqual(newHeader.commitment?.count, 32)
         XCTAssertEqual(oldHeader.sha256, Array(SHA256.hash(data: plaintext)))
         newHeader.encapsulatedKey = oldHeader.encapsulatedKey
         newHeader.version = 1
         newHeader.sha256 = oldHeader.sha256
+        newHeader.commitment = nil
         XCTAssertEqual(newHeader, oldHeader)
     }
 }

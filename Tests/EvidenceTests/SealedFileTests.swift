@@ -87,9 +87,44 @@ final class SealedFileTests: XCTestCase {
     }
 
     func testWrongRecipientKeyIsRefused() throws {
-        let sealed = try seal([1, 2, 3])
-        XCTAssertThrowsError(try SealedFile.open(sealed, recipientKey: P384.KeyAgreement.PrivateKey(), expect: expectation())) {
-            XCTAssertEqual($0 as? SealError, .chunk(index: 0))
+        for version: Int64 in [2, 1] {
+            let sealed = try seal([1, 2, 3], version: version)
+            XCTAssertThrowsError(try SealedFile.open(sealed, recipientKey: P384.KeyAgreement.PrivateKey(), expect: expectation())) {
+                XCTAssertEqual($0 as? SealError, version == 1 ? .chunk(index: 0) : .keyAgreement, "version \(version)")
+            }
+        }
+    }
+
+    func testVersion2SignaturesHaveTheLowSAndTheHighSIsRefused() throws {
+        let n = P384Order.n
+        for _ in 0..<8 {
+            let sealed = try seal([1, 2, 3])
+            let s = Array(sealed.suffix(48))
+            XCTAssertTrue(P384Order.isLowS(s))
+            // n − s verifies in plain ECDSA, but a version 2 file with it is refused.
+            var flipped = Array(sealed.dropLast(48))
+            var borrow = 0
+            var high = [UInt8](repeating: 0, count: 48)
+            for i in stride(from: 47, through: 0, by: -1) {
+                var v = Int(n[i]) - Int(s[i]) - borrow
+                borrow = v < 0 ? 1 : 0
+                if v < 0 { v += 256 }
+                high[i] = UInt8(v)
+            }
+            XCTAssertFalse(P384Order.isLowS(high))
+            XCTAssertEqual(P384Order.lowS(high), s)
+            flipped += high
+            let signature = try P384.Signing.ECDSASignature(rawRepresentation: Array(flipped.suffix(96)))
+            let signed = Array("twocvm-sealed/v2 signature".utf8) + Array(SHA256.hash(data: sealed.dropLast(98)))
+            XCTAssertTrue(owner.publicKey.isValidSignature(signature, for: signed), "plain ECDSA accepts n − s")
+            assertRefused(flipped, nil, .badSignature)
+            // The two passes: the second must read the very bytes the first checked (here the
+            // same chunks, but the other signature: another file, by its SHA-256).
+            let checked = try SealedFile.check(reading: { SealedFile.bufferReader(over: sealed) }, expect: expectation())
+            XCTAssertNil(checked.failure)
+            XCTAssertThrowsError(try checked.decrypt(reading: { SealedFile.bufferReader(over: flipped) }, recipientKey: tee) { _ in }) {
+                XCTAssertEqual($0 as? SealError, .io("sealed file changed while opening"))
+            }
         }
     }
 
@@ -150,11 +185,16 @@ final class SealedFileTests: XCTestCase {
             SealedFileFormat.appendByteStringHead(chunk.count, to: &out)
             out += chunk
         }
-        let signature = header.version == 1
-            ? try key.signature(for: Data(headerBytes + chunks.joined()))
-            : try key.signature(for: Data(Array("twocvm-sealed/v2 signature".utf8) + Array(SHA256.hash(data: out))))
+        var signature: [UInt8]
+        if header.version == 1 {
+            signature = Array(try key.signature(for: Data(headerBytes + chunks.joined())).rawRepresentation)
+        } else {
+            signature = Array(try key.signature(for: Data(Array("twocvm-sealed/v2 signature".utf8) + Array(SHA256.hash(data: out))))
+                .rawRepresentation)
+            signature = Array(signature[..<48]) + P384Order.lowS(Array(signature[48...]))
+        }
         SealedFileFormat.appendByteStringHead(96, to: &out)
-        return out + Array(signature.rawRepresentation)
+        return out + signature
     }
 
     func testReassemblyRoundTripsSoTheFollowingTestsAreMeaningful() throws {
@@ -188,12 +228,15 @@ final class SealedFileTests: XCTestCase {
 
     private func assertResignedRelabellingRefused(version: Int64) throws {
         let (header, chunks) = try split(try seal(Array(0..<24), chunkSize: 8, version: version))
+        // Another info derives another context: version 2 refuses it by the header's key
+        // commitment before any chunk, version 1 at the first chunk's tag.
+        let otherContext: SealError = version == 1 ? .chunk(index: 0) : .keyAgreement
         var relabelled = header
         relabelled.id = "phenotypes"
-        assertRefused(try assemble(relabelled, chunks, key: owner), expectation(id: "phenotypes"), .chunk(index: 0))
+        assertRefused(try assemble(relabelled, chunks, key: owner), expectation(id: "phenotypes"), otherContext)
         relabelled = header
         relabelled.manifest = ManifestDigest(of: [1])
-        assertRefused(try assemble(relabelled, chunks, key: owner), expectation(manifest: relabelled.manifest), .chunk(index: 0))
+        assertRefused(try assemble(relabelled, chunks, key: owner), expectation(manifest: relabelled.manifest), otherContext)
         relabelled = header
         if version == 1 {
             relabelled.sha256 = Array(SHA256.hash(data: [0]))
@@ -203,7 +246,14 @@ final class SealedFileTests: XCTestCase {
             // signed as version 1 signs: the HPKE info names the version, so the key differs.
             relabelled.version = 1
             relabelled.sha256 = Array(SHA256.hash(data: Array(0..<24)))
+            relabelled.commitment = nil
             assertRefused(try assemble(relabelled, chunks, key: owner), nil, .chunk(index: 0))
+            // Chunks sealed under another key of the same sender, with this file's header (and
+            // commitment): the commitment does not match that key's context.
+            let (otherHeader, _) = try split(try seal(Array(0..<24), chunkSize: 8, version: version))
+            relabelled = header
+            relabelled.commitment = otherHeader.commitment
+            assertRefused(try assemble(relabelled, chunks, key: owner), nil, .keyAgreement)
         }
     }
 
@@ -218,20 +268,23 @@ final class SealedFileTests: XCTestCase {
             XCTAssertEqual($0 as? SealError, .unsupportedVersion(3))
         }
         map[version].value = .int(2)
+        XCTAssertNoThrow(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded()), "a well-formed version 2 header")
         map.append(.init(.text("extra"), .null))
         XCTAssertThrowsError(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded())) {
-            XCTAssertEqual($0 as? SealError, .malformed("header has 12 fields, expected 11"))
+            XCTAssertEqual($0 as? SealError, .malformed("header has 13 fields, expected 12"))
         }
-        // Each version has its own fields: version 2 with a `sha256`, version 1 without one.
-        map[map.count - 1] = .init(.text("sha256"), .bytes(Array(repeating: 0, count: 32)))
+        map.removeLast()
+        // Each version has its own twelfth field: version 2 `commit`, version 1 `sha256`.
+        let commit = map.firstIndex { $0.key == .text("commit") }!
+        map[commit] = .init(.text("sha256"), .bytes(Array(repeating: 0, count: 32)))
         XCTAssertThrowsError(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded())) {
-            XCTAssertEqual($0 as? SealError, .malformed("header has 12 fields, expected 11"))
+            XCTAssertEqual($0 as? SealError, .badField("commit", "missing or not bytes"))
         }
         map[version].value = .int(1)
         XCTAssertNoThrow(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded()), "a well-formed version 1 header")
-        map.removeLast()
+        map[commit] = .init(.text("commit"), .bytes(Array(repeating: 0, count: 32)))
         XCTAssertThrowsError(try SealedFileFormat.decodeHeader(CBOR.map(map).encoded())) {
-            XCTAssertEqual($0 as? SealError, .malformed("header has 11 fields, expected 12"))
+            XCTAssertEqual($0 as? SealError, .badField("sha256", "missing or not bytes"))
         }
         // A non-shortest byte-string head is refused.
         var offset = 0
