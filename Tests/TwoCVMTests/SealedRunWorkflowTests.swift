@@ -154,7 +154,7 @@ final class SealedRunWorkflowTests: XCTestCase {
             ("the partner as sender", try sealed(sender: "partner", key: partnerSigning), "sender"),
             ("for another manifest", try sealed(manifest: ManifestDigest(of: Array("another manifest".utf8))), "manifest"),
             ("replayed from another data id", try sealed(id: "other-notes"), "id"),
-            ("sealed to another VM", try sealed(to: P384.KeyAgreement.PrivateKey().publicKey), "chunk 0"),
+            ("sealed to another VM", try sealed(to: P384.KeyAgreement.PrivateKey().publicKey), "key agreement"),
         ]
         for offset in [0, 40, good.count / 2, good.count - 120, good.count - 1] {
             var altered = good
