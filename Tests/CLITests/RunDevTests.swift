@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `make demo` in miniature: the two-party example end to end through the built `twocvm`
@@ -7,19 +8,6 @@ import XCTest
 /// (reference, sim launch, attest, seal by each owner, sealed run, open by each recipient),
 /// whose opened reports must equal the --dev one.
 final class RunDevTests: XCTestCase {
-    /// The SHA-256 of a file as coreutils' `sha256sum` computes it (hex).
-    private func sha256sum(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(String(decoding: output, as: UTF8.self).prefix(64))
-    }
-
     func testTwoPartyExampleMatchesTheNativeBuildSealedOrNot() throws {
         let gcc = "/usr/bin/gcc"
         try Requirement.requireExecutable(gcc, install: "Debian's gcc package (make deps)")
@@ -117,7 +105,7 @@ final class RunDevTests: XCTestCase {
             XCTAssertEqual(seal.status, 0, seal.stderr)
             // `sealedSHA256` is the written file's SHA-256 (sha256sum's), what the receipt will list.
             let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(seal.stdout.utf8)) as? [String: String])
-            XCTAssertEqual(report["sealedSHA256"], "sha256:" + (try sha256sum("\(work)/sealed/\(data).sealed")), data)
+            XCTAssertEqual(report["sealedSHA256"], "sha256:" + (try sha256Hex("\(work)/sealed/\(data).sealed")), data)
             XCTAssertNil(report["sha256"], "\(data): the plaintext is hashed only when the manifest pins it")
         }
         let run = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/sealed", "--out", "\(work)/results", "--state", state])
@@ -136,7 +124,7 @@ final class RunDevTests: XCTestCase {
                                     "--manifest", manifest, "--reference", reference, "-o", "\(work)/opened-\(recipient).csv"])
             XCTAssertEqual(open.status, 0, open.stderr)
             XCTAssertEqual(try String(contentsOfFile: "\(work)/opened-\(recipient).csv", encoding: .utf8), expected)
-            XCTAssertTrue(open.stdout.contains("sealed file sha256:" + (try sha256sum("\(work)/results/yield-report.\(recipient).sealed"))),
+            XCTAssertTrue(open.stdout.contains("sealed file sha256:" + (try sha256Hex("\(work)/results/yield-report.\(recipient).sealed"))),
                           open.stdout)
         }
         // The fab's key does not open the designer's copy; nothing is written.

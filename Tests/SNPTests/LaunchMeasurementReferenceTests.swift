@@ -154,15 +154,3 @@ final class LaunchMeasurementReferenceTests: XCTestCase {
     }
 }
 
-/// SHA-256 of a file, by coreutils (an implementation independent of the code under test).
-func sha256Hex(_ path: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-    process.arguments = [path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(String(decoding: data, as: UTF8.self).prefix(64))
-}
