@@ -11,7 +11,8 @@
 # Environment: TWOCVM_TESTDATA (default Tests/Data), TWOCVM_SCRATCH_PATH (a SwiftPM
 # scratch path for the release build), TWOCVM_BENCH_BIN (an already built twocvm-bench: no
 # build), TWOCVM_BIN (an already built twocvm: no build), BENCH_SECONDS (seconds per setting,
-# default 3; the batch runs last at least one second each).
+# default 3; the batch runs last at least one second each), BENCH_BATCH_ROUNDS (interleaved
+# rounds of the batch, default 5).
 set -euo pipefail
 mode=${1:-all}
 
@@ -71,9 +72,16 @@ batch_section() {
         repeat=$((repeat * 2))
     done
     count=$((repeat * ${#vectors[@]}))
-    echo "batch of $count reports: --jobs 1, --jobs 2…" >&2
-    jobs1=$(python3 -c "print(f'{$count / $(run_batch 1):.0f}')")
-    jobs2=$(python3 -c "print(f'{$count / $(run_batch 2):.0f}')")
+    # Interleaved rounds, medians: one run of each is at the mercy of this VM's neighbours.
+    local rounds=${BENCH_BATCH_ROUNDS:-5} times1=() times2=() round
+    for ((round = 1; round <= rounds; round++)); do
+        echo "batch of $count reports, round $round/$rounds: --jobs 1, --jobs 2…" >&2
+        times1+=("$(run_batch 1)")
+        times2+=("$(run_batch 2)")
+    done
+    median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    jobs1=$(python3 -c "print(f'{$count / $(median "${times1[@]}"):.0f}')")
+    jobs2=$(python3 -c "print(f'{$count / $(median "${times2[@]}"):.0f}')")
     local ratio cores
     ratio=$(python3 -c "print(f'{$jobs2 / $jobs1:.2f}')")
     rm -f "$list"
@@ -85,7 +93,7 @@ batch_section() {
 One \`twocvm report verify --files-from LIST\` process checking $count reports (the six real
 vectors that verify today, repeated; each line a report and its own VEK, \`--allow-debug
 --allow-provisional\`), wall clock including process start-up and reading the list; the workers
-share the chain cache. (Given as $((count * 3)) arguments instead, the argument parser's cost,
+share the chain cache. Median of $rounds interleaved rounds. (Given as $((count * 3)) arguments instead, the argument parser's cost,
 which grows with the square of their number, is a serial part that caps the speed-up.)
 Machine: $cores cores.
 
