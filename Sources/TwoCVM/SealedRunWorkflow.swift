@@ -58,13 +58,13 @@ public enum SealedRunWorkflow {
             guard let owner = plan.manifest.participant(item.owner) else { throw .unknownOwner(data: item.id, owner: item.owner) }
             let opened = try openInput(item, owner: owner, directory: inputsDirectory, digest: plan.manifestDigest, key: vm.keys.hpke)
             plaintexts[item.id] = opened.plaintext
-            plaintextDigests[item.id] = opened.plaintextDigest
+            plaintextDigests[item.id] = opened.plaintextDigest  // version 1 only; the runner hashes the rest if pinned
             sealedInputs.append(Receipt.SealedEntry(id: item.id, sha256: opened.fileSHA256))
         }
 
         // 3. The components, as in --dev. The runner checks each input against the digest the
         // manifest pins (the one place that check is made), before any component starts; the
-        // plaintext digests the opens verified spare it hashing every input again.
+        // plaintext digests version 1 opens verified spare it hashing those inputs again.
         let start = Date()
         let result: PlanRunResult
         do {
@@ -183,12 +183,13 @@ public enum SealedRunWorkflow {
     private static func inputPath(_ id: String, in directory: String) -> String { "\(directory)/\(id).sealed" }
 
     /// Opens `directory/<id>.sealed`: sealed to the TEE for this manifest and data id, signed by
-    /// the data's owner. Returns the plaintext, its SHA-256 (a version 1 header's, which the
-    /// open checked against the plaintext; else hashed here) and the SHA-256 of the sealed
-    /// file as read. (Its pinned digest is checked with the others, by the runner.)
+    /// the data's owner. Returns the plaintext, its SHA-256 if the open established it (a
+    /// version 1 header's, which the open checked against the plaintext; version 2 declares
+    /// none, and the runner hashes the plaintext only if the manifest pins it) and the SHA-256
+    /// of the sealed file as read.
     private static func openInput(_ item: PlanData, owner: Participant, directory: String, digest: ManifestDigest,
                                   key: P384.KeyAgreement.PrivateKey) throws(SealedRunError)
-        -> (plaintext: [UInt8], plaintextDigest: ContentDigest, fileSHA256: [UInt8]) {
+        -> (plaintext: [UInt8], plaintextDigest: ContentDigest?, fileSHA256: [UInt8]) {
         let path = inputPath(item.id, in: directory)
         guard FileManager.default.fileExists(atPath: path) else { throw .missingInput(data: item.id, path: path) }
         let file = SealedFileOnDisk(path: path)
@@ -212,7 +213,7 @@ public enum SealedRunWorkflow {
         } catch {
             throw .inputRefused(data: item.id, path: path, reason: error)
         }
-        return (plaintext, opened.header.sha256.flatMap(ContentDigest.init(bytes:)) ?? ContentDigest(of: plaintext), opened.sha256)
+        return (plaintext, opened.header.sha256.flatMap(ContentDigest.init(bytes:)), opened.sha256)
     }
 
     private static func randomNonce() -> [UInt8] {
