@@ -57,13 +57,6 @@ public struct ChildProcessLauncher: ComponentLauncher {
         SpareChild.shared.fill(executable: executable, arguments: arguments)
     }
 
-    /// ``prestart()`` for a launcher of the running binary, before anything else is known: it
-    /// does not read the environment (building `ProcessInfo`'s dictionary costs the Swift
-    /// runtime a scan of every protocol conformance in the binary, on the run's critical path).
-    public static func prestartCurrentExecutable() {
-        ChildProcessLauncher(executable: RunningExecutable.path).prestart()
-    }
-
     /// Stops and reaps the child ``prestart()`` started if no launch took it (a run that failed
     /// before its first component), so that it is not left for init to reap.
     public static func discardPrestarted() {

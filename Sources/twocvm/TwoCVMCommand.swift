@@ -46,7 +46,7 @@ struct TwoCVMCommand: ParsableCommand {
             // included, so that the child's start-up overlaps all of the broker's own; the
             // launch of the first component takes it (ChildProcessLauncher.prestart).
             if CommandLine.arguments.dropFirst().first == "run" {
-                ChildProcessLauncher.prestartCurrentExecutable()
+                ChildProcessLauncher.currentExecutable().prestart()
             }
             if let unknown = SubcommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
                 throw CommandFailure(.badInput, unknown)
