@@ -15,7 +15,8 @@ public enum SealError: Error, Equatable, Sendable, CustomStringConvertible {
     case mismatch(field: String, expected: String, found: String)
     /// The sender's ES384 signature over the header and the chunks does not verify.
     case badSignature
-    /// The HPKE context could not be set up (the encapsulated key or the recipient key is unusable).
+    /// The HPKE context could not be set up (the encapsulated key or the recipient key is
+    /// unusable), or, in version 2, it does not yield the header's key commitment (another key).
     case keyAgreement
     /// The AEAD tag of chunk `index` does not verify (altered, truncated, reordered or swapped).
     case chunk(index: Int)
@@ -37,7 +38,7 @@ public enum SealError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .mismatch(field, expected, found):
             return "sealed file '\(field)' is \(found), expected \(expected)"
         case .badSignature: return "sealed file signature does not verify with the sender's signing key"
-        case .keyAgreement: return "sealed file HPKE key agreement failed (wrong recipient key or bad encapsulated key)"
+        case .keyAgreement: return "sealed file HPKE key agreement failed (wrong recipient key, or a bad encapsulated key or key commitment)"
         case let .chunk(index): return "sealed file chunk \(index) does not authenticate (altered, truncated or reordered)"
         case .plaintextDigest: return "sealed file plaintext does not match its declared length and SHA-256"
         case let .io(what): return "sealed file I/O failed: \(what)"

@@ -407,7 +407,9 @@ extension SealedFileHeader {
         let info = SealedFileFormat.info(version: version, manifest: manifest, purpose: purpose, id: id, recipient: recipient)
         let context: SealedFileHPKE.Context
         do { context = try SealedFileHPKE.recipient(privateKey: recipientKey, enc: encapsulatedKey, info: info) } catch { throw .keyAgreement }
-        if let commitment, commitment != context.commitment { throw .keyAgreement }
+        if version != 1 {
+            guard let commitment, commitment == context.commitment else { throw .keyAgreement }
+        }
         return try SealedChunkCipher(context, encrypting: false)
     }
 }

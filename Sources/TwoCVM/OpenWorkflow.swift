@@ -110,10 +110,14 @@ public enum OpenWorkflow {
             }
         }
 
-        /// What a refusal of the header, signature or decryption means here.
+        /// What a refusal of the header, signature or decryption means here: a key that does
+        /// not open the file is the wrong key, unless the manifest has confirmed it is the
+        /// recipient's (``requireRelease(to:)``), in which case the file is at fault.
         func refusal(_ error: SealError) -> OpenError {
             switch error {
-            case .keyAgreement, .chunk: return .wrongKey(keyDirectory: keyDirectory, recipient: claimed.recipient)
+            case .keyAgreement, .chunk:
+                return manifest == nil ? .wrongKey(keyDirectory: keyDirectory, recipient: claimed.recipient)
+                                       : .sealed(path: sealedPath, reason: error)
             default: return .sealed(path: sealedPath, reason: error)
             }
         }
