@@ -1,5 +1,4 @@
 import Crypto
-import Hexadecimal
 
 /// What a sealed file's signature covers, hashed while the file is written or read, per format
 /// version (Docs/formats.md "Sealed files"):
@@ -72,8 +71,12 @@ final class SignedContent: @unchecked Sendable {
 
 /// The order `n` of P-384's base point, for low-`s` ECDSA signatures (48-byte big-endian).
 enum P384Order {
-    static let n: [UInt8] = Array(Hex.decode(
-        "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973")!)
+    static let n: [UInt8] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2,
+        0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+    ]
 
     /// Whether `s` ≤ (n − 1) / 2, compared as 48-byte big-endian numbers: twice `s` does not exceed `n`.
     static func isLowS(_ s: [UInt8]) -> Bool {
