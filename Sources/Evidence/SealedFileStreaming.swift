@@ -72,16 +72,14 @@ extension SealedFile {
             sender: sender, senderKey: senderKey, length: length, chunkSize: chunkSize)
         let plaintextHash = digestingPlaintext ? try SealedHash(.sha256) : nil
         var reader = try PassReader(makeReader)
-        let slabBytes = Slab.headRoom + writer.header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
-        // A ring of two to four slabs within the pipeline's budget, the hashing thread up to
-        // all but one behind, so that neither thread waits on the other's jitter.
-        let slabs = (0..<max(2, min(4, OpenPipeline.budget / slabBytes))).map { _ in Slab(slabBytes) }
-        let lane = HashLane(depth: slabs.count - 1)
-        defer { lane.wait() }
+        // Up to four slabs, the hashing thread up to three chunks behind, so that neither
+        // thread waits on the other's jitter.
+        let ring = HashedSlabRing(slabBytes: writer.header.slabBytes, atMost: 4)
+        defer { ring.wait() }
         let signed = writer.signed
         var done: UInt64 = 0
         for index in 0..<writer.header.chunkCount {
-            let slab = slabs[index % slabs.count]
+            let slab = ring[index]
             let size = writer.header.plaintextSize(ofChunk: index)
             guard try reader.fill(slab.body(size)) == size else { throw .io("the plaintext ended before its \(length) bytes (it changed while sealing)") }
             plaintextHash?.update(slab.prefix(size, from: Slab.headRoom))
@@ -90,13 +88,13 @@ extension SealedFile {
             let framed = slab.framed(sealedSize)
             if index == 0 { try emit(writer.headerItem, write) }  // once the source has proved readable
             do { try write(framed) } catch { throw .io("write failed (\(error))") }
-            let headCount = framed.count - sealedSize
-            lane.submit { signed.add(chunk: slab.prefix(headCount + sealedSize, from: Slab.headRoom - headCount), headCount: headCount) }
+            let framing = ChunkFraming(headCount: framed.count - sealedSize, count: sealedSize)
+            ring.submit { signed.add(chunk: slab.framedChunk(framing), headCount: framing.headCount) }
             done += UInt64(size)
             progress?(SealedFileProgress(phase: .encrypting, pass: 0, done: done, total: length))
         }
         guard try reader.atEnd() else { throw .io("the plaintext is longer than its \(length) bytes (it changed while sealing)") }
-        lane.wait()
+        ring.wait()
         try emit(try writer.finish(), write)
         return Sealed(header: writer.header, fileSHA256: writer.fileSHA256!, plaintextSHA256: plaintextHash?.digest())
     }
@@ -127,8 +125,6 @@ extension SealedFile {
         reading makeReader: () throws -> SealedStreamReader, expect: Expectation, digestingFile: Bool = false,
         progress: ((SealedFileProgress) -> Void)? = nil
     ) throws(SealError) -> CheckedSealedFile {
-        let lane = HashLane()
-        defer { lane.wait() }
         var reader = try PassReader(makeReader, digesting: digestingFile)
         let headerBytes = try reader.item(limit: SealedFileFormat.maxHeaderBytes, what: "header")
         let header = try SealedFileFormat.decodeHeader(headerBytes)
@@ -136,19 +132,19 @@ extension SealedFile {
         // it is the file's SHA-256: the reader need not hash as well.)
         let signed = try SignedContent(version: header.version, headerBytes: headerBytes)
         if header.version != 1 { _ = reader.detachFileHash() }
-        let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
-        let slabs = [Slab(slabBytes), Slab(slabBytes)]
+        let ring = HashedSlabRing(slabBytes: header.slabBytes, atMost: 2)
+        defer { ring.wait() }
         var done: UInt64 = 0
         for index in 0..<header.chunkCount {
-            let slab = slabs[index & 1]
+            let slab = ring[index]
             let framing = try reader.chunk(index, of: header, into: slab)
-            lane.submit { signed.add(chunk: slab.framedChunk(framing), headCount: framing.headCount) }
+            ring.submit { signed.add(chunk: slab.framedChunk(framing), headCount: framing.headCount) }
             done += UInt64(framing.count - SealedFileFormat.tagBytes)
             progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
         }
         let signatureBytes = try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
         try reader.expectEnd()
-        lane.wait()
+        ring.wait()
         let failure = verdict(header: header, expect: expect, signed: signed, signature: signatureBytes)
         return CheckedSealedFile(header: header, fileSHA256: fileDigest(reader, signed, signatureBytes),
                                  headerBytes: headerBytes, failure: failure)
@@ -243,17 +239,16 @@ extension SealedFile {
         _ reader: inout PassReader, header: SealedFileHeader, headerDigest: [UInt8], cipher: SealedChunkCipher?,
         signed: SignedContent, progress: ((SealedFileProgress) -> Void)?, write: SealedStreamWriter
     ) throws(SealError) -> OpenedChunks {
-        let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
-        let slabs = (0..<max(2, min(4, OpenPipeline.budget / slabBytes))).map { _ in Slab(slabBytes) }
-        let lane = HashLane(depth: slabs.count - 1)
-        defer { lane.wait() }
+        let ring = HashedSlabRing(slabBytes: header.slabBytes, atMost: 4)
+        defer { ring.wait() }
         let plaintext = Slab(header.plaintextSize(ofChunk: 0))
         var failure: SealError? = nil
         var length: UInt64 = 0
+        var done: UInt64 = 0
         for index in 0..<header.chunkCount {
-            let slab = slabs[index % slabs.count]
+            let slab = ring[index]
             let framing = try reader.chunk(index, of: header, into: slab)
-            lane.submit { signed.add(chunk: slab.framedChunk(framing), headCount: framing.headCount) }
+            ring.submit { signed.add(chunk: slab.framedChunk(framing), headCount: framing.headCount) }
             let size = framing.count - SealedFileFormat.tagBytes
             if failure == nil, let cipher {
                 let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
@@ -269,10 +264,10 @@ extension SealedFile {
                     }
                 }
             }
-            progress?(SealedFileProgress(phase: .verifying, pass: 0, done: UInt64(index) * UInt64(header.chunkSize) + UInt64(size),
-                                         total: header.length))
+            done += UInt64(size)
+            progress?(SealedFileProgress(phase: .verifying, pass: 0, done: done, total: header.length))
         }
-        lane.wait()
+        ring.wait()
         return OpenedChunks(failure: failure, length: length, plaintextSHA256: nil)
     }
 
@@ -283,8 +278,7 @@ extension SealedFile {
         _ reader: inout PassReader, header: SealedFileHeader, headerDigest: [UInt8], cipher: SealedChunkCipher?,
         signed: SignedContent, fileHash: SealedHash?, progress: ((SealedFileProgress) -> Void)?, write: SealedStreamWriter
     ) throws(SealError) -> OpenedChunks {
-        let pipeline = try OpenPipeline(slabBytes: Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes,
-                                        cipher: cipher, fileHash: fileHash)
+        let pipeline = try OpenPipeline(slabBytes: header.slabBytes, cipher: cipher, fileHash: fileHash)
         try withoutActuallyEscaping(write) { (write) throws(SealError) in
             let sink = UncheckedWriter(write)
             defer { pipeline.drain() }
@@ -345,8 +339,6 @@ public struct CheckedSealedFile: Sendable {
         progress: ((SealedFileProgress) -> Void)? = nil, write: SealedStreamWriter
     ) throws(SealError) {
         if let failure { throw failure }
-        let lane = HashLane()
-        defer { lane.wait() }
         // Version 2 hashes the file again: its plaintext is bound to the signature only through
         // the bytes the first pass hashed, so the bytes decrypted here must be those.
         var reader = try PassReader(makeReader, digesting: header.version != 1)
@@ -357,10 +349,10 @@ public struct CheckedSealedFile: Sendable {
         let headerDigest = SealedFile.sha384(headerBytes)
         let plaintextHash = header.sha256 == nil ? nil : try SealedHash(.sha256)
         var length: UInt64 = 0
-        let slabBytes = Slab.headRoom + header.plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes
-        let slabs = [Slab(slabBytes), Slab(slabBytes)]
+        let ring = HashedSlabRing(slabBytes: header.slabBytes, atMost: 2)
+        defer { ring.wait() }
         for index in 0..<header.chunkCount {
-            let slab = slabs[index & 1]
+            let slab = ring[index]
             let count = try reader.chunk(index, of: header, into: slab).count
             let aad = SealedFileFormat.aad(headerDigest: headerDigest, index: index, final: index == header.chunkCount - 1)
             let size = count - SealedFileFormat.tagBytes
@@ -368,11 +360,11 @@ public struct CheckedSealedFile: Sendable {
                 throw .chunk(index: index)
             }
             do { try write(slab.prefix(size, from: Slab.headRoom)) } catch { throw .io("write failed (\(error))") }
-            if let plaintextHash { lane.submit { plaintextHash.update(slab.prefix(size, from: Slab.headRoom)) } }
+            if let plaintextHash { ring.submit { plaintextHash.update(slab.prefix(size, from: Slab.headRoom)) } }
             length += UInt64(size)
             progress?(SealedFileProgress(phase: .decrypting, pass: 1, done: length, total: header.length))
         }
-        lane.wait()
+        ring.wait()
         if header.version != 1 {
             _ = try reader.item(limit: SealedFileFormat.signatureBytes, what: "signature")
             try reader.expectEnd()
@@ -412,6 +404,11 @@ extension SealedFileHeader {
         }
         return try SealedChunkCipher(context, encrypting: false)
     }
+}
+
+extension SealedFileHeader {
+    /// Bytes of a slab that holds any chunk of this file, with room for its head before it.
+    var slabBytes: Int { Slab.headRoom + plaintextSize(ofChunk: 0) + SealedFileFormat.tagBytes }
 }
 
 extension SealedFile {
@@ -586,18 +583,23 @@ final class Slab: @unchecked Sendable {
     }
 }
 
-/// A second thread that runs hashing jobs in order, at most `depth` of them queued: `submit`
-/// waits until fewer are, so once it returns the job submitted `depth` calls earlier is done,
-/// and a ring of `depth + 1` buffers suffices (two for the default depth of one).
-final class HashLane: @unchecked Sendable {
+/// Reused chunk buffers and the second thread that hashes them: a ring of slabs, and a serial
+/// queue on which at most one job fewer than the ring has slabs waits or runs. `submit` waits
+/// until there is room, so once it returns the job on the slab the next chunk goes into (the
+/// one submitted a whole ring earlier) has run.
+final class HashedSlabRing: @unchecked Sendable {
+    private let slabs: [Slab]
     private let queue = DispatchQueue(label: "twocvm.sealed-file.hash")
     private let room: DispatchSemaphore
-    let depth: Int
 
-    init(depth: Int = 1) {
-        self.depth = depth
-        room = DispatchSemaphore(value: depth)
+    /// Two to `atMost` slabs of `slabBytes` each, as many as ``OpenPipeline/budget`` holds.
+    init(slabBytes: Int, atMost: Int) {
+        slabs = (0..<max(2, min(atMost, OpenPipeline.budget / slabBytes))).map { _ in Slab(slabBytes) }
+        room = DispatchSemaphore(value: slabs.count - 1)
     }
+
+    /// The slab chunk `index` goes into.
+    subscript(index: Int) -> Slab { slabs[index % slabs.count] }
 
     func submit(_ job: @escaping @Sendable () -> Void) {
         room.wait()
@@ -607,7 +609,8 @@ final class HashLane: @unchecked Sendable {
         }
     }
 
-    /// Waits until every job submitted has run.
+    /// Waits until every job submitted has run (libdispatch refuses to free a semaphore below
+    /// its initial value: every user waits before the ring goes).
     func wait() { queue.sync {} }
 }
 

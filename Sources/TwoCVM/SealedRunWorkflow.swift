@@ -150,17 +150,21 @@ public enum SealedRunWorkflow {
                 guard let participant = plan.manifest.participant(recipient) else {
                     throw .unknownRecipient(output: output.id, recipient: recipient)
                 }
-                let sealed: [UInt8]
+                // The streaming sealer, into memory: it returns the file's SHA-256 (the receipt's
+                // name for it) from the hash its signature needs, so the file is hashed once.
+                var sealed: [UInt8] = []
+                let result: SealedFile.Sealed
                 do {
-                    sealed = try SealedFile.seal(plaintext, manifest: plan.manifestDigest, purpose: .output, id: output.id,
+                    result = try SealedFile.seal(reading: { SealedFile.bufferReader(over: plaintext) }, length: UInt64(plaintext.count),
+                                                 manifest: plan.manifestDigest, purpose: .output, id: output.id,
                                                  recipientName: recipient, recipientKey: participant.encryptionKey,
-                                                 sender: teeName, senderKey: senderKey)
+                                                 sender: teeName, senderKey: senderKey, write: { sealed += $0 })
                 } catch {
                     throw .outputSealing(output: output.id, recipient: recipient, error)
                 }
                 let path = "\(directory)/\(output.id).\(recipient).sealed"
                 files.append((SealedOutput(id: output.id, recipient: recipient, path: path, length: plaintext.count,
-                                           sha256: Array(SHA256.hash(data: sealed))), sealed))
+                                           sha256: result.fileSHA256), sealed))
             }
         }
         return files
