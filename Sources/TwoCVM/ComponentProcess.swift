@@ -93,7 +93,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
         defer { files.forEach { _ = Glibc.close($0) } }
         for name in names {
             do {
-                files.append(try SealedInputFile.make(job.inputs[name]!, name: name, minimum: 3))
+                files.append(try SealedInputFile.make(job.inputs[name]!, name: name))
             } catch {
                 throw .inputFile(component: job.component, error)
             }

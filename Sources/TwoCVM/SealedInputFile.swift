@@ -8,17 +8,17 @@ import Sandbox
 /// neither the pipe nor the child's own memory ever holds the input: a large input costs the
 /// child nothing but the guest's copy, as a native program reading a file from the page cache.
 public enum SealedInputFile {
-    /// A sealed memfd holding `bytes`, close-on-exec, at a descriptor number of at least
-    /// `minimum` (3: never one of the standard streams); the launcher hands it to the child over
-    /// its stdin socket (``InputHandover``).
-    public static func make(_ bytes: [UInt8], name: String, minimum: Int32) throws(SealedInputFileError) -> Int32 {
+    /// A sealed memfd holding `bytes`, close-on-exec, never at a standard stream's number (0–2,
+    /// should one be closed); the launcher hands it to the child over its stdin socket
+    /// (``InputHandover``).
+    public static func make(_ bytes: [UInt8], name: String) throws(SealedInputFileError) -> Int32 {
         let created = twocvm_memfd_create("twocvm-input")
         guard created >= 0 else { throw .create(name: name, errno: -created) }
         defer { close(created) }
         guard bytes.withUnsafeBytes({ FileIO.writeAll($0, to: created) }) else { throw .create(name: name, errno: errno) }
         let sealed = twocvm_memfd_seal(created)
         guard sealed == 0 else { throw .create(name: name, errno: -sealed) }
-        let moved = fcntl(created, F_DUPFD_CLOEXEC, minimum)
+        let moved = fcntl(created, F_DUPFD_CLOEXEC, 3)
         guard moved >= 0 else { throw .create(name: name, errno: errno) }
         return moved
     }

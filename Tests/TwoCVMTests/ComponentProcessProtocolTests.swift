@@ -34,7 +34,7 @@ final class ComponentProcessProtocolTests: XCTestCase {
         var descriptors: [String: Int32] = [:]
         handedOver = []
         for (index, name) in job.inputs.keys.sorted().enumerated() {
-            let fd = try SealedInputFile.make(job.inputs[name]!, name: name, minimum: 3)
+            let fd = try SealedInputFile.make(job.inputs[name]!, name: name)
             opened.append(fd)
             handedOver.append(fd)
             descriptors[name] = Int32(3 + index)
@@ -60,7 +60,7 @@ final class ComponentProcessProtocolTests: XCTestCase {
     func testInputDescriptorsArriveInOrderOverTheSocketThenTheRequest() throws {
         let (broker, child) = socketPair()
         let files = try (0..<300).map { index -> Int32 in
-            let fd = try SealedInputFile.make(Array("input \(index)".utf8), name: "in\(index)", minimum: 3)
+            let fd = try SealedInputFile.make(Array("input \(index)".utf8), name: "in\(index)")
             opened.append(fd)
             return fd
         }
@@ -84,7 +84,7 @@ final class ComponentProcessProtocolTests: XCTestCase {
     /// A message whose count is wrong, or a stream that ends before the end mark: refused, and
     /// every descriptor received so far closed again.
     func testABrokenHandoverIsRefusedAndLeavesNoDescriptorOpen() throws {
-        let file = try SealedInputFile.make([1], name: "x", minimum: 3)
+        let file = try SealedInputFile.make([1], name: "x")
         opened.append(file)
         let before = openDescriptors()
         for (tag, count, ending) in [(UInt8(3), 2, "announced 3 descriptors and carried 2"), (UInt8(1), 1, "Broken pipe")] {
@@ -154,7 +154,7 @@ final class ComponentProcessProtocolTests: XCTestCase {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
         opened += fds
-        let sealed = try SealedInputFile.make([1, 2, 3], name: "x", minimum: 3)
+        let sealed = try SealedInputFile.make([1, 2, 3], name: "x")
         opened.append(sealed)
         let cases: [(Int32, Int, String)] = [(fds[0], 0, "is not a file"), (sealed, 4, "is not a file of 4 bytes")]
         for (descriptor, size, expected) in cases {
