@@ -7,7 +7,7 @@
 #   twocvm      `twocvm run PLAN --inputs DIR --out DIR --dev --json`: a one-component manifest,
 #               the component in its own sandboxed child process (WasmKit), as in production;
 #   twocvm-wasmtime  the same with `engine = "wasmtime"` in the manifest (its own plan): the
-#               compiling engine from the pinned library, fuel and epoch interruption on, with
+#               compiling engine from the pinned library, fuel metering on, with
 #               its compiled-module cache (a folder of this run, filled by one warm-up run of
 #               each workload before the rounds);
 #   twocvm-wasmtime-cold  the same with the cache off (TWOCVM_ENGINE_CACHE=off): every run
@@ -17,8 +17,10 @@
 #               issue #7, the others change one engine setting (BENCH_ENGINES);
 #   wasmtime    the PyPI `wasmtime` package (Cranelift JIT) through Benchmarks/wasmtime-run.py,
 #               with the same /in and /out preopens;
-#   wasmtime-metered  the same with fuel metering and epoch interruption on, as twocvm's
-#               wasmtime engine always runs (what that instrumentation costs by itself).
+#   wasmtime-metered  the same with fuel metering on, as twocvm's wasmtime engine always runs
+#               (what that instrumentation costs by itself);
+#   wasmtime-epoch  metered and with epoch interruption on too, as twocvm's engine ran before
+#               its wall-clock limit moved onto the fuel checks (what that second one costs).
 #
 # Rounds are interleaved (native, twocvm, wasmtime, twocvm@…, per workload, per round);
 # the tables give the median and min–max of BENCH_ROUNDS rounds, both for the whole command
@@ -43,7 +45,7 @@ rounds=${BENCH_ROUNDS:-9}
 wasmkit_rounds=${BENCH_WASMKIT_ROUNDS:-5}
 workloads=(${BENCH_WORKLOADS:-empty stream pointer-chase compute mixed})
 engines=(${BENCH_ENGINES-baseline token software-bounds})
-runners=(native twocvm twocvm-wasmtime twocvm-wasmtime-cold wasmtime wasmtime-metered "${engines[@]/#/twocvm@}")
+runners=(native twocvm twocvm-wasmtime twocvm-wasmtime-cold wasmtime wasmtime-metered wasmtime-epoch "${engines[@]/#/twocvm@}")
 build=$root/.build-bench/workloads
 
 for tool in /usr/bin/time gcc "$python"; do
@@ -113,7 +115,8 @@ PY
 ) ;;
         wasmtime*)
             /usr/bin/time -f %M -o "$work/rss" "$python" Benchmarks/wasmtime-run.py "$build/$w.wasm" "$w" \
-                "$work/$w/inputs" "$out" $([[ $runner == wasmtime-metered ]] && echo --metered) > "$work/wasmtime.json"
+                "$work/$w/inputs" "$out" $([[ $runner == wasmtime-metered || $runner == wasmtime-epoch ]] && echo --metered) \
+                $([[ $runner == wasmtime-epoch ]] && echo --epoch) > "$work/wasmtime.json"
             end=$EPOCHREALTIME
             extra=$'\t\t\t\t'$("$python" -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["compile_s"])' "$work/wasmtime.json") ;;
     esac

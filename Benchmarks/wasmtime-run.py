@@ -2,11 +2,12 @@
 the way `twocvm run` presents a component: argv = [component id], inputs read-only under /in,
 outputs under /out, no environment, stdout to a file.
 
-    python Benchmarks/wasmtime-run.py MODULE.wasm ID IN_DIR OUT_DIR [--metered]
+    python Benchmarks/wasmtime-run.py MODULE.wasm ID IN_DIR OUT_DIR [--metered] [--epoch]
 
 --metered switches on what twocvm's wasmtime engine always runs with: fuel metering (with an
-unreachable budget) and epoch interruption (with a deadline that never comes), so that the cost
-of that instrumentation is measured apart from twocvm's own.
+unreachable budget), so that the cost of that instrumentation is measured apart from twocvm's
+own. --epoch adds epoch interruption (with a deadline that never comes), the second
+instrumentation twocvm's engine does without (its wall-clock limit rides on the fuel checks).
 
 Prints one JSON line on stdout: the seconds spent compiling (Cranelift) and running `_start`.
 """
@@ -20,10 +21,11 @@ import wasmtime
 def main() -> int:
     module_path, component, in_dir, out_dir = sys.argv[1:5]
     metered = "--metered" in sys.argv[5:]
+    epoch = "--epoch" in sys.argv[5:]
     started = time.monotonic()
     config = wasmtime.Config()
     config.consume_fuel = metered
-    config.epoch_interruption = metered
+    config.epoch_interruption = epoch
     engine = wasmtime.Engine(config)
     module = wasmtime.Module.from_file(engine, module_path)
     compiled = time.monotonic()
@@ -32,6 +34,7 @@ def main() -> int:
     store = wasmtime.Store(engine)
     if metered:
         store.set_fuel(1 << 62)
+    if epoch:
         store.set_epoch_deadline(1 << 62)
     wasi = wasmtime.WasiConfig()
     wasi.argv = [component]

@@ -26,9 +26,9 @@ public struct SandboxLimits: Sendable, Equatable {
     /// The most bytes kept of each of stdout and stderr; anything beyond is counted and dropped.
     public var capturedStreamBytes: Int
     /// The wall-clock limit an engine that can interrupt running code enforces itself
-    /// (wasmtime, through epoch interruption); nil for none. WasmKit cannot interrupt: there
-    /// the component's process is killed at the limit (``SandboxOutcome/timedOut(seconds:)``
-    /// is then never the outcome).
+    /// (wasmtime, checked each time the guest yields on fuel); nil for none. WasmKit cannot
+    /// interrupt: there the component's process is killed at the limit
+    /// (``SandboxOutcome/timedOut(seconds:)`` is then never the outcome).
     public var wallClockSeconds: Int?
 
     public init(fuel: UInt64, memoryBytes: Int, capturedStreamBytes: Int = 64 << 10, wallClockSeconds: Int? = nil) {

@@ -34,18 +34,25 @@ public enum ChildLockdown {
 
     /// A tiny module compiled by wasmtime before the lockdown and run after it (tests only):
     /// proves that the compiling engine needs nothing the lockdown forbids once it has compiled.
+    /// Its loop burns about 24 million units of fuel, so the run maps its fiber stack and
+    /// yields to the deadline check several times under the lockdown.
     public struct ProbeRun {
         let loaded: Sandbox.LoadedRun
 
         public init(wasmtimeLibrary path: String) throws(ChildLockdownError) {
-            let text = #"(module (memory (export "memory") 1) (func (export "_start") (i32.store (i32.const 0) (i32.const 1))))"#
+            let text = #"""
+                (module (memory (export "memory") 1)
+                  (func (export "_start") (local i32)
+                    (loop $l (br_if $l (i32.lt_u (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (i32.const 4000000))))
+                    (i32.store (i32.const 0) (local.get 0))))
+                """#
             let library: WasmtimeLibrary
             do { library = try WasmtimeLibrary.load(path) } catch { throw .probeEngine(error) }
             do {
                 let module = try WasmModule(source: Array(text.utf8), name: "probe.wat")
                 loaded = try Sandbox.load(SandboxRequest(
                     module: module, arguments: ["probe"], inputs: [:], outputs: [:], capabilities: [],
-                    limits: SandboxLimits(fuel: 1_000, memoryBytes: 1 << 16, wallClockSeconds: 5),
+                    limits: SandboxLimits(fuel: 100_000_000, memoryBytes: 1 << 16, wallClockSeconds: 5),
                     runtime: .wasmtime(library)))
             } catch {
                 throw .probeModule(error)

@@ -50,14 +50,44 @@ final class WasmtimeEngineTests: XCTestCase {
         XCTAssertNoThrow(try WasmtimeLibrary.loadVerified(library.path, identity: library.identity))
     }
 
-    func testTheWallClockLimitInterruptsRunningCode() throws {
-        let module = try Fixtures.module(#"(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))"#)
+    private static let spin = #"(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))"#
+
+    /// Runs `text` on wasmtime with effectively unlimited fuel and the given wall-clock limit;
+    /// checks that it took less than ten seconds.
+    private func run(_ text: String, fuel: UInt64 = 1 << 60, wallClockSeconds: Int?) throws -> SandboxResult {
         let start = Date()
         let result = try Sandbox.run(SandboxRequest(
-            module: module, arguments: ["spin"], inputs: [:], outputs: [:], capabilities: [],
-            limits: SandboxLimits(fuel: 1 << 60, memoryBytes: 1 << 16, wallClockSeconds: 1), runtime: .wasmtime(try Fixtures.wasmtime())))
-        XCTAssertEqual(result.outcome, .timedOut(seconds: 1))
+            module: try Fixtures.module(text), arguments: ["spin"], inputs: [:], outputs: [:], capabilities: [],
+            limits: SandboxLimits(fuel: fuel, memoryBytes: 1 << 16, wallClockSeconds: wallClockSeconds),
+            runtime: .wasmtime(try Fixtures.wasmtime())))
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        return result
+    }
+
+    func testTheWallClockLimitInterruptsRunningCode() throws {
+        let result = try run(Self.spin, wallClockSeconds: 1)
+        XCTAssertEqual(result.outcome, .timedOut(seconds: 1))
+        // The cancelled call left its store readable: a second of spinning burnt millions of units.
+        XCTAssertGreaterThan(result.fuelUsed, 10_000_000)
+    }
+
+    func testTheWallClockLimitInterruptsAStartFunction() throws {
+        // Guest code that runs while the module is instantiated, before any export is called.
+        let result = try run(#"(module (memory (export "memory") 1) (func $spin (loop $l (br $l))) (start $spin) (func (export "_start")))"#,
+                             wallClockSeconds: 1)
+        XCTAssertEqual(result.outcome, .timedOut(seconds: 1))
+    }
+
+    func testRunsAfterAnInterruptedOneAreUnaffectedAndFuelStaysExact() throws {
+        // The interrupted call's fiber is unwound and freed: the next runs in the same process
+        // behave alike, and a run without a deadline ends on its fuel alone.
+        for _ in 0..<2 {
+            XCTAssertEqual(try run(Self.spin, wallClockSeconds: 1).outcome, .timedOut(seconds: 1))
+        }
+        let finite = try run(Self.spin, fuel: 50_000_000, wallClockSeconds: nil)
+        // Yielding every few million units neither adds fuel nor loses any: the limit holds exactly.
+        XCTAssertEqual(finite.outcome, .outOfFuel(limit: 50_000_000))
+        XCTAssertEqual(finite.fuelUsed, 50_000_000)
     }
 
     func testFuelIsMeteredInWasmtimeUnits() throws {

@@ -24,6 +24,7 @@ typedef struct wasmtime_store_t wasmtime_store_t;
 typedef struct wasmtime_context_t wasmtime_context_t;
 typedef struct wasmtime_linker_t wasmtime_linker_t;
 typedef struct wasmtime_caller_t wasmtime_caller_t;
+typedef struct wasmtime_call_future_t wasmtime_call_future_t;
 
 /// `wasm_byte_vec_t` (also `wasm_name_t`, `wasm_message_t`).
 typedef struct {
@@ -82,7 +83,6 @@ enum {
     TWOCVM_WASMTIME_EXTERN_FUNC = 0,
     TWOCVM_WASMTIME_EXTERN_MEMORY = 3,
     TWOCVM_WASMTIME_TRAP_STACK_OVERFLOW = 0,
-    TWOCVM_WASMTIME_TRAP_INTERRUPT = 10,
     TWOCVM_WASMTIME_TRAP_OUT_OF_FUEL = 11,
 };
 
@@ -96,16 +96,15 @@ typedef void (*twocvm_wasmtime_finalizer)(void *);
 typedef struct {
     wasm_config_t *(*wasm_config_new)(void);
     void (*wasmtime_config_consume_fuel_set)(wasm_config_t *, bool);
-    void (*wasmtime_config_epoch_interruption_set)(wasm_config_t *, bool);
     void (*wasmtime_config_max_wasm_stack_set)(wasm_config_t *, size_t);
     void (*wasmtime_config_parallel_compilation_set)(wasm_config_t *, bool);
     void (*wasmtime_config_wasm_threads_set)(wasm_config_t *, bool);
     void (*wasmtime_config_wasm_memory64_set)(wasm_config_t *, bool);
     void (*wasmtime_config_wasm_multi_memory_set)(wasm_config_t *, bool);
     void (*wasmtime_config_memory_init_cow_set)(wasm_config_t *, bool);
+    void (*wasmtime_config_async_stack_size_set)(wasm_config_t *, size_t);
     wasm_engine_t *(*wasm_engine_new_with_config)(wasm_config_t *);
     void (*wasm_engine_delete)(wasm_engine_t *);
-    void (*wasmtime_engine_increment_epoch)(wasm_engine_t *);
 
     wasmtime_error_t *(*wasmtime_module_validate)(wasm_engine_t *, const uint8_t *, size_t);
     wasmtime_error_t *(*wasmtime_module_new)(wasm_engine_t *, const uint8_t *, size_t, wasmtime_module_t **);
@@ -119,7 +118,7 @@ typedef struct {
     void (*wasmtime_store_delete)(wasmtime_store_t *);
     wasmtime_error_t *(*wasmtime_context_set_fuel)(wasmtime_context_t *, uint64_t);
     wasmtime_error_t *(*wasmtime_context_get_fuel)(const wasmtime_context_t *, uint64_t *);
-    void (*wasmtime_context_set_epoch_deadline)(wasmtime_context_t *, uint64_t);
+    wasmtime_error_t *(*wasmtime_context_fuel_async_yield_interval)(wasmtime_context_t *, uint64_t);
 
     wasm_valtype_t *(*wasm_valtype_new)(uint8_t);
     void (*wasm_valtype_vec_new)(twocvm_wasm_valtype_vec *, size_t, wasm_valtype_t *const *);
@@ -132,17 +131,19 @@ typedef struct {
                                                                size_t, const wasm_functype_t *,
                                                                twocvm_wasmtime_unchecked_callback, void *,
                                                                twocvm_wasmtime_finalizer);
-    wasmtime_error_t *(*wasmtime_linker_instantiate)(const wasmtime_linker_t *, wasmtime_context_t *,
-                                                     const wasmtime_module_t *, twocvm_wasmtime_instance *,
-                                                     wasm_trap_t **);
     bool (*wasmtime_instance_export_get)(wasmtime_context_t *, const twocvm_wasmtime_instance *, const char *, size_t,
                                          twocvm_wasmtime_extern *);
     bool (*wasmtime_caller_export_get)(wasmtime_caller_t *, const char *, size_t, twocvm_wasmtime_extern *);
     wasmtime_context_t *(*wasmtime_caller_context)(wasmtime_caller_t *);
     uint8_t *(*wasmtime_memory_data)(const wasmtime_context_t *, const twocvm_wasmtime_memory *);
     size_t (*wasmtime_memory_data_size)(const wasmtime_context_t *, const twocvm_wasmtime_memory *);
-    wasmtime_error_t *(*wasmtime_func_call)(wasmtime_context_t *, const twocvm_wasmtime_func *, const void *, size_t,
-                                            void *, size_t, wasm_trap_t **);
+    wasmtime_call_future_t *(*wasmtime_linker_instantiate_async)(const wasmtime_linker_t *, wasmtime_context_t *,
+                                                                 const wasmtime_module_t *, twocvm_wasmtime_instance *,
+                                                                 wasm_trap_t **, wasmtime_error_t **);
+    wasmtime_call_future_t *(*wasmtime_func_call_async)(wasmtime_context_t *, const twocvm_wasmtime_func *, const void *,
+                                                        size_t, void *, size_t, wasm_trap_t **, wasmtime_error_t **);
+    bool (*wasmtime_call_future_poll)(wasmtime_call_future_t *);
+    void (*wasmtime_call_future_delete)(wasmtime_call_future_t *);
 
     wasm_trap_t *(*wasmtime_trap_new)(const char *, size_t);
     bool (*wasmtime_trap_code)(const wasm_trap_t *, uint8_t *);

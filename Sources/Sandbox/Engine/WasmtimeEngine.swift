@@ -2,12 +2,19 @@ import CWasmtime
 import Glibc
 
 /// ``SandboxEngine`` on wasmtime's C API (Cranelift): the module is compiled to native code
-/// (on wasmtime's compiler thread pool: compiling a wasi-libc module with fuel and epoch
-/// instrumentation takes about half as long on two cores as on the calling thread alone, and
-/// compilation is most of a short run; the threads are created before the child's lockdown and
-/// only wait after it), then instantiated in a store of its own with
-/// fuel metering, epoch interruption for the wall-clock limit, a store limiter on memory,
-/// tables and instances, and a bounded wasm stack.
+/// (on wasmtime's compiler thread pool: compiling a wasi-libc module with fuel instrumentation
+/// takes about half as long on two cores as on the calling thread alone, and compilation is
+/// most of a short run; the threads are created before the child's lockdown and only wait
+/// after it), then instantiated in a store of its own with fuel metering, a store limiter on
+/// memory, tables and instances, and a bounded wasm stack.
+///
+/// The wall-clock limit rides on the fuel metering instead of a second instrumentation: the
+/// guest runs on a wasmtime fiber (its async call API) and gives control back every
+/// ``fuelYieldInterval`` units of fuel, at the same loop headers and function entries where
+/// epoch interruption would check; the calling thread then reads the clock and, past the
+/// deadline, cancels the call, which unwinds the guest's stack. Epoch interruption would put
+/// a second check (a load and a compare) beside each fuel check: 6–21% more kernel time on
+/// top of fuel's own in the benchmarks (Docs/performance.md, Docs/sandbox.md).
 ///
 /// The component sees exactly what it sees on WasmKit: the project's ``WASIHost`` (in-memory
 /// `/in` and `/out`, no host files, no environment, clocks and randomness only when granted),
@@ -20,9 +27,18 @@ struct WasmtimeEngine: SandboxEngine {
     let library: WasmtimeLibrary
 
     /// The most native stack wasm code may use before it traps ("call stack exhausted"): twice
-    /// wasmtime's default, and below its async stack size (2 MiB), which the library requires.
-    /// The sandbox runs guest code on a thread with a much larger stack (``LargeStack``).
+    /// wasmtime's default.
     static let maxWasmStackBytes = 1 << 20
+
+    /// The size of the fiber stack the guest runs on: the wasm stack plus 4 MiB for the host
+    /// functions it calls (wasmtime guarantees them the difference). Mapped per run, and only
+    /// the pages touched become resident.
+    static let fiberStackBytes = maxWasmStackBytes + (4 << 20)
+
+    /// How much fuel the guest burns between two looks at the clock: about 2–5 ms of compiled
+    /// code, so a run stops within milliseconds of its wall-clock limit (whole seconds), and the
+    /// yields cost nothing measurable.
+    static let fuelYieldInterval: UInt64 = 1 << 22
 
     func validate(binary: [UInt8], imports: [ModuleSummary.Import], module: String) throws(SandboxError) {
         let api = library.api
@@ -63,16 +79,15 @@ struct WasmtimeEngine: SandboxEngine {
 
     /// The configuration ``makeEngine()`` sets, as compiled-module cache entries record it: a
     /// change to one must change the other.
-    static let configuration = "fuel epoch stack=\(maxWasmStackBytes) parallel-compilation no-threads no-memory64 no-multi-memory no-cow"
+    static let configuration = "fuel stack=\(maxWasmStackBytes) fiber-stack=\(fiberStackBytes) parallel-compilation no-threads no-memory64 no-multi-memory no-cow"
 
-    /// An engine with the sandbox's configuration. One engine per module: epoch ticks (the
-    /// wall-clock limit) reach every store of an engine, so runs never share one.
+    /// An engine with the sandbox's configuration, one per module.
     private func makeEngine() -> OpaquePointer {
         let api = library.api
         let config = api.wasm_config_new()
         api.wasmtime_config_consume_fuel_set(config, true)
-        api.wasmtime_config_epoch_interruption_set(config, true)
         api.wasmtime_config_max_wasm_stack_set(config, Self.maxWasmStackBytes)
+        api.wasmtime_config_async_stack_size_set(config, Self.fiberStackBytes)
         api.wasmtime_config_parallel_compilation_set(config, true)
         api.wasmtime_config_wasm_threads_set(config, false)
         api.wasmtime_config_wasm_memory64_set(config, false)
@@ -110,13 +125,14 @@ private final class WasmtimeModule: LoadedModule, @unchecked Sendable {
         api.wasmtime_store_limiter(store, Int64(limits.memoryPages * WasmPage.size), Int64(ModuleRewriter.maxTableElements),
                                    1, -1, 1)
         let context = api.wasmtime_store_context(store)!
-        if let error = api.wasmtime_context_set_fuel(context, limits.fuel) {
-            return EngineRun(ending: .notInstantiated(WasmtimeMessage.take(error: error, api)), fuelUsed: 0, memoryBytes: 0)
+        for error in [api.wasmtime_context_set_fuel(context, limits.fuel),
+                      api.wasmtime_context_fuel_async_yield_interval(context, WasmtimeEngine.fuelYieldInterval)] {
+            if let error {
+                return EngineRun(ending: .notInstantiated(WasmtimeMessage.take(error: error, api)), fuelUsed: 0, memoryBytes: 0)
+            }
         }
         let state = RunState()
-        let deadline = limits.wallClockSeconds.map { WallClockDeadline(seconds: $0, module: self) }
-        defer { deadline?.cancel() }
-        api.wasmtime_context_set_epoch_deadline(context, deadline == nil ? UInt64.max : 1)
+        let deadline = limits.wallClockSeconds.map { WallClockDeadline(seconds: $0) }
 
         let linker = api.wasmtime_linker_new(engine)!
         defer { api.wasmtime_linker_delete(linker) }
@@ -128,34 +144,85 @@ private final class WasmtimeModule: LoadedModule, @unchecked Sendable {
             }
         }
 
-        var instance = twocvm_wasmtime_instance()
-        var trap: OpaquePointer?
+        // The futures below write the instance and the function they call through pointers
+        // that must stay valid until they are deleted: memory of the run's own, not `&local`.
+        let instance = UnsafeMutablePointer<twocvm_wasmtime_instance>.allocate(capacity: 1)
+        let start = UnsafeMutablePointer<twocvm_wasmtime_func>.allocate(capacity: 1)
+        instance.initialize(to: twocvm_wasmtime_instance())
+        start.initialize(to: twocvm_wasmtime_func())
+        defer { instance.deallocate(); start.deallocate() }
         var instantiated = false
         func finish(_ ending: EngineRun.Ending) -> EngineRun {
             var remaining: UInt64 = 0
             if let error = api.wasmtime_context_get_fuel(context, &remaining) { api.wasmtime_error_delete(error) }
             var memory = twocvm_wasmtime_extern()
-            let memoryBytes = instantiated && api.wasmtime_instance_export_get(context, &instance, "memory", 6, &memory)
+            let memoryBytes = instantiated && api.wasmtime_instance_export_get(context, instance, "memory", 6, &memory)
                 && memory.kind == UInt8(TWOCVM_WASMTIME_EXTERN_MEMORY)
                 ? api.wasmtime_memory_data_size(context, &memory.of.memory) : 0
             return EngineRun(ending: ending, fuelUsed: limits.fuel - min(limits.fuel, remaining), memoryBytes: memoryBytes)
         }
 
-        let error = api.wasmtime_linker_instantiate(linker, context, module, &instance, &trap)
-        if error != nil || trap != nil {
+        // Instantiation runs the module's start function, if it has one: guest code, so it is
+        // driven (and stopped at the deadline) like the call below.
+        let instantiation = drive(until: deadline) { trap, error in
+            api.wasmtime_linker_instantiate_async(linker, context, module, instance, trap, error)
+        }
+        switch instantiation {
+        case .interrupted: return finish(.interrupted)
+        case .returned: break
+        case let .failed(trap, error):
             if trap == nil, let error { return finish(.notInstantiated(WasmtimeMessage.take(error: error, api))) }
             instantiated = true  // the start function trapped: the instance existed
             return finish(ending(trap: trap, error: error, state: state))
         }
         instantiated = true
-        var start = twocvm_wasmtime_extern()
-        guard api.wasmtime_instance_export_get(context, &instance, "_start", 6, &start),
-              start.kind == UInt8(TWOCVM_WASMTIME_EXTERN_FUNC) else {
+        var export = twocvm_wasmtime_extern()
+        guard api.wasmtime_instance_export_get(context, instance, "_start", 6, &export),
+              export.kind == UInt8(TWOCVM_WASMTIME_EXTERN_FUNC) else {
             return finish(.notInstantiated("no _start export"))
         }
-        let callError = api.wasmtime_func_call(context, &start.of.func, nil, 0, nil, 0, &trap)
-        guard callError != nil || trap != nil else { return finish(.returned) }
-        return finish(ending(trap: trap, error: callError, state: state))
+        start.pointee = export.of.func
+        switch drive(until: deadline, { trap, error in api.wasmtime_func_call_async(context, start, nil, 0, nil, 0, trap, error) }) {
+        case .returned: return finish(.returned)
+        case .interrupted: return finish(.interrupted)
+        case let .failed(trap, error): return finish(ending(trap: trap, error: error, state: state))
+        }
+    }
+
+    /// How a call driven by ``drive(until:_:)`` ended.
+    private enum CallOutcome {
+        case returned
+        /// A trap or an error, each owned by the receiver.
+        case failed(trap: OpaquePointer?, error: OpaquePointer?)
+        /// The deadline passed first.
+        case interrupted
+    }
+
+    /// Starts an async call (`begin` makes its future, given where to write its trap and
+    /// error) and runs it to its end, looking at the clock each time the guest yields (every
+    /// ``WasmtimeEngine/fuelYieldInterval`` units of fuel). When the deadline passes first,
+    /// the future is deleted unfinished, which unwinds the guest's stack and leaves the store
+    /// usable (its fuel and memory can still be read).
+    private func drive(until deadline: WallClockDeadline?,
+                       _ begin: (UnsafeMutablePointer<OpaquePointer?>, UnsafeMutablePointer<OpaquePointer?>) -> OpaquePointer?) -> CallOutcome {
+        let api = library.apiTable
+        var trap: OpaquePointer?, error: OpaquePointer?
+        let finished = withUnsafeMutablePointer(to: &trap) { trapSlot in
+            withUnsafeMutablePointer(to: &error) { errorSlot in
+                guard let future = begin(trapSlot, errorSlot) else { return true }  // not started: the error says why
+                defer { api.pointee.wasmtime_call_future_delete(future) }
+                while !api.pointee.wasmtime_call_future_poll(future) {
+                    if let deadline, deadline.hasPassed { return false }
+                }
+                return true
+            }
+        }
+        guard finished else {
+            if let trap { api.pointee.wasm_trap_delete(trap) }
+            if let error { api.pointee.wasmtime_error_delete(error) }
+            return .interrupted
+        }
+        return trap == nil && error == nil ? .returned : .failed(trap: trap, error: error)
     }
 
     /// How a call that failed ended: a host stop first (its trap only carried it out), then
@@ -170,61 +237,24 @@ private final class WasmtimeModule: LoadedModule, @unchecked Sendable {
         guard hasCode else { return .trap(message) }
         switch Int(code) {
         case Int(TWOCVM_WASMTIME_TRAP_OUT_OF_FUEL): return .outOfFuel
-        case Int(TWOCVM_WASMTIME_TRAP_INTERRUPT): return .interrupted
         default: return .trap(message)
         }
     }
 
-    /// Ticks the engine's epoch once `seconds` have passed, unless cancelled first. A plain
-    /// thread (not a dispatch queue, whose workers name themselves with `prctl`, which the
-    /// child's lockdown forbids) waits on a condition variable; ``cancel()`` wakes and joins it,
-    /// so the engine is never touched after the run.
-    private final class WallClockDeadline: @unchecked Sendable {
-        private var mutex = pthread_mutex_t()
-        private var condition = pthread_cond_t()
-        private var cancelled = false
-        private var thread = pthread_t()
-        private var started = false
+    /// A point on the monotonic clock `seconds` from now.
+    private struct WallClockDeadline {
         private let deadline: timespec
-        private let module: WasmtimeModule
 
-        init(seconds: Int, module: WasmtimeModule) {
-            self.module = module
+        init(seconds: Int) {
             var now = timespec()
             clock_gettime(CLOCK_MONOTONIC, &now)
             deadline = timespec(tv_sec: now.tv_sec + seconds, tv_nsec: now.tv_nsec)
-            var attributes = pthread_condattr_t()
-            pthread_condattr_init(&attributes)
-            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-            pthread_cond_init(&condition, &attributes)
-            pthread_condattr_destroy(&attributes)
-            pthread_mutex_init(&mutex, nil)
-            let context = Unmanaged.passRetained(self).toOpaque()
-            started = pthread_create(&thread, nil, { context in
-                let timer = Unmanaged<WallClockDeadline>.fromOpaque(context!).takeRetainedValue()
-                timer.wait()
-                return nil
-            }, context) == 0
-            if !started { Unmanaged<WallClockDeadline>.fromOpaque(context).release() }
         }
 
-        private func wait() {
-            pthread_mutex_lock(&mutex)
-            var deadline = self.deadline
-            while !cancelled {
-                if pthread_cond_timedwait(&condition, &mutex, &deadline) == ETIMEDOUT { break }
-            }
-            let expired = !cancelled
-            pthread_mutex_unlock(&mutex)
-            if expired { module.library.api.wasmtime_engine_increment_epoch(module.engine) }
-        }
-
-        func cancel() {
-            pthread_mutex_lock(&mutex)
-            cancelled = true
-            pthread_cond_signal(&condition)
-            pthread_mutex_unlock(&mutex)
-            if started { pthread_join(thread, nil) }
+        var hasPassed: Bool {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            return (now.tv_sec, now.tv_nsec) >= (deadline.tv_sec, deadline.tv_nsec)
         }
     }
 }
