@@ -13,8 +13,8 @@ import Glibc
 /// ``fuelYieldInterval`` units of fuel, at the same loop headers and function entries where
 /// epoch interruption would check; the calling thread then reads the clock and, past the
 /// deadline, cancels the call, which unwinds the guest's stack. Epoch interruption would put
-/// a second check (a load and a compare) beside each fuel check: 6–21% more kernel time on
-/// top of fuel's own in the benchmarks (Docs/performance.md, Docs/sandbox.md).
+/// a second check (a load and a compare) beside each fuel check, which cost 3–7% of the
+/// benchmark kernels' time in an interleaved A/B (Docs/sandbox.md).
 ///
 /// The component sees exactly what it sees on WasmKit: the project's ``WASIHost`` (in-memory
 /// `/in` and `/out`, no host files, no environment, clocks and randomness only when granted),
