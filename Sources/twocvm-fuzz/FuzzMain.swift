@@ -51,8 +51,17 @@ enum CorpusReplay {
     static func main() {
         let arguments = CommandLine.arguments.dropFirst()
         if arguments.first == "--write-seeds", let directory = arguments.dropFirst().first {
-            for (name, bytes) in try! fuzzSeeds() {
-                FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data(bytes))
+            // Each seed goes under its target's folder (sealed/, evidence/), made if missing; a
+            // seed that cannot be written fails the command, naming it.
+            for (name, bytes) in try! fuzzSeeds().sorted(by: { $0.key < $1.key }) {
+                let path = URL(fileURLWithPath: directory).appendingPathComponent(name)
+                do {
+                    try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try Data(bytes).write(to: path, options: .atomic)
+                } catch {
+                    FileHandle.standardError.write(Data("cannot write seed \(path.path): \(error.localizedDescription)\n".utf8))
+                    exit(1)
+                }
             }
             return
         }

@@ -191,6 +191,26 @@ final class ReportCommandTests: XCTestCase {
         }
     }
 
+    func testWriteSeedsMakesTheTargetFoldersAndItsSeedsReplay() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seeds-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        let written = try CLI.run(["--write-seeds", directory.path], executable: "twocvm-fuzz")
+        XCTAssertEqual(written.status, 0, written.stderr)
+        for (target, names) in ["sealed": ["seed-output", "seed-output-v2"], "evidence": ["seed-receipt"]] {
+            let files = names.map { directory.appendingPathComponent("\(target)/\($0)").path }
+            let replay = try CLI.run([target] + files, executable: "twocvm-fuzz")
+            XCTAssertEqual(replay.status, 0, replay.stderr)
+            XCTAssertTrue(replay.stdout.contains("replayed \(files.count) inputs"), replay.stdout)
+        }
+        // A folder that cannot be made: the command fails, naming the seed, instead of writing nothing.
+        let blocked = directory.appendingPathComponent("file")
+        try Data().write(to: blocked)
+        let refused = try CLI.run(["--write-seeds", blocked.path], executable: "twocvm-fuzz")
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("cannot write seed \(blocked.path)/"), refused.stderr)
+    }
+
     /// go-sev-guest's VCEK (valid to 2029-09-24 00:55:28 UTC) verifies up to its notAfter and
     /// fails the chain check one second later: vectors expire, so tests never verify at "now".
     func testAnExpiredVCEKFailsTheChainCheckAfterItsNotAfter() throws {
