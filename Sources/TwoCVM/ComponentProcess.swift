@@ -88,12 +88,19 @@ public struct ChildProcessLauncher: ComponentLauncher {
                                 + SandboxEngineSettings.named.keys.sorted().joined(separator: ", "))
         }
         // Each input as a sealed memfd, handed over in name order: the child names the i-th 3 + i.
-        let names = job.inputs.keys.sorted()
+        // Inputs already in one (the caller's, which it closes) are handed over as they are.
+        let names = Set(job.inputs.keys).union(job.inputFiles.keys).sorted()
         var files: [Int32] = []
         defer { files.forEach { _ = Glibc.close($0) } }
         for name in names {
-            do {
-                files.append(try SealedInputFile.make(job.inputs[name]!, name: name))
+            do throws(SealedInputFileError) {
+                if let bytes = job.inputs[name] {
+                    files.append(try SealedInputFile.make(bytes, name: name))
+                } else {
+                    let copy = fcntl(job.inputFiles[name]!.descriptor, F_DUPFD_CLOEXEC, 3)
+                    guard copy >= 0 else { throw SealedInputFileError.create(name: name, errno: errno) }
+                    files.append(copy)
+                }
             } catch {
                 throw .inputFile(component: job.component, error)
             }

@@ -1,4 +1,6 @@
+import Glibc
 import Manifest
+import Sandbox
 
 /// `twocvm run PLAN --inputs DIR --out DIR --dev`: local development mode. The plan's inputs are
 /// plaintext files `DIR/<data-id>`, its outputs plaintext files `OUT/<output-id>` (mode 0600); the
@@ -30,18 +32,24 @@ public enum DevRunWorkflow {
                            progress: (ComponentStatistics) -> Void = { _ in }) throws(DevRunError) -> Outcome {
         let plan: ExecutionPlan
         do { plan = try PlanCoding.load(planPath) } catch { throw .plan(error) }
-        var data: [String: [UInt8]] = [:]
+        // Each input copied by the kernel into a sealed memory file, which the components'
+        // children read from: the plaintext never passes through this process's memory.
+        var data: [String: SandboxInputFile] = [:]
+        defer { data.values.forEach { _ = close($0.descriptor) } }
         for item in plan.data {
             do {
-                data[item.id] = try FileIO.read("\(inputsDirectory)/\(item.id)", limit: maxInputBytes)
+                data[item.id] = try SealedInputFile.copy(fromFile: "\(inputsDirectory)/\(item.id)", limit: maxInputBytes, name: item.id)
             } catch {
-                throw .input(data: item.id, error)
+                switch error {
+                case let .file(error): throw .input(data: item.id, error)
+                case let .memory(error): throw .inputFile(error)
+                }
             }
         }
         willRun()
         let result: PlanRunResult
         do {
-            result = try PlanRunner(plan: plan, launcher: launcher, engines: engines).run(inputs: data, progress: progress)
+            result = try PlanRunner(plan: plan, launcher: launcher, engines: engines).run(inputFiles: data, progress: progress)
         } catch {
             throw .run(error, outputDirectory: outputDirectory)
         }
@@ -65,6 +73,8 @@ public enum DevRunWorkflow {
 public enum DevRunError: TwoCVMError {
     case plan(PlanError)
     case input(data: String, FileIOError)
+    /// An input could not be put in a sealed memory file (the machine's memory or limits).
+    case inputFile(SealedInputFileError)
     case run(PlanRunError, outputDirectory: String)
     case write(FileIOError)
 
@@ -72,6 +82,7 @@ public enum DevRunError: TwoCVMError {
         switch self {
         case let .plan(error): return error.exitStatus
         case .input: return .badInput
+        case .inputFile: return .environment
         case let .run(error, _): return error.exitStatus
         case let .write(error): return error.exitStatus
         }
@@ -81,6 +92,7 @@ public enum DevRunError: TwoCVMError {
         switch self {
         case let .plan(error): return error.description
         case let .input(data, error): return "input \(data): \(error)"
+        case let .inputFile(error): return error.description
         case let .run(error, outputDirectory): return "run failed, nothing written to \(outputDirectory): \(error)"
         case let .write(error): return error.description
         }

@@ -35,35 +35,46 @@ public struct PlanRunner: Sendable {
         return runtimes
     }
 
-    /// Runs the plan on `inputs` (data id → plaintext), each checked against the digest the
-    /// manifest pins for it. `knownDigests` holds the SHA-256 of an input where the caller has
-    /// already established it over exactly those bytes (a sealed run: the plaintext digest its
-    /// sealed file carries, which the open verified), so it is not computed again; any other
-    /// input is hashed here. `progress` is called after each component with its statistics.
-    public func run(inputs: [String: [UInt8]], knownDigests: [String: ContentDigest] = [:],
+    /// Runs the plan on `inputs` (data id → plaintext) and `inputFiles` (data id → plaintext in
+    /// a sealed memory file the caller owns and closes afterwards, ``SealedInputFile``), each
+    /// checked against the digest the manifest pins for it. `knownDigests` holds the SHA-256 of
+    /// an input where the caller has already established it over exactly those bytes (a sealed
+    /// run: the plaintext digest its sealed file carries, which the open verified), so it is not
+    /// computed again; any other input is hashed here. `progress` is called after each component
+    /// with its statistics.
+    public func run(inputs: [String: [UInt8]] = [:], inputFiles: [String: SandboxInputFile] = [:],
+                    knownDigests: [String: ContentDigest] = [:],
                     progress: (ComponentStatistics) -> Void = { _ in }) throws(PlanRunError) -> PlanRunResult {
         for item in plan.data {
-            guard let bytes = inputs[item.id] else { throw .missingInput(data: item.id) }
+            let bytes = inputs[item.id], file = inputFiles[item.id]
+            guard bytes != nil || file != nil else { throw .missingInput(data: item.id) }
             guard let pinned = item.digest else { continue }
-            let actual = knownDigests[item.id] ?? ContentDigest(of: bytes)
-            if actual != pinned { throw .inputDigestMismatch(data: item.id, expected: pinned, actual: actual) }
+            var actual = knownDigests[item.id]
+            if actual == nil, let bytes { actual = ContentDigest(of: bytes) }
+            if actual == nil, let file {
+                do { actual = try file.contentDigest() } catch { throw .inputUnreadable(data: item.id, error) }
+            }
+            if actual != pinned { throw .inputDigestMismatch(data: item.id, expected: pinned, actual: actual!) }
         }
         let runtimes = try runtimes()
         var produced: [String: [String: [UInt8]]] = [:]  // component → output name → bytes
         var statistics: [ComponentStatistics] = []
         for step in plan.steps {
             var stepInputs: [String: [UInt8]] = [:]
+            var stepInputFiles: [String: SandboxInputFile] = [:]
             for input in step.inputs {
                 switch input.source {
-                case let .data(id): stepInputs[input.name] = inputs[id]
+                case let .data(id):
+                    if let file = inputFiles[id] { stepInputFiles[input.name] = file } else { stepInputs[input.name] = inputs[id] }
                 case let .component(source, name): stepInputs[input.name] = produced[source]?[name]
                 }
             }
-            let job = ComponentJob(component: step.id, moduleFile: step.moduleFile, moduleSource: step.module,
+            var job = ComponentJob(component: step.id, moduleFile: step.moduleFile, moduleSource: step.module,
                                    digest: step.digest, inputs: stepInputs,
                                    outputs: Dictionary(uniqueKeysWithValues: step.outputs.map { ($0.name, $0.maxBytes) }),
                                    capabilities: step.capabilities, limits: step.sandboxLimits,
                                    timeoutSeconds: step.limits.timeoutSeconds, runtime: runtimes[step.id] ?? .wasmkit)
+            job.inputFiles = stepInputFiles
             let stats: ComponentStatistics
             do {
                 stats = try launcher.launch(job)
@@ -133,6 +144,8 @@ public struct ComponentStatistics: Sendable {
 public enum PlanRunError: TwoCVMError, Sendable {
     case missingInput(data: String)
     case inputDigestMismatch(data: String, expected: ContentDigest, actual: ContentDigest)
+    /// An input's sealed memory file could not be mapped to check its digest (the environment).
+    case inputUnreadable(data: String, SealedInputFileError)
     /// The component could not be run (refused, timed out, crashed).
     case component(ComponentRunError)
     /// The component ran and failed (trap, fuel, memory, undeclared or oversized output, exit status).
@@ -145,6 +158,7 @@ public enum PlanRunError: TwoCVMError, Sendable {
     public var exitStatus: ExitStatus {
         switch self {
         case .missingInput, .inputDigestMismatch: return .badInput
+        case .inputUnreadable: return .environment
         case let .component(error): return error.exitStatus
         case .failed, .missingOutput: return .checkFailed
         }
@@ -155,6 +169,7 @@ public enum PlanRunError: TwoCVMError, Sendable {
         case let .missingInput(data): return "no input for data item \(data)"
         case let .inputDigestMismatch(data, expected, actual):
             return "input \(data) has digest \(actual), but the manifest pins \(expected)"
+        case let .inputUnreadable(_, error): return error.description
         case let .component(error): return error.description
         case let .failed(component, outcome, _): return "component \(component) \(outcome)"
         case let .missingOutput(component, name): return "component \(component) did not write its output /out/\(name)"

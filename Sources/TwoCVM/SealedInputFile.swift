@@ -1,5 +1,7 @@
 import CSeccomp
+import Crypto
 import Glibc
+import Manifest
 import Sandbox
 
 /// A component's input on its way from the broker to the child: a memfd the broker fills and
@@ -7,20 +9,93 @@ import Sandbox
 /// descriptor over its stdin socket (``InputHandover``). The child's WASI host reads it at offsets (pread) straight into guest memory, so
 /// neither the pipe nor the child's own memory ever holds the input: a large input costs the
 /// child nothing but the guest's copy, as a native program reading a file from the page cache.
+///
+/// The broker fills one in three ways: from bytes it holds (``make(_:name:)``, a component's
+/// output passed on), from a plaintext file (``copy(fromFile:limit:name:)``, `run --dev`: a
+/// copy inside the kernel), or piece by piece as a sealed input is opened (``Writer``): the last
+/// two never hold the input in the broker's own memory.
 public enum SealedInputFile {
     /// A sealed memfd holding `bytes`, close-on-exec, never at a standard stream's number (0–2,
     /// should one be closed); the launcher hands it to the child over its stdin socket
     /// (``InputHandover``).
     public static func make(_ bytes: [UInt8], name: String) throws(SealedInputFileError) -> Int32 {
-        let created = twocvm_memfd_create("twocvm-input")
-        guard created >= 0 else { throw .create(name: name, errno: -created) }
-        defer { close(created) }
-        guard bytes.withUnsafeBytes({ FileIO.writeAll($0, to: created) }) else { throw .create(name: name, errno: errno) }
-        let sealed = twocvm_memfd_seal(created)
-        guard sealed == 0 else { throw .create(name: name, errno: -sealed) }
-        let moved = fcntl(created, F_DUPFD_CLOEXEC, 3)
-        guard moved >= 0 else { throw .create(name: name, errno: errno) }
-        return moved
+        let writer = try Writer(name: name)
+        var failure: SealedInputFileError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(SealedInputFileError) { try writer.append(buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return try writer.seal().descriptor
+    }
+
+    /// The regular file at `path` (at most `limit` bytes) copied into a sealed memfd by the
+    /// kernel (`sendfile`), without passing through this process's memory. The caller owns the
+    /// descriptor of the result. A file that shrinks while it is copied is refused; one that
+    /// grows is copied up to the size it had when opened.
+    public static func copy(fromFile path: String, limit: Int, name: String) throws(SealedInputCopyError) -> SandboxInputFile {
+        let source = open(path, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw .file(.unreadable(path: path, reason: errnoText())) }
+        defer { close(source) }
+        var info = stat()
+        guard fstat(source, &info) == 0 else { throw .file(.unreadable(path: path, reason: errnoText())) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .file(.unreadable(path: path, reason: "not a regular file")) }
+        let size = Int(info.st_size)
+        guard size <= limit else { throw .file(.tooLarge(path: path, size: size, limit: limit)) }
+        let writer: Writer
+        do { writer = try Writer(name: name) } catch { throw .memory(error) }
+        while writer.size < size {
+            let copied = sendfile(writer.descriptor, source, nil, size - writer.size)
+            if copied < 0 && errno == EINTR { continue }
+            guard copied > 0 else {
+                throw .file(.unreadable(path: path, reason: copied == 0 ? "file shrank while reading" : errnoText()))
+            }
+            writer.size += copied
+        }
+        do { return try writer.seal() } catch { throw .memory(error) }
+    }
+
+    /// A memfd filled by appending, then sealed. Until ``seal()`` hands it over, the writer owns
+    /// the descriptor and closes it when it is dropped (an input whose open failed half-way).
+    public final class Writer {
+        fileprivate let descriptor: Int32
+        fileprivate var size = 0
+        private var sealed = false
+        private let name: String
+
+        /// An empty memfd for the input `name` (named in errors only).
+        public init(name: String) throws(SealedInputFileError) {
+            let created = twocvm_memfd_create("twocvm-input")
+            guard created >= 0 else { throw .create(name: name, errno: -created) }
+            // Away from the standard streams' numbers, should one of them be closed.
+            let moved = fcntl(created, F_DUPFD_CLOEXEC, 3)
+            close(created)
+            guard moved >= 0 else { throw .create(name: name, errno: errno) }
+            descriptor = moved
+            self.name = name
+        }
+
+        deinit {
+            if !sealed { close(descriptor) }
+        }
+
+        /// Bytes written so far.
+        public var length: Int { size }
+
+        /// Appends `bytes`.
+        public func append(_ bytes: UnsafeRawBufferPointer) throws(SealedInputFileError) {
+            precondition(!sealed, "append after seal")
+            guard FileIO.writeAll(bytes, to: descriptor) else { throw .create(name: name, errno: errno) }
+            size += bytes.count
+        }
+
+        /// Seals the file and hands its descriptor to the caller, who closes it.
+        public func seal() throws(SealedInputFileError) -> SandboxInputFile {
+            precondition(!sealed, "sealed twice")
+            let result = twocvm_memfd_seal(descriptor)
+            guard result == 0 else { throw .create(name: name, errno: -result) }
+            sealed = true
+            return SandboxInputFile(descriptor: descriptor, size: size)
+        }
     }
 
     /// The child's side: `descriptor` must be a sealed regular file of exactly `size` bytes.
@@ -35,6 +110,21 @@ public enum SealedInputFile {
         }
         return SandboxInputFile(descriptor: descriptor, size: size)
     }
+
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+extension SandboxInputFile {
+    /// SHA-256 of the sealed file's content, hashed through a read-only mapping (sealed, it
+    /// cannot change under the hash).
+    func contentDigest() throws(SealedInputFileError) -> ContentDigest {
+        guard size > 0 else { return ContentDigest(of: [UInt8]()) }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0), mapped != MAP_FAILED else {
+            throw .create(name: "descriptor \(descriptor)", errno: errno)
+        }
+        defer { munmap(mapped, size) }
+        return ContentDigest(bytes: Array(SHA256.hash(data: UnsafeRawBufferPointer(start: mapped, count: size))))!
+    }
 }
 
 /// Why an input could not be put in a sealed file (memory for the memfd, the kernel's limits).
@@ -48,5 +138,19 @@ public struct SealedInputFileError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         "input \(name): cannot put it in a sealed memory file: \(String(cString: strerror(errno)))"
+    }
+}
+
+/// Why a plaintext file could not be copied into a sealed file: the file (bad input) or the
+/// memory file (the environment).
+public enum SealedInputCopyError: Error, Sendable, CustomStringConvertible {
+    case file(FileIOError)
+    case memory(SealedInputFileError)
+
+    public var description: String {
+        switch self {
+        case let .file(error): return error.description
+        case let .memory(error): return error.description
+        }
     }
 }

@@ -2,12 +2,14 @@ import Crypto
 import Evidence
 import Foundation
 import Manifest
+import Sandbox
 import SNP
 
 /// `twocvm run PLAN --inputs DIR --out DIR` inside the confidential VM (SPEC §8): checks the
 /// manifest lock, opens every sealed input with the TEE key before any component starts, runs
 /// the plan, seals each released output to each of its recipients, and signs a receipt with
-/// the TEE signing key. Plaintext stays in this process's memory and its children's pipes;
+/// the TEE signing key. Plaintext stays in sealed memory files (memfd, never on disk), this
+/// process's memory and its children's pipes;
 /// nothing is written unless the whole run succeeded.
 public enum SealedRunWorkflow {
     /// The name the TEE goes by in sealed files: recipient of inputs, sender of outputs.
@@ -51,7 +53,9 @@ public enum SealedRunWorkflow {
         let vm = try lockedVM(for: plan, platform: platform, statePath: statePath)
 
         // 2. Every input opened and checked before any component starts.
-        var plaintexts: [String: [UInt8]] = [:]
+        // Each plaintext goes straight into a sealed memory file the components' children read.
+        var plaintexts: [String: SandboxInputFile] = [:]
+        defer { plaintexts.values.forEach { _ = close($0.descriptor) } }
         var plaintextDigests: [String: ContentDigest] = [:]
         var sealedInputs: [Receipt.SealedEntry] = []
         for item in plan.data {
@@ -69,7 +73,7 @@ public enum SealedRunWorkflow {
         let result: PlanRunResult
         do {
             result = try PlanRunner(plan: plan, launcher: launcher, engines: engines)
-                .run(inputs: plaintexts, knownDigests: plaintextDigests, progress: progress)
+                .run(inputFiles: plaintexts, knownDigests: plaintextDigests, progress: progress)
         } catch PlanRunError.inputDigestMismatch(let data, let expected, let actual) {
             throw .inputDigestMismatch(data: data, path: inputPath(data, in: inputsDirectory), pinned: expected.hexDigest,
                                        found: actual.hexDigest)
@@ -193,7 +197,7 @@ public enum SealedRunWorkflow {
     /// of the sealed file as read.
     private static func openInput(_ item: PlanData, owner: Participant, directory: String, digest: ManifestDigest,
                                   key: P384.KeyAgreement.PrivateKey) throws(SealedRunError)
-        -> (plaintext: [UInt8], plaintextDigest: ContentDigest?, fileSHA256: [UInt8]) {
+        -> (plaintext: SandboxInputFile, plaintextDigest: ContentDigest?, fileSHA256: [UInt8]) {
         let path = inputPath(item.id, in: directory)
         guard FileManager.default.fileExists(atPath: path) else { throw .missingInput(data: item.id, path: path) }
         let file = SealedFileOnDisk(path: path)
@@ -202,22 +206,27 @@ public enum SealedRunWorkflow {
         let claimed: SealedFileHeader
         do { claimed = try file.header() } catch { throw .inputRefused(data: item.id, path: path, reason: error) }
         guard claimed.length <= maxInputBytes else { throw .inputTooLarge(data: item.id, path: path, length: claimed.length) }
-        var plaintext: [UInt8] = []
-        plaintext.reserveCapacity(Int(claimed.length))
+        // Dropped, and so closed, unless the whole open succeeds.
+        let plaintext: SealedInputFile.Writer
+        do { plaintext = try SealedInputFile.Writer(name: item.id) } catch { throw .inputFile(error) }
+        var memoryFailure: SealedInputFileError?
         let opened: (header: SealedFileHeader, sha256: [UInt8])
-        do {
+        do throws(SealError) {
             // Bounded by the length checked above: the open reads the header again, and a file
-            // swapped in between must not grow this buffer past it before its signature fails.
+            // swapped in between must not grow the memory file past it before its signature fails.
             opened = try file.open(recipientKey: key, expect: expect, claimed: claimed) { chunk in
-                guard plaintext.count + chunk.count <= claimed.length else {
-                    throw FileIOError.tooLarge(path: path, size: plaintext.count + chunk.count, limit: Int(claimed.length))
+                guard plaintext.length + chunk.count <= claimed.length else {
+                    throw FileIOError.tooLarge(path: path, size: plaintext.length + chunk.count, limit: Int(claimed.length))
                 }
-                plaintext += chunk
+                do throws(SealedInputFileError) { try plaintext.append(chunk) } catch { memoryFailure = error; throw error }
             }
         } catch {
+            if let memoryFailure { throw .inputFile(memoryFailure) }
             throw .inputRefused(data: item.id, path: path, reason: error)
         }
-        return (plaintext, opened.header.sha256.flatMap(ContentDigest.init(bytes:)), opened.sha256)
+        let sealed: SandboxInputFile
+        do { sealed = try plaintext.seal() } catch { throw .inputFile(error) }
+        return (sealed, opened.header.sha256.flatMap(ContentDigest.init(bytes:)), opened.sha256)
     }
 
     private static func randomNonce() -> [UInt8] {
@@ -253,6 +262,8 @@ public enum SealedRunError: TwoCVMError {
     case write(FileIOError)
     case missingInput(data: String, path: String)
     case inputTooLarge(data: String, path: String, length: UInt64)
+    /// An opened input could not be put in a sealed memory file (the machine's memory or limits).
+    case inputFile(SealedInputFileError)
     /// The sealed input is not this manifest's data item, from its owner, to this TEE, intact.
     case inputRefused(data: String, path: String, reason: SealError)
     case inputDigestMismatch(data: String, path: String, pinned: HexDigest, found: HexDigest)
@@ -270,7 +281,7 @@ public enum SealedRunError: TwoCVMError {
         case let .state(error): return error.exitStatus
         case .runtimeData, .report, .outputSealing, .receiptSigning: return .badInput
         case let .write(error): return error.exitStatus
-        case .notInConfidentialVM: return .environment
+        case .notInConfidentialVM, .inputFile: return .environment
         case .missingInput, .unknownOwner, .unknownRecipient: return .badInput
         case .inputTooLarge, .inputRefused, .inputDigestMismatch: return .checkFailed
         case let .run(error, _): return error.exitStatus
@@ -293,6 +304,7 @@ public enum SealedRunError: TwoCVMError {
             return "\(path): no sealed input for data item '\(data)' (the owner makes it with `twocvm seal … --data \(data)`)"
         case let .inputTooLarge(data, path, length):
             return "\(path): sealed input '\(data)' claims \(length) bytes, over the \(SealedRunWorkflow.maxInputBytes)-byte limit"
+        case let .inputFile(error): return error.description
         case let .inputRefused(data, path, reason):
             return "\(path): refusing sealed input '\(data)' before any component ran: \(reason)"
         case let .inputDigestMismatch(data, path, pinned, found):

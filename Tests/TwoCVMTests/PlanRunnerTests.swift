@@ -67,6 +67,43 @@ final class PlanRunnerTests: XCTestCase {
         }
     }
 
+    /// Inputs the caller put in sealed memory files (`run --dev` and sealed runs do) reach the
+    /// components as bytes would, in this process and in a component's child, on both engines;
+    /// a pinned one is hashed from its file; the caller's files stay open for it to close, and
+    /// the run leaves no other descriptor behind.
+    func testInputsInSealedFilesReachTheComponentsAndAreCheckedAgainstTheirPin() throws {
+        let twocvm = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.deletingLastPathComponent()
+            .appendingPathComponent("twocvm").path
+        try Requirement.requireExecutable(twocvm, install: "the twocvm product (swift build)")
+        let folder = try TestPaths.temporaryDirectory(self)
+        let notesPath = folder.appendingPathComponent("notes").path
+        try Data("from a file".utf8).write(to: URL(fileURLWithPath: notesPath))
+        let notes = try SealedInputFile.copy(fromFile: notesPath, limit: 1 << 20, name: "notes")
+        defer { close(notes.descriptor) }
+        let pinned = ContentDigest(of: Array("from a file".utf8)), other = ContentDigest(of: Array("other".utf8))
+        let before = Set(OpenDescriptors.list())
+        for engine in try engines() {
+            for launcher in [InProcessLauncher(), ChildProcessLauncher(executable: twocvm)] as [any ComponentLauncher] {
+                let result = try PlanRunner(plan: try project(engine: engine), launcher: launcher).run(inputFiles: ["notes": notes])
+                XCTAssertEqual(result.outputs["report"], [44] + Array("from a file+1+2".utf8), "\(engine), \(launcher)")
+            }
+            for (digest, matches) in [(pinned, true), (other, false)] {
+                let body = PlanFixture.twoStagePipeline.replacingOccurrences(of: "id = \"notes\"\n", with: "id = \"notes\"\ndigest = \"\(digest)\"\n")
+                let runner = PlanRunner(plan: try project(engine: engine, body: body), launcher: InProcessLauncher())
+                if matches {
+                    XCTAssertNoThrow(try runner.run(inputFiles: ["notes": notes]))
+                } else {
+                    XCTAssertThrowsError(try runner.run(inputFiles: ["notes": notes])) { error in
+                        guard case let .inputDigestMismatch(data, expected, actual)? = error as? PlanRunError else { return XCTFail("\(error)") }
+                        XCTAssertEqual([data, expected.description, actual.description], ["notes", other.description, pinned.description])
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(Set(OpenDescriptors.list()), before, "no descriptor left behind, the caller's file still open")
+        XCTAssertNotEqual(fcntl(notes.descriptor, F_GETFD), -1)
+    }
+
     func testMissingInputIsNamed() throws {
         XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: InProcessLauncher()).run(inputs: [:])) { error in
             XCTAssertEqual("\(error)", "no input for data item notes")

@@ -72,7 +72,9 @@ final class SealedRunWorkflowTests: XCTestCase {
 
     func testSealedRunEqualsTheDevRunAndTheReceiptListsEveryByte() throws {
         let story = try story()
+        let descriptors = Set(OpenDescriptors.list())
         let outcome = try run(story)
+        XCTAssertEqual(Set(OpenDescriptors.list()), descriptors, "the inputs' memory files are closed after the run")
         let dev = try PlanRunner(plan: try PlanCoding.load(story.plan), launcher: InProcessLauncher()).run(inputs: ["notes": story.plaintext])
         XCTAssertEqual(try open(story), dev.outputs["report"])
         XCTAssertEqual(try open(story, manifest: true), Array("lab notes, confidential+1+2".utf8))
@@ -162,6 +164,7 @@ final class SealedRunWorkflowTests: XCTestCase {
             cases.append(("one byte altered at offset \(offset)", altered, ""))
         }
         cases.append(("truncated by one byte", Array(good.dropLast()), ""))
+        let descriptors = Set(OpenDescriptors.list())
         for (what, bytes, expected) in cases {
             try FileIO.writeAtomically(bytes, to: "\(story.inputs)/notes.sealed")
             let launcher = CountingLauncher()
@@ -172,6 +175,7 @@ final class SealedRunWorkflowTests: XCTestCase {
             }
             XCTAssertEqual(launcher.launches, 0, "\(what): no component may start")
             XCTAssertFalse(FileManager.default.fileExists(atPath: story.out), "\(what): nothing written")
+            XCTAssertEqual(Set(OpenDescriptors.list()), descriptors, "\(what): no memory file of a refused input left open")
         }
         try FileIO.writeAtomically(good, to: "\(story.inputs)/notes.sealed")
         XCTAssertEqual(try run(story).outputs.count, 1, "the intact input still runs")
