@@ -179,8 +179,13 @@ def compiling_section(workloads, med, cell, ratio, runs):
               f"| {cell(w, 'wasmtime-metered', 'kernel_s')} | {cell(w, 'twocvm', 'kernel_s')} | **{ratio(ck, nk)}** | {ratio(ck, wk)} "
               f"| {ratio(ck, mk)} | {ratio(ik, ck)} |")
     kernel_geo = geo([med(w, "twocvm-wasmtime", "kernel_s") / med(w, "native", "kernel_s") for w in classes])
+    # What no embedding of wasmtime that keeps fuel metering on (SPEC §6) can beat on this machine.
+    metered_geo = geo([med(w, "wasmtime-metered", "kernel_s") / med(w, "native", "kernel_s") for w in classes])
+    plain_geo = geo([med(w, "wasmtime", "kernel_s") / med(w, "native", "kernel_s") for w in classes])
     print()
-    print(f"Geometric mean of the kernel ratio to native over {', '.join(classes)}: **{kernel_geo:.2f}×** (goal ≤ 1.3×);")
+    print(f"Geometric mean of the kernel ratio to native over {', '.join(classes)}: **{kernel_geo:.2f}×** (goal ≤ 1.3×; "
+          f"standalone wasmtime with the same metering, the floor for any embedding that keeps fuel on: {metered_geo:.2f}×; "
+          f"plain wasmtime: {plain_geo:.2f}×);")
     print("to standalone wasmtime per class: "
           + ", ".join(f"{w} {med(w, 'twocvm-wasmtime', 'kernel_s') / med(w, 'wasmtime', 'kernel_s'):.2f}×" for w in classes)
           + " (goal within 10%); to standalone wasmtime with the same metering: "
@@ -209,7 +214,10 @@ def compiling_section(workloads, med, cell, ratio, runs):
     print(f"Goals of issue #13: the empty component's whole `twocvm run` {med('empty', 'twocvm-wasmtime', 'wall_s') * 1000:.0f} ms "
           f"(goal ≤ 25 ms; {med('empty', 'twocvm-wasmtime-cold', 'wall_s') * 1000:.0f} ms without the cache); whole command ÷ native "
           + ", ".join(f"{w} {med(w, 'twocvm-wasmtime', 'wall_s') / med(w, 'native', 'wall_s'):.2f}×" for w in ("stream", "compute", "mixed") if w in workloads)
-          + " (goal ≤ 1.5×); peak RSS over native "
+          + " (goal ≤ 1.5×; the floor with the same metering, metered standalone wasmtime's kernel plus native's own time outside its kernel: "
+          + ", ".join(f"{w} {(med(w, 'wasmtime-metered', 'kernel_s') + med(w, 'native', 'wall_s') - med(w, 'native', 'kernel_s')) / med(w, 'native', 'wall_s'):.2f}×"
+                      for w in ("stream", "compute", "mixed") if w in workloads)
+          + "); peak RSS over native "
           + ", ".join(f"{w} +{(med(w, 'twocvm-wasmtime', 'rss_kib') - med(w, 'native', 'rss_kib')) / 1024:.0f} MiB" for w in classes)
           + " (goal ≤ 40 MiB).")
     print()
