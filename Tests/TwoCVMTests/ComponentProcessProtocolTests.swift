@@ -2,6 +2,7 @@ import CSeccomp
 import Foundation
 import Manifest
 import Sandbox
+import TestSupport
 import XCTest
 
 @testable import TwoCVM
@@ -46,7 +47,7 @@ final class ComponentProcessProtocolTests: XCTestCase {
         try ComponentProcessProtocol.readRequest(from: BytesSource(bytes), handedOver: handedOver)
     }
 
-    private func openDescriptors() -> Set<Int32> { Set(OpenDescriptors.list()) }
+    private func openDescriptors() -> Set<Int32> { FileDescriptors.open() }
 
     private func socketPair() -> (broker: Int32, child: Int32) {
         var pair: [Int32] = [-1, -1]

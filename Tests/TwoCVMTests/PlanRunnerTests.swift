@@ -81,7 +81,7 @@ final class PlanRunnerTests: XCTestCase {
         let notes = try SealedInputFile.copy(fromFile: notesPath, limit: 1 << 20, name: "notes")
         defer { close(notes.descriptor) }
         let pinned = ContentDigest(of: Array("from a file".utf8)), other = ContentDigest(of: Array("other".utf8))
-        let before = Set(OpenDescriptors.list())
+        let before = FileDescriptors.open()
         for engine in try engines() {
             for launcher in [InProcessLauncher(), ChildProcessLauncher(executable: twocvm)] as [any ComponentLauncher] {
                 let result = try PlanRunner(plan: try project(engine: engine), launcher: launcher).run(inputFiles: ["notes": notes])
@@ -100,7 +100,7 @@ final class PlanRunnerTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(Set(OpenDescriptors.list()), before, "no descriptor left behind, the caller's file still open")
+        XCTAssertEqual(FileDescriptors.open(), before, "no descriptor left behind, the caller's file still open")
         XCTAssertNotEqual(fcntl(notes.descriptor, F_GETFD), -1)
     }
 

@@ -16,7 +16,7 @@ final class SealedInputFileTests: XCTestCase {
         return Array(bytes.prefix(max(0, n)))
     }
 
-    private func openDescriptors() -> Set<Int32> { Set(OpenDescriptors.list()) }
+    private func openDescriptors() -> Set<Int32> { FileDescriptors.open() }
 
     func testACopiedFileHoldsExactlyTheFilesBytesSealed() throws {
         let folder = try TestPaths.temporaryDirectory(self)

@@ -3,6 +3,7 @@ import Evidence
 import Foundation
 import Manifest
 import SNP
+import TestSupport
 import XCTest
 @testable import TwoCVM
 
@@ -72,9 +73,9 @@ final class SealedRunWorkflowTests: XCTestCase {
 
     func testSealedRunEqualsTheDevRunAndTheReceiptListsEveryByte() throws {
         let story = try story()
-        let descriptors = Set(OpenDescriptors.list())
+        let descriptors = FileDescriptors.open()
         let outcome = try run(story)
-        XCTAssertEqual(Set(OpenDescriptors.list()), descriptors, "the inputs' memory files are closed after the run")
+        XCTAssertEqual(FileDescriptors.open(), descriptors, "the inputs' memory files are closed after the run")
         let dev = try PlanRunner(plan: try PlanCoding.load(story.plan), launcher: InProcessLauncher()).run(inputs: ["notes": story.plaintext])
         XCTAssertEqual(try open(story), dev.outputs["report"])
         XCTAssertEqual(try open(story, manifest: true), Array("lab notes, confidential+1+2".utf8))
@@ -164,7 +165,7 @@ final class SealedRunWorkflowTests: XCTestCase {
             cases.append(("one byte altered at offset \(offset)", altered, ""))
         }
         cases.append(("truncated by one byte", Array(good.dropLast()), ""))
-        let descriptors = Set(OpenDescriptors.list())
+        let descriptors = FileDescriptors.open()
         for (what, bytes, expected) in cases {
             try FileIO.writeAtomically(bytes, to: "\(story.inputs)/notes.sealed")
             let launcher = CountingLauncher()
@@ -175,7 +176,7 @@ final class SealedRunWorkflowTests: XCTestCase {
             }
             XCTAssertEqual(launcher.launches, 0, "\(what): no component may start")
             XCTAssertFalse(FileManager.default.fileExists(atPath: story.out), "\(what): nothing written")
-            XCTAssertEqual(Set(OpenDescriptors.list()), descriptors, "\(what): no memory file of a refused input left open")
+            XCTAssertEqual(FileDescriptors.open(), descriptors, "\(what): no memory file of a refused input left open")
         }
         try FileIO.writeAtomically(good, to: "\(story.inputs)/notes.sealed")
         XCTAssertEqual(try run(story).outputs.count, 1, "the intact input still runs")
