@@ -34,16 +34,8 @@ public enum FileIO {
     /// before reading it.
     public static func read(_ path: String, limit: Int) throws(FileIOError) -> [UInt8] {
         if path == "-" { return try readStandardInput(limit: limit) }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
+        let (fd, size) = try openRegularFile(path, limit: limit)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw FileIOError.unreadable(path: path, reason: "not a regular file")
-        }
-        let size = Int(info.st_size)
-        guard size <= limit else { throw FileIOError.tooLarge(path: path, size: size, limit: limit) }
         var bytes = [UInt8](repeating: 0, count: size)
         var filled = 0
         while filled < size {
@@ -55,6 +47,27 @@ public enum FileIO {
             filled += n
         }
         return bytes
+    }
+
+    /// Opens the regular file at `path` for reading, refusing anything else and anything over
+    /// `limit` bytes before a byte is read; the caller closes the descriptor.
+    static func openRegularFile(_ path: String, limit: Int) throws(FileIOError) -> (descriptor: Int32, size: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileIOError.unreadable(path: path, reason: errnoText()) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = errnoText()
+            close(fd)
+            throw FileIOError.unreadable(path: path, reason: reason)
+        }
+        let size = Int(info.st_size)
+        let refusal: FileIOError? = (info.st_mode & S_IFMT) != S_IFREG ? .unreadable(path: path, reason: "not a regular file")
+            : size > limit ? .tooLarge(path: path, size: size, limit: limit) : nil
+        if let refusal {
+            close(fd)
+            throw refusal
+        }
+        return (fd, size)
     }
 
     /// Writes `bytes` to `path` atomically with the given permission bits (`-` is stdout).
@@ -289,7 +302,7 @@ public enum FileIO {
         }
     }
 
-    fileprivate static func errnoText() -> String { String(cString: strerror(errno)) }
+    static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 /// A file descriptor open for reading, closed when the last reader holding it is gone.

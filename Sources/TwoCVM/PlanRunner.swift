@@ -1,3 +1,4 @@
+import Glibc
 import Manifest
 import Sandbox
 
@@ -49,12 +50,15 @@ public struct PlanRunner: Sendable {
             let bytes = inputs[item.id], file = inputFiles[item.id]
             guard bytes != nil || file != nil else { throw .missingInput(data: item.id) }
             guard let pinned = item.digest else { continue }
-            var actual = knownDigests[item.id]
-            if actual == nil, let bytes { actual = ContentDigest(of: bytes) }
-            if actual == nil, let file {
-                do { actual = try file.contentDigest() } catch { throw .inputUnreadable(data: item.id, error) }
+            let actual: ContentDigest
+            if let known = knownDigests[item.id] {
+                actual = known
+            } else if let bytes {
+                actual = ContentDigest(of: bytes)
+            } else {
+                do { actual = try file!.contentDigest() } catch { throw .inputUnreadable(data: item.id, errno: error.errno) }
             }
-            if actual != pinned { throw .inputDigestMismatch(data: item.id, expected: pinned, actual: actual!) }
+            if actual != pinned { throw .inputDigestMismatch(data: item.id, expected: pinned, actual: actual) }
         }
         let runtimes = try runtimes()
         var produced: [String: [String: [UInt8]]] = [:]  // component → output name → bytes
@@ -145,7 +149,7 @@ public enum PlanRunError: TwoCVMError, Sendable {
     case missingInput(data: String)
     case inputDigestMismatch(data: String, expected: ContentDigest, actual: ContentDigest)
     /// An input's sealed memory file could not be mapped to check its digest (the environment).
-    case inputUnreadable(data: String, SealedInputFileError)
+    case inputUnreadable(data: String, errno: Int32)
     /// The component could not be run (refused, timed out, crashed).
     case component(ComponentRunError)
     /// The component ran and failed (trap, fuel, memory, undeclared or oversized output, exit status).
@@ -169,7 +173,8 @@ public enum PlanRunError: TwoCVMError, Sendable {
         case let .missingInput(data): return "no input for data item \(data)"
         case let .inputDigestMismatch(data, expected, actual):
             return "input \(data) has digest \(actual), but the manifest pins \(expected)"
-        case let .inputUnreadable(_, error): return error.description
+        case let .inputUnreadable(data, errno):
+            return "input \(data): cannot map its sealed memory file to check its digest: \(String(cString: strerror(errno)))"
         case let .component(error): return error.description
         case let .failed(component, outcome, _): return "component \(component) \(outcome)"
         case let .missingOutput(component, name): return "component \(component) did not write its output /out/\(name)"

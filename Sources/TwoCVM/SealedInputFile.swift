@@ -33,23 +33,18 @@ public enum SealedInputFile {
     /// descriptor of the result. A file that shrinks while it is copied is refused; one that
     /// grows is copied up to the size it had when opened.
     public static func copy(fromFile path: String, limit: Int, name: String) throws(SealedInputCopyError) -> SandboxInputFile {
-        let source = open(path, O_RDONLY | O_CLOEXEC)
-        guard source >= 0 else { throw .file(.unreadable(path: path, reason: errnoText())) }
+        let source: Int32, size: Int
+        do { (source, size) = try FileIO.openRegularFile(path, limit: limit) } catch { throw .file(error) }
         defer { close(source) }
-        var info = stat()
-        guard fstat(source, &info) == 0 else { throw .file(.unreadable(path: path, reason: errnoText())) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .file(.unreadable(path: path, reason: "not a regular file")) }
-        let size = Int(info.st_size)
-        guard size <= limit else { throw .file(.tooLarge(path: path, size: size, limit: limit)) }
         let writer: Writer
         do { writer = try Writer(name: name) } catch { throw .memory(error) }
-        while writer.size < size {
-            let copied = sendfile(writer.descriptor, source, nil, size - writer.size)
+        while writer.length < size {
+            let copied = sendfile(writer.descriptor, source, nil, size - writer.length)
             if copied < 0 && errno == EINTR { continue }
             guard copied > 0 else {
-                throw .file(.unreadable(path: path, reason: copied == 0 ? "file shrank while reading" : errnoText()))
+                throw .file(.unreadable(path: path, reason: copied == 0 ? "file shrank while reading" : FileIO.errnoText()))
             }
-            writer.size += copied
+            writer.length += copied
         }
         do { return try writer.seal() } catch { throw .memory(error) }
     }
@@ -58,7 +53,8 @@ public enum SealedInputFile {
     /// the descriptor and closes it when it is dropped (an input whose open failed half-way).
     public final class Writer {
         fileprivate let descriptor: Int32
-        fileprivate var size = 0
+        /// Bytes written so far.
+        public fileprivate(set) var length = 0
         private var sealed = false
         private let name: String
 
@@ -78,14 +74,11 @@ public enum SealedInputFile {
             if !sealed { close(descriptor) }
         }
 
-        /// Bytes written so far.
-        public var length: Int { size }
-
         /// Appends `bytes`.
         public func append(_ bytes: UnsafeRawBufferPointer) throws(SealedInputFileError) {
             precondition(!sealed, "append after seal")
             guard FileIO.writeAll(bytes, to: descriptor) else { throw .create(name: name, errno: errno) }
-            size += bytes.count
+            length += bytes.count
         }
 
         /// Seals the file and hands its descriptor to the caller, who closes it.
@@ -94,7 +87,7 @@ public enum SealedInputFile {
             let result = twocvm_memfd_seal(descriptor)
             guard result == 0 else { throw .create(name: name, errno: -result) }
             sealed = true
-            return SandboxInputFile(descriptor: descriptor, size: size)
+            return SandboxInputFile(descriptor: descriptor, size: length)
         }
     }
 
@@ -110,13 +103,11 @@ public enum SealedInputFile {
         }
         return SandboxInputFile(descriptor: descriptor, size: size)
     }
-
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 extension SandboxInputFile {
     /// SHA-256 of the sealed file's content, hashed through a read-only mapping (sealed, it
-    /// cannot change under the hash).
+    /// cannot change under the hash). A mapping that fails throws the system's errno.
     func contentDigest() throws(SealedInputFileError) -> ContentDigest {
         guard size > 0 else { return ContentDigest(of: [UInt8]()) }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0), mapped != MAP_FAILED else {
