@@ -14,7 +14,7 @@ import SNP
 public enum SealedRunWorkflow {
     /// The name the TEE goes by in sealed files: recipient of inputs, sender of outputs.
     public static let teeName = "tee"
-    /// The largest sealed input opened (plaintext bytes): inputs are held in memory.
+    /// The largest sealed input opened (plaintext bytes): inputs are held in memory files.
     public static let maxInputBytes: UInt64 = 1 << 30
     /// The receipt's file name in the output directory.
     public static let receiptFile = "receipt.cose"
