@@ -165,7 +165,7 @@ def compiling_section(workloads, med, cell, ratio, runs):
     print("the library every time, as a first run does. *twocvm/WasmKit* is the interpreter, as above.")
     print()
     print("*wasmtime, metered* is standalone wasmtime with the same fuel metering that twocvm's engine")
-    print("always has on (the manifest's `limits.fuel`, SPEC §6): the difference between it and plain")
+    print("always has on (the manifest's `limits.fuel`, SPEC §8): the difference between it and plain")
     print("*wasmtime* is the cost of that instrumentation, the difference between twocvm/wasmtime and it is")
     print("twocvm's own. *wasmtime, metered + epoch* adds epoch interruption, the second instrumentation that")
     print("enforced the wall-clock limit before it moved onto the fuel checks (Docs/sandbox.md).")
@@ -179,18 +179,13 @@ def compiling_section(workloads, med, cell, ratio, runs):
               f"| {cell(w, 'wasmtime-metered', 'kernel_s')} | {cell(w, 'twocvm', 'kernel_s')} | **{ratio(ck, nk)}** | {ratio(ck, wk)} "
               f"| {ratio(ck, mk)} | {ratio(ik, ck)} |")
     kernel_geo = geo([med(w, "twocvm-wasmtime", "kernel_s") / med(w, "native", "kernel_s") for w in classes])
-    # What no embedding of wasmtime that keeps fuel metering on (SPEC §6) can beat on this machine.
+    # What no embedding of wasmtime that keeps fuel metering on (SPEC §8) can beat on this machine.
     metered_geo = geo([med(w, "wasmtime-metered", "kernel_s") / med(w, "native", "kernel_s") for w in classes])
     plain_geo = geo([med(w, "wasmtime", "kernel_s") / med(w, "native", "kernel_s") for w in classes])
     print()
-    print(f"Geometric mean of the kernel ratio to native over {', '.join(classes)}: **{kernel_geo:.2f}×** (goal ≤ 1.3×; "
-          f"standalone wasmtime with the same metering, the floor for any embedding that keeps fuel on: {metered_geo:.2f}×; "
-          f"plain wasmtime: {plain_geo:.2f}×);")
-    print("to standalone wasmtime per class: "
-          + ", ".join(f"{w} {med(w, 'twocvm-wasmtime', 'kernel_s') / med(w, 'wasmtime', 'kernel_s'):.2f}×" for w in classes)
-          + " (goal within 10%); to standalone wasmtime with the same metering: "
-          + ", ".join(f"{w} {med(w, 'twocvm-wasmtime', 'kernel_s') / med(w, 'wasmtime-metered', 'kernel_s'):.2f}×" for w in classes)
-          + "; the metering alone (metered ÷ plain wasmtime): "
+    print(f"Geometric mean of the kernel ratio to native over {', '.join(classes)}: **{kernel_geo:.2f}×**; "
+          f"standalone wasmtime with the same metering: {metered_geo:.2f}×; plain wasmtime: {plain_geo:.2f}×. "
+          "The metering alone (metered ÷ plain wasmtime): "
           + ", ".join(f"{w} {med(w, 'wasmtime-metered', 'kernel_s') / med(w, 'wasmtime', 'kernel_s'):.2f}×" for w in classes)
           + "; fuel and epoch interruption together (metered + epoch ÷ plain wasmtime): "
           + ", ".join(f"{w} {med(w, 'wasmtime-epoch', 'kernel_s') / med(w, 'wasmtime', 'kernel_s'):.2f}×" for w in classes) + ".")
@@ -211,15 +206,54 @@ def compiling_section(workloads, med, cell, ratio, runs):
               f"| **{ratio(cw, nw)}** | {med(w, 'twocvm-wasmtime', 'component_s'):.3f} s | {mib(nr)} | {mib(cr)} "
               f"| +{(cr - nr) / 1048576:.0f} MiB | {med(w, 'wasmtime', 'compile_s'):.3f} s |")
     print()
-    print(f"Goals of issue #13: the empty component's whole `twocvm run` {med('empty', 'twocvm-wasmtime', 'wall_s') * 1000:.0f} ms "
-          f"(goal ≤ 25 ms; {med('empty', 'twocvm-wasmtime-cold', 'wall_s') * 1000:.0f} ms without the cache); whole command ÷ native "
-          + ", ".join(f"{w} {med(w, 'twocvm-wasmtime', 'wall_s') / med(w, 'native', 'wall_s'):.2f}×" for w in ("stream", "compute", "mixed") if w in workloads)
-          + " (goal ≤ 1.5×; the floor with the same metering, metered standalone wasmtime's kernel plus native's own time outside its kernel: "
-          + ", ".join(f"{w} {(med(w, 'wasmtime-metered', 'kernel_s') + med(w, 'native', 'wall_s') - med(w, 'native', 'kernel_s')) / med(w, 'native', 'wall_s'):.2f}×"
-                      for w in ("stream", "compute", "mixed") if w in workloads)
-          + "); peak RSS over native "
-          + ", ".join(f"{w} +{(med(w, 'twocvm-wasmtime', 'rss_kib') - med(w, 'native', 'rss_kib')) / 1024:.0f} MiB" for w in classes)
-          + " (goal ≤ 40 MiB).")
+    goals_table(workloads, classes, med, kernel_geo, metered_geo)
+
+
+def verdict(measured, goal, floor):
+    """Whether a figure meets its goal; when it does not, whether the goal is out of reach here:
+    the floor (what standalone wasmtime with the same mandatory fuel metering reaches on this
+    machine) is itself above the goal and twocvm is within 10% of that floor (the issue's own
+    tolerance for twocvm over standalone wasmtime)."""
+    if measured <= goal:
+        return "met"
+    if floor is not None and floor > goal and measured <= floor * 1.10:
+        return f"out of reach with fuel on: the floor is above the goal; twocvm at {measured / floor:.2f}× the floor"
+    return "**missed**"
+
+
+def goals_table(workloads, classes, med, kernel_geo, metered_geo):
+    """The goals of issue #13, each beside the floor that standalone wasmtime with the same fuel
+    metering (SPEC §8: fuel metering is on for every run) reaches on the machine at hand."""
+    def kernel(w, runner):
+        return med(w, runner, "kernel_s")
+    def whole_floor(w):  # metered wasmtime's kernel plus native's own time outside its kernel
+        return (kernel(w, "wasmtime-metered") + med(w, "native", "wall_s") - kernel(w, "native")) / med(w, "native", "wall_s")
+    rows = [("kernel time ÷ native, geometric mean of the four classes", "≤ 1.3×", kernel_geo, 1.3, metered_geo, "×")]
+    for w in classes:
+        rows.append((f"kernel time ÷ standalone wasmtime, {w}", "≤ 1.1×", kernel(w, "twocvm-wasmtime") / kernel(w, "wasmtime"), 1.1,
+                     kernel(w, "wasmtime-metered") / kernel(w, "wasmtime"), "×"))
+    rows.append(("whole `twocvm run` of the empty component", "≤ 25 ms", med("empty", "twocvm-wasmtime", "wall_s") * 1000, 25, None, " ms"))
+    for w in ("stream", "compute", "mixed"):
+        if w in workloads:
+            rows.append((f"whole command ÷ native, {w}", "≤ 1.5×", med(w, "twocvm-wasmtime", "wall_s") / med(w, "native", "wall_s"), 1.5,
+                         whole_floor(w), "×"))
+    for w in classes:
+        rows.append((f"peak RSS over native, {w}", "≤ 40 MiB", (med(w, "twocvm-wasmtime", "rss_kib") - med(w, "native", "rss_kib")) / 1024, 40,
+                     None, " MiB"))
+    print("Goals of issue #13, measured in this run. *Floor* is what standalone wasmtime with the same fuel")
+    print("metering reaches on this machine: fuel metering is on for every run (SPEC §8, the manifest's")
+    print("`limits.fuel`), so no embedding of wasmtime 50 can do better. For the kernel it is metered wasmtime's")
+    print("own ratio; for the whole command, metered wasmtime's kernel plus native's own time outside its")
+    print("kernel. The issue's goals were set from plain wasmtime's figures on an Intel Xeon host; where the")
+    print("floor is above a goal, the goal cannot be met with fuel on, and what twocvm answers for is its")
+    print("distance to the floor (twocvm/wasmtime ÷ wasmtime, metered, in the kernel table above).")
+    print()
+    print("| goal | target | measured | floor with fuel | verdict |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name, target, measured, goal, floor, unit in rows:
+        shown = (lambda v: f"{v:.0f}{unit}") if unit.strip() in ("ms", "MiB") else (lambda v: f"{v:.2f}{unit}")
+        sign = "+" if unit == " MiB" else ""
+        print(f"| {name} | {target} | {sign}{shown(measured)} | {shown(floor) if floor is not None else '—'} | {verdict(measured, goal, floor)} |")
     print()
 
 
