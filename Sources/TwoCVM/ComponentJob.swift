@@ -26,6 +26,12 @@ public struct ComponentJob: Sendable {
     /// Inputs held as sealed files rather than bytes (in a component's child: ``SealedInputFile``).
     public var inputFiles: [String: SandboxInputFile] = [:]
 
+    /// Every input's name and size, held as bytes or as a file: what the request tells the child
+    /// to expect, and (in name order) the order the launcher hands the files over in.
+    var inputSizes: [String: Int] {
+        inputs.mapValues(\.count).merging(inputFiles.mapValues(\.size)) { $1 }
+    }
+
     public init(component: String, moduleFile: String, moduleSource: [UInt8], digest: ContentDigest,
                 inputs: [String: [UInt8]], outputs: [String: Int], capabilities: SandboxCapabilities,
                 limits: SandboxLimits, timeoutSeconds: Int, engine: SandboxEngineSettings = .default,

@@ -89,7 +89,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
         }
         // Each input as a sealed memfd, handed over in name order: the child names the i-th 3 + i.
         // Inputs already in one (the caller's, which it closes) are handed over as they are.
-        let names = Set(job.inputs.keys).union(job.inputFiles.keys).sorted()
+        let names = job.inputSizes.keys.sorted()
         var files: [Int32] = []
         defer { files.forEach { _ = Glibc.close($0) } }
         for name in names {

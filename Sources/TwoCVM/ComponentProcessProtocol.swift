@@ -68,7 +68,7 @@ public enum ComponentProcessProtocol {
     /// module, shared with `job`), naming for each input the descriptor the child holds it as
     /// (`descriptors`, from ``SealedInputFile``).
     public static func encodeRequest(_ job: ComponentJob, descriptors: [String: Int32]) -> [[UInt8]] {
-        let sizes = job.inputs.mapValues(\.count).merging(job.inputFiles.mapValues(\.size)) { $1 }
+        let sizes = job.inputSizes
         let inputs = sizes.keys.sorted().map { ($0, sizes[$0]!, descriptors[$0] ?? -1) }
         let header = CBOR.textMap([
             ("v", .unsigned(4)),
