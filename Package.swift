@@ -21,12 +21,15 @@ let package = Package(
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
     ],
     targets: [
-        // System libraries, found through pkg-config (Debian: libcbor-dev, libssl-dev).
+        // System libraries (Debian: libcbor-dev, libssl-dev). libcbor is found through pkg-config.
         .systemLibrary(
             name: "CLibCBOR", pkgConfig: "libcbor",
             providers: [.apt(["libcbor-dev"])]),
+        // OpenSSL's libcrypto is linked statically (Sources/COpenSSL/module.modulemap): as a
+        // shared library its load and symbol binding cost each process (the broker and every
+        // component child) about 2 ms of start-up. No pkg-config: it would add -lssl -lcrypto.
         .systemLibrary(
-            name: "COpenSSL", pkgConfig: "openssl",
+            name: "COpenSSL",
             providers: [.apt(["libssl-dev"])]),
 
         // The part of wasmtime's C API the compiling engine uses: the project's own declarations
