@@ -114,6 +114,17 @@ public enum SandboxRuntime: Sendable {
         }
     }
 
+    /// Starts opening the wasmtime library on a thread of its own (``WasmtimeLibrary/startOpening()``);
+    /// nothing for WasmKit. The engine (``engine(for:)``) or ``finishOpening()`` waits for it.
+    public func startOpening() {
+        if case let .wasmtime(library) = self { library.startOpening() }
+    }
+
+    /// Waits for what ``startOpening()`` started.
+    public func finishOpening() {
+        if case let .wasmtime(library) = self { library.finishOpening() }
+    }
+
     /// The engine, opening the wasmtime library on first use.
     func engine(for module: String) throws(SandboxError) -> any SandboxEngine {
         switch self {

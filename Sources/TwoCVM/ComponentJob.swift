@@ -58,6 +58,10 @@ public struct ComponentJob: Sendable {
     /// Checks the module digest again, then parses or compiles the module without running any
     /// of it. The child of ``ChildProcessLauncher`` loads before it locks itself down.
     public func load() throws(ComponentRunError) -> Sandbox.LoadedRun {
+        // The engine library opens on a second thread while the module is checked and parsed
+        // here; whatever happens below, that thread has ended when this returns.
+        runtime.startOpening()
+        defer { runtime.finishOpening() }
         guard ContentDigest(of: moduleSource) == digest else {
             throw .digestMismatch(component: component, expected: digest, actual: ContentDigest(of: moduleSource))
         }

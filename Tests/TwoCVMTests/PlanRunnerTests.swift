@@ -187,6 +187,28 @@ final class PlanRunnerTests: XCTestCase {
         }
     }
 
+    func testLoadingAJobWaitsForItsLibraryToOpenEvenWhenTheModuleIsRefused() throws {
+        _ = try engines()
+        // A library object of its own (a copy of the pinned file), so that nothing has opened it yet.
+        guard case let .wasmtime(pinned) = try EngineLibraries().runtime(for: .wasmtime) else { return XCTFail("not wasmtime") }
+        let copy = try TestPaths.temporaryDirectory(self).appendingPathComponent("libwasmtime.so")
+        try FileManager.default.copyItem(atPath: pinned.path, toPath: copy.path)
+        let library = try WasmtimeLibrary.load(copy.path)
+        XCTAssertFalse(library.isOpen)
+        // The library starts opening on a second thread (about 1.5 ms); the digest check fails in
+        // microseconds. A child locks itself down right after a refusal, so load() must not return
+        // while that thread still maps code: the library is open by the time it does.
+        let module = Array(#"(module (memory (export "memory") 1) (func (export "_start")))"#.utf8)
+        let job = ComponentJob(component: "first", moduleFile: "first.wat", moduleSource: module,
+                               digest: ContentDigest(of: module + [0]), inputs: [:], outputs: [:], capabilities: [],
+                               limits: SandboxLimits(fuel: 1_000_000, memoryBytes: 1 << 16), timeoutSeconds: 30,
+                               runtime: .wasmtime(library))
+        XCTAssertThrowsError(try job.load()) { error in
+            guard case .digestMismatch(component: "first", _, _)? = error as? ComponentRunError else { return XCTFail("\(error)") }
+        }
+        XCTAssertTrue(library.isOpen)
+    }
+
     func testAnEngineLibraryChangedAfterTheBrokersCheckIsAnEnvironmentRefusal() throws {
         _ = try engines()
         // The built twocvm sits beside the test executable.

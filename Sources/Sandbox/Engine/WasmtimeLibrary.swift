@@ -35,6 +35,8 @@ public final class WasmtimeLibrary: @unchecked Sendable {
     /// The resolved C API, once ``open()`` has succeeded: allocated once and never freed (a
     /// library dlopen has mapped stays mapped), so the hot path can hold a pointer to it.
     private var opened: UnsafeMutablePointer<twocvm_wasmtime_api>?
+    /// The thread ``startOpening()`` started, until someone joins it.
+    private var opening: pthread_t?
     private var lock = pthread_mutex_t()
 
     private init(path: String, identity: FileIdentity) {
@@ -44,15 +46,60 @@ public final class WasmtimeLibrary: @unchecked Sendable {
         pthread_mutex_init(&lock, nil)
     }
 
+    /// Whether the library is mapped and its C API resolved (tests and diagnostics).
+    public var isOpen: Bool {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return opened != nil
+    }
+
     /// The C API; only used by an engine made after ``open()`` succeeded.
     var api: twocvm_wasmtime_api { opened!.pointee }
 
     /// The same table by reference, for calls made per WASI call (no copy of ~45 pointers).
     var apiTable: UnsafePointer<twocvm_wasmtime_api> { UnsafePointer(opened!) }
 
-    /// Opens the verified library (dlopen, every symbol resolved) on first use. A process that
-    /// only verifies the library (the broker of `run`) never maps it: its children do.
+    /// Starts ``open()`` on a thread of its own and returns at once, so that the dlopen (about
+    /// 1.5 ms for the pinned library) overlaps other work: a component child checks and parses
+    /// its module meanwhile. ``open()`` and ``finishOpening()`` join the thread; the child calls
+    /// one of them before it locks itself down, so that no thread is left mapping code then.
+    public func startOpening() {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        guard opened == nil, opening == nil else { return }
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            let library = Unmanaged<WasmtimeLibrary>.fromOpaque(context!).takeRetainedValue()
+            try? library.openHere()  // a failure is found again, and reported, by open()
+            return nil
+        }, context)
+        guard started == 0 else {
+            Unmanaged<WasmtimeLibrary>.fromOpaque(context).release()  // open() will do it here
+            return
+        }
+        opening = thread
+    }
+
+    /// Waits for the thread ``startOpening()`` started, if any; whether it succeeded is for
+    /// ``open()`` to say.
+    public func finishOpening() {
+        pthread_mutex_lock(&lock)
+        let thread = opening
+        opening = nil
+        pthread_mutex_unlock(&lock)
+        if let thread { pthread_join(thread, nil) }
+    }
+
+    /// Opens the verified library (dlopen, every symbol resolved) on first use, or waits for
+    /// ``startOpening()`` to have done it. A process that only verifies the library (the broker
+    /// of `run`) never maps it: its children do.
     func open() throws(EngineLibraryError) {
+        finishOpening()
+        try openHere()
+    }
+
+    private func openHere() throws(EngineLibraryError) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
         guard opened == nil else { return }
