@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <spawn.h>
 #include <unistd.h>
 
 int twocvm_send_descriptors(int sock, const int *fds, int count, unsigned char tag) {
@@ -65,4 +66,8 @@ int twocvm_receive_descriptors(int sock, int *fds, int capacity, unsigned char *
         return failure;
     }
     return count;
+}
+
+int twocvm_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }

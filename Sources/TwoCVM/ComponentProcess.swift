@@ -1,3 +1,4 @@
+import CSeccomp
 import Foundation
 import Glibc
 import Sandbox
@@ -28,8 +29,9 @@ public struct InProcessLauncher: ComponentLauncher {
 /// it (SIGKILL) at its wall-clock limit and always reaps it; a child that dies or answers
 /// garbage fails the run with an error naming the component.
 ///
-/// ``prestart()`` starts the first child before its job is known, so that its start (exec,
-/// loading, the Swift runtime) overlaps the broker's work on the plan and inputs.
+/// ``prestart()`` starts the first child before its job is known, on a thread of its own, so
+/// that its start (spawn, exec, loading, the Swift runtime) overlaps the broker's work on its
+/// arguments, the plan and the inputs.
 public struct ChildProcessLauncher: ComponentLauncher {
     public let executable: String
     public let arguments: [String]
@@ -50,9 +52,9 @@ public struct ChildProcessLauncher: ComponentLauncher {
                              compiledModuleCache: try? EngineLibraries.compiledModuleCache(environment: ProcessInfo.processInfo.environment))
     }
 
-    /// Starts a child now, idle until the next ``launch(_:)`` of this executable and arguments
-    /// takes it (or until this process exits: it then reads the end of its stdin and exits).
-    /// At most one waits at a time.
+    /// Starts a child now, on a thread of its own, idle until the next ``launch(_:)`` of this
+    /// executable and arguments takes it (or until this process exits: it then reads the end of
+    /// its stdin and exits). At most one waits at a time. Returns at once.
     public func prestart() {
         SpareChild.shared.fill(executable: executable, arguments: arguments)
     }
@@ -186,13 +188,16 @@ private struct ChildProcess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         // Nothing but the socket and the two pipes reaches the child, whatever else this
-        // process has open: everything else is closed first, then the three are put in place.
-        for fd in OpenDescriptors.list() where fd > 2 && !(input + output + errors).contains(fd) {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
+        // process has open or opens meanwhile (on another thread, without close-on-exec): the
+        // three are put in place, then every descriptor above them is closed.
         posix_spawn_file_actions_adddup2(&actions, input[1], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        let closing = twocvm_spawn_close_from(&actions, 3)
+        guard closing == 0 else {
+            (input + output + errors).forEach { _ = Glibc.close($0) }
+            throw StartFailure(reason: "posix_spawn_file_actions_addclosefrom_np: \(String(cString: strerror(closing)))")
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let environment: [UnsafeMutablePointer<CChar>?] = [nil]
@@ -285,26 +290,53 @@ private struct ChildProcess {
 }
 
 /// The child ``ChildProcessLauncher/prestart()`` started ahead of its job: at most one, taken
-/// by the next launch of the same executable and arguments.
+/// by the next launch of the same executable and arguments. It is started on a thread of its
+/// own (the caller goes on at once); whoever looks at it first waits for that thread.
 final class SpareChild: @unchecked Sendable {
     static let shared = SpareChild()
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var spare: ChildProcess?
+    /// The thread starting the spare, until someone joins it.
+    private var starting: pthread_t?
+    /// Whether that thread has not yet kept its child.
+    private var startPending = false
+
+    /// What the starting thread starts.
+    private final class Start {
+        let executable: String
+        let arguments: [String]
+        init(executable: String, arguments: [String]) { (self.executable, self.arguments) = (executable, arguments) }
+    }
 
     /// The waiting child's process id (tests).
     var waitingPID: pid_t? {
-        lock.lock()
-        defer { lock.unlock() }
+        waitForStart()
+        condition.lock()
+        defer { condition.unlock() }
         return spare?.pid
     }
 
-    /// Starts a child unless one is waiting. A child that cannot be started is left to the
-    /// launch, which reports the failure with the component's name.
+    /// Starts a child on a thread of its own, unless one is waiting or starting. A child that
+    /// cannot be started is left to the launch, which reports the failure with the component's
+    /// name.
     func fill(executable: String, arguments: [String]) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard spare == nil else { return }
-        spare = try? ChildProcess(executable: executable, arguments: arguments)
+        condition.lock()
+        defer { condition.unlock() }
+        guard spare == nil, !startPending else { return }
+        let start = Unmanaged.passRetained(Start(executable: executable, arguments: arguments)).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { context in
+            let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
+            SpareChild.shared.keep(try? ChildProcess(executable: start.executable, arguments: start.arguments))
+            return nil
+        }, start)
+        guard created == 0 else {
+            Unmanaged<Start>.fromOpaque(start).release()
+            spare = try? ChildProcess(executable: executable, arguments: arguments)
+            return
+        }
+        starting = thread
+        startPending = true
     }
 
     /// Stops the waiting child, if any.
@@ -322,28 +354,33 @@ final class SpareChild: @unchecked Sendable {
         return child
     }
 
+    /// The starting thread's result.
+    private func keep(_ child: ChildProcess?) {
+        condition.lock()
+        defer { condition.unlock() }
+        spare = child
+        startPending = false
+        condition.broadcast()
+    }
+
+    /// Waits until the starting thread, if any, has kept its child (and joins it).
+    private func waitForStart() {
+        condition.lock()
+        while startPending { condition.wait() }
+        let thread = starting
+        starting = nil
+        condition.unlock()
+        if let thread { pthread_join(thread, nil) }
+    }
+
     /// The waiting child, no longer waiting.
     private func remove() -> ChildProcess? {
-        lock.lock()
-        defer { lock.unlock() }
+        waitForStart()
+        condition.lock()
+        defer { condition.unlock() }
         let child = spare
         spare = nil
         return child
-    }
-}
-
-/// The descriptors open in this process (from /proc/self/fd): what a child must not inherit.
-enum OpenDescriptors {
-    static func list() -> [Int32] {
-        guard let directory = opendir("/proc/self/fd") else { return [] }
-        defer { closedir(directory) }
-        let own = dirfd(directory)
-        var descriptors: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let fd = Int32(name), fd != own { descriptors.append(fd) }
-        }
-        return descriptors
     }
 }
 

@@ -176,6 +176,10 @@ final class PlanRunnerTests: XCTestCase {
         // socket (InputHandover), for a real child to receive (ComponentProcessProtocolTests).
         let script = "env >&2; ls /proc/self/fd >&2; readlink /proc/self/fd/0 >&2; exit 9"
         let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", script])
+        // A descriptor of the broker's without close-on-exec is not inherited either.
+        let inheritable = open("/dev/null", O_RDONLY)
+        XCTAssertGreaterThan(inheritable, 2)
+        defer { close(inheritable) }
         XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: launcher).run(inputs: ["notes": [1]])) { error in
             guard case let .component(.crashed(_, detail))? = error as? PlanRunError else { return XCTFail("\(error)") }
             XCTAssertTrue(detail.contains("exit status 9"), detail)

@@ -44,4 +44,11 @@ int twocvm_send_descriptors(int sock, const int *fds, int count, unsigned char t
 /// more than `capacity` of them. On an error every descriptor that arrived is closed.
 int twocvm_receive_descriptors(int sock, int *fds, int capacity, unsigned char *tag);
 
+#include <spawn.h>
+/// Adds to `actions` the closing of every descriptor from `lowest` up, in the child, after the
+/// actions before it: a child then holds only what those put below `lowest`, whatever the
+/// parent opens meanwhile (glibc's posix_spawn_file_actions_addclosefrom_np). Returns 0 or an
+/// error number.
+int twocvm_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
+
 #endif
