@@ -301,11 +301,14 @@ final class SpareChild: @unchecked Sendable {
     /// Whether that thread has not yet kept its child.
     private var startPending = false
 
-    /// What the starting thread starts.
+    /// What the starting thread starts, and for whom.
     private final class Start {
+        let owner: SpareChild
         let executable: String
         let arguments: [String]
-        init(executable: String, arguments: [String]) { (self.executable, self.arguments) = (executable, arguments) }
+        init(owner: SpareChild, executable: String, arguments: [String]) {
+            (self.owner, self.executable, self.arguments) = (owner, executable, arguments)
+        }
     }
 
     /// The waiting child's process id (tests).
@@ -323,11 +326,11 @@ final class SpareChild: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard spare == nil, !startPending else { return }
-        let start = Unmanaged.passRetained(Start(executable: executable, arguments: arguments)).toOpaque()
+        let start = Unmanaged.passRetained(Start(owner: self, executable: executable, arguments: arguments)).toOpaque()
         var thread = pthread_t()
         let created = pthread_create(&thread, nil, { context in
             let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
-            SpareChild.shared.keep(try? ChildProcess(executable: start.executable, arguments: start.arguments))
+            start.owner.keep(try? ChildProcess(executable: start.executable, arguments: start.arguments))
             return nil
         }, start)
         guard created == 0 else {
