@@ -182,9 +182,9 @@ print("cores, and the child opens the wasmtime library while it parses the modul
 print("OpenSSL's libcrypto statically: loaded as a shared library, it cost each process about 2 ms (loading")
 print(f"it and binding its 3,200 symbols). The dynamic loader's own work is about {loader_ms} (`LD_DEBUG=statistics`;")
 print(f"{relative} relative relocations of Swift metadata in a position-independent executable); most of the rest")
-print("is the kernel's `execve` and the")
-print("page faults on the binary's pages, then the Swift runtime's start (its protocol-conformance scans)")
-print("and the argument parser (a `perf record` of repeated runs of the empty plan shows the split).")
+print("is the kernel's `execve` and the page faults on the binary's pages, then the Swift runtime's start")
+print("(its protocol-conformance scans) and the argument parser (a `perf record` of repeated runs of the")
+print("empty plan shows the split).")
 print("A non-PIE link would remove the relocations but also address-space randomisation of the binary that")
 print("runs guest code; a smaller child executable (sandbox and CBOR only) would touch fewer pages.")
 PY

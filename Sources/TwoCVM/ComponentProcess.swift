@@ -296,27 +296,12 @@ final class SpareChild: @unchecked Sendable {
     static let shared = SpareChild()
     private let condition = NSCondition()
     private var spare: ChildProcess?
-    /// The thread starting the spare, until someone joins it.
-    private var starting: pthread_t?
-    /// Whether that thread has not yet kept its child.
+    /// Whether a thread is still starting the spare.
     private var startPending = false
-
-    /// What the starting thread starts, and for whom.
-    private final class Start {
-        let owner: SpareChild
-        let executable: String
-        let arguments: [String]
-        init(owner: SpareChild, executable: String, arguments: [String]) {
-            (self.owner, self.executable, self.arguments) = (owner, executable, arguments)
-        }
-    }
 
     /// The waiting child's process id (tests).
     var waitingPID: pid_t? {
-        waitForStart()
-        condition.lock()
-        defer { condition.unlock() }
-        return spare?.pid
+        whenStarted { spare?.pid }
     }
 
     /// Starts a child on a thread of its own, unless one is waiting or starting. A child that
@@ -328,18 +313,37 @@ final class SpareChild: @unchecked Sendable {
         guard spare == nil, !startPending else { return }
         let start = Unmanaged.passRetained(Start(owner: self, executable: executable, arguments: arguments)).toOpaque()
         var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { context in
+        guard pthread_create(&thread, nil, { context in
             let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
             start.owner.keep(try? ChildProcess(executable: start.executable, arguments: start.arguments))
             return nil
-        }, start)
-        guard created == 0 else {
+        }, start) == 0 else {
+            // No thread to be had: start it on this one.
             Unmanaged<Start>.fromOpaque(start).release()
             spare = try? ChildProcess(executable: executable, arguments: arguments)
             return
         }
-        starting = thread
+        pthread_detach(thread)  // its end is seen in `startPending`
         startPending = true
+    }
+
+    /// What the starting thread starts, and for whom.
+    private final class Start {
+        let owner: SpareChild
+        let executable: String
+        let arguments: [String]
+        init(owner: SpareChild, executable: String, arguments: [String]) {
+            (self.owner, self.executable, self.arguments) = (owner, executable, arguments)
+        }
+    }
+
+    /// The starting thread's result.
+    private func keep(_ child: ChildProcess?) {
+        condition.lock()
+        defer { condition.unlock() }
+        spare = child
+        startPending = false
+        condition.broadcast()
     }
 
     /// Stops the waiting child, if any.
@@ -357,33 +361,20 @@ final class SpareChild: @unchecked Sendable {
         return child
     }
 
-    /// The starting thread's result.
-    private func keep(_ child: ChildProcess?) {
-        condition.lock()
-        defer { condition.unlock() }
-        spare = child
-        startPending = false
-        condition.broadcast()
-    }
-
-    /// Waits until the starting thread, if any, has kept its child (and joins it).
-    private func waitForStart() {
-        condition.lock()
-        while startPending { condition.wait() }
-        let thread = starting
-        starting = nil
-        condition.unlock()
-        if let thread { pthread_join(thread, nil) }
-    }
-
     /// The waiting child, no longer waiting.
     private func remove() -> ChildProcess? {
-        waitForStart()
+        whenStarted {
+            defer { spare = nil }
+            return spare
+        }
+    }
+
+    /// `body`, once the starting thread (if any) has kept its child.
+    private func whenStarted<T>(_ body: () -> T) -> T {
         condition.lock()
         defer { condition.unlock() }
-        let child = spare
-        spare = nil
-        return child
+        while startPending { condition.wait() }
+        return body()
     }
 }
 

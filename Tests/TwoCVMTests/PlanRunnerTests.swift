@@ -16,6 +16,18 @@ final class PlanRunnerTests: XCTestCase {
     }
 
     /// Both engines, when the wasmtime library is installed (`make deps`); under CI its absence fails.
+    /// The pinned wasmtime library, verified from a copy in this test's folder: a library object
+    /// no other test has opened, in a file the test may change.
+    private func pinnedLibraryCopy() throws -> WasmtimeLibrary {
+        _ = try engines()
+        guard case let .wasmtime(pinned) = try EngineLibraries().runtime(for: .wasmtime) else {
+            throw Requirement.missing("the wasmtime engine library", install: "the pinned wheel with `make deps`")
+        }
+        let copy = try TestPaths.temporaryDirectory(self).appendingPathComponent("libwasmtime.so")
+        try FileManager.default.copyItem(atPath: pinned.path, toPath: copy.path)
+        return try WasmtimeLibrary.load(copy.path)
+    }
+
     private func engines() throws -> [String] {
         do {
             _ = try EngineLibraries().runtime(for: .wasmtime)
@@ -193,11 +205,8 @@ final class PlanRunnerTests: XCTestCase {
 
     func testLoadingAJobWaitsForItsLibraryToOpenEvenWhenTheModuleIsRefused() throws {
         _ = try engines()
-        // A library object of its own (a copy of the pinned file), so that nothing has opened it yet.
-        guard case let .wasmtime(pinned) = try EngineLibraries().runtime(for: .wasmtime) else { return XCTFail("not wasmtime") }
-        let copy = try TestPaths.temporaryDirectory(self).appendingPathComponent("libwasmtime.so")
-        try FileManager.default.copyItem(atPath: pinned.path, toPath: copy.path)
-        let library = try WasmtimeLibrary.load(copy.path)
+        // A library object of its own, so that nothing has opened it yet.
+        let library = try pinnedLibraryCopy()
         XCTAssertFalse(library.isOpen)
         // The library starts opening on a second thread (about 1.5 ms); the digest check fails in
         // microseconds. A child locks itself down right after a refusal, so load() must not return
@@ -220,13 +229,9 @@ final class PlanRunnerTests: XCTestCase {
             .appendingPathComponent("twocvm").path
         try Requirement.requireExecutable(twocvm, install: "the twocvm product (swift build)")
         // The broker verifies a copy of the pinned library; the copy changes before the child opens it.
-        let pinned = try EngineLibraries().runtime(for: .wasmtime)
-        guard case let .wasmtime(original) = pinned else { return XCTFail("not wasmtime") }
-        let copy = try TestPaths.temporaryDirectory(self).appendingPathComponent("libwasmtime.so")
-        try FileManager.default.copyItem(atPath: original.path, toPath: copy.path)
-        let library = try WasmtimeLibrary.load(copy.path)
+        let library = try pinnedLibraryCopy()
         var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
-        XCTAssertEqual(utimensat(AT_FDCWD, copy.path, &times, 0), 0)
+        XCTAssertEqual(utimensat(AT_FDCWD, library.path, &times, 0), 0)
         let module = Array(#"(module (memory (export "memory") 1) (func (export "_start")))"#.utf8)
         let job = ComponentJob(component: "first", moduleFile: "first.wat", moduleSource: module, digest: ContentDigest(of: module),
                                inputs: ["notes": [1]], outputs: [:], capabilities: [],

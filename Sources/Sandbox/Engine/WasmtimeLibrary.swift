@@ -36,7 +36,7 @@ public final class WasmtimeLibrary: @unchecked Sendable {
     /// library dlopen has mapped stays mapped), so the hot path can hold a pointer to it.
     private var opened: UnsafeMutablePointer<twocvm_wasmtime_api>?
     /// The thread ``startOpening()`` started, until someone joins it.
-    private var opening: pthread_t?
+    private var opening: NativeThread?
     private var lock = pthread_mutex_t()
 
     private init(path: String, identity: FileIdentity) {
@@ -67,18 +67,8 @@ public final class WasmtimeLibrary: @unchecked Sendable {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
         guard opened == nil, opening == nil else { return }
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { context in
-            let library = Unmanaged<WasmtimeLibrary>.fromOpaque(context!).takeRetainedValue()
-            try? library.openHere()  // a failure is found again, and reported, by open()
-            return nil
-        }, context)
-        guard started == 0 else {
-            Unmanaged<WasmtimeLibrary>.fromOpaque(context).release()  // open() will do it here
-            return
-        }
-        opening = thread
+        // A failure is found again, and reported, by open(); no thread to be had: open() opens here.
+        opening = NativeThread.start { [self] in try? openHere() }
     }
 
     /// Waits for the thread ``startOpening()`` started, if any; whether it succeeded is for
@@ -88,7 +78,7 @@ public final class WasmtimeLibrary: @unchecked Sendable {
         let thread = opening
         opening = nil
         pthread_mutex_unlock(&lock)
-        if let thread { pthread_join(thread, nil) }
+        thread?.join()
     }
 
     /// Opens the verified library (dlopen, every symbol resolved) on first use, or waits for
