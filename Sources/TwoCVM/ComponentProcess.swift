@@ -6,6 +6,13 @@ import Sandbox
 /// Starts one component run somewhere and waits for its result.
 public protocol ComponentLauncher: Sendable {
     func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentStatistics
+    /// A hint that the next launch will most likely run on `runtime`: a launcher may start
+    /// loading it now. Nothing depends on it (the launch's job says what runs).
+    func prepare(for runtime: SandboxRuntime)
+}
+
+extension ComponentLauncher {
+    public func prepare(for runtime: SandboxRuntime) {}
 }
 
 /// Runs the component in this process. No process isolation: for tests of the orchestration
@@ -26,8 +33,9 @@ public struct InProcessLauncher: ComponentLauncher {
 /// socket) and two pipes. On stdin it receives one sealed memory file per input
 /// (``SealedInputFile``, handed over as descriptors: ``InputHandover``) and then the job
 /// (module, limits, which descriptor holds which input); it answers on stdout. The broker kills
-/// it (SIGKILL) at its wall-clock limit and always reaps it; a child that dies or answers
-/// garbage fails the run with an error naming the component.
+/// it (SIGKILL) at its wall-clock limit, or as soon as it has answered, and always reaps it; a
+/// child that dies or answers garbage fails the run with an error naming the component.
+/// ``finish()`` must be called before the process exits.
 ///
 /// ``prestart()`` starts the first child before its job is known, on a thread of its own, so
 /// that its start (spawn, exec, loading, the Swift runtime) overlaps the broker's work on its
@@ -59,10 +67,19 @@ public struct ChildProcessLauncher: ComponentLauncher {
         SpareChild.shared.fill(executable: executable, arguments: arguments)
     }
 
+    /// Tells the child ``prestart()`` started which engine library its component will most likely
+    /// need, so that it opens it (about 1.5–4 ms) while this process checks the plan. The
+    /// launch that takes the child sends its job's own runtime to a child not told yet.
+    public func prepare(for runtime: SandboxRuntime) {
+        SpareChild.shared.prepare(executable: executable, arguments: arguments, runtime: runtime)
+    }
+
     /// Stops and reaps the child ``prestart()`` started if no launch took it (a run that failed
-    /// before its first component), so that it is not left for init to reap.
-    public static func discardPrestarted() {
+    /// before its first component), and waits for the children let go after their answers
+    /// (``ChildProcess/release()``): no process of this one's is left for init to reap.
+    public static func finish() {
         SpareChild.shared.discard()
+        ReleasedChildren.shared.reap(waiting: true)
     }
 
     /// The most stderr kept from a child, for the error message when it dies.
@@ -80,6 +97,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
     }()
 
     public func launch(_ job: ComponentJob) throws(ComponentRunError) -> ComponentStatistics {
+        ReleasedChildren.shared.reap(waiting: false)
         var job = job
         job.compiledModuleCache = compiledModuleCache
         switch Self.engineOverride {
@@ -121,11 +139,24 @@ public struct ChildProcessLauncher: ComponentLauncher {
                 throw .launchFailed(component: job.component, reason: error.reason)
             }
         }
+        if !child.isPrepared { child.prepare(job.runtime) }
         child.handOver(files)  // a child that cannot take them has died or quit: reported below
         let exchange = child.exchange(request: request, responseLimit: responseLimit,
                                       deadline: start + Double(job.timeoutSeconds))
-        let (status, usage) = child.reap(kill: exchange != .finished)
         let seconds = MonotonicClock.now() - start
+        // The response, if the child closed its output (nil: it was stopped first).
+        let response = exchange == .finished
+            ? Result { () throws(WireError) in try ComponentProcessProtocol.decodeResponse(child.stdout, for: job, limit: responseLimit) }
+            : nil
+        if case let .success(.success(result))? = response {
+            // A complete, valid result: the child has nothing left to do. It is let go at once,
+            // and the kernel tears it down while this process goes on with the result.
+            let peakResidentBytes = child.release()
+            try job.checkInterruption(result)
+            return ComponentStatistics(job: job, result: result, seconds: seconds, peakResidentBytes: peakResidentBytes)
+        }
+        // Anything else is explained first by how the child ended.
+        let status = child.reap(kill: exchange != .finished)
         switch exchange {
         case .timedOut: throw .timedOut(component: job.component, seconds: job.timeoutSeconds)
         case .responseTooLarge: throw .badResponse(component: job.component, .responseTooLarge(limit: responseLimit))
@@ -140,24 +171,20 @@ public struct ChildProcessLauncher: ComponentLauncher {
             throw .crashed(component: job.component, detail: "exit status \(status.exitCode)"
                            + (diagnostics.isEmpty ? "" : "; stderr: \(diagnostics)"))
         }
-        let response: Result<SandboxResult, ComponentProcessProtocol.Refusal>
-        do {
-            response = try ComponentProcessProtocol.decodeResponse(child.stdout, for: job, limit: responseLimit)
-        } catch {
-            throw .badResponse(component: job.component, error)
-        }
         switch response {
-        case let .success(result):
-            try job.checkInterruption(result)
-            return ComponentStatistics(job: job, result: result, seconds: seconds, peakResidentBytes: usage)
-        case let .failure(refusal):
+        case let .failure(error)?: throw .badResponse(component: job.component, error)
+        case let .success(.failure(refusal))?:
             throw .refusedInChild(component: job.component, message: refusal.message, environment: refusal.environment)
+        case .success(.success)?, nil:  // (not reached: a result was taken above; nil, thrown above)
+            throw .crashed(component: job.component, detail: "no response")
         }
     }
 }
 
 /// A spawned child with a Unix socket as its stdin and pipes as stdout and stderr, driven by
-/// `poll` until it has read its request and closed its output, or the deadline passes.
+/// `poll` until it has read its request and closed its output, or the deadline passes. Having
+/// answered, the child waits for the end of its stdin: the broker either lets it go at once
+/// (``release()``) or reaps it to see how it ended (``reap(kill:)``), which closes that stdin.
 private struct ChildProcess {
     enum Exchange: Equatable { case finished, timedOut, responseTooLarge }
     /// Why a child could not be started (the launch names the component).
@@ -169,6 +196,8 @@ private struct ChildProcess {
     var stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32
     var stdout: [UInt8] = []
     var stderr: [UInt8] = []
+    /// Whether its preparation (``prepare(_:)``) has been sent.
+    private(set) var isPrepared = false
 
     /// Starts `executable` with the socket and the two pipes as descriptors 0–2 and nothing
     /// else open. Its job is not known yet: ``handOver(_:)`` and ``exchange`` give it.
@@ -214,6 +243,19 @@ private struct ChildProcess {
         (stdinFD, stdoutFD, stderrFD) = (input[0], output[0], errors[0])
     }
 
+    /// Sends the child its preparation, the first thing it reads (`ComponentProcessProtocol`):
+    /// the engine library to open while it waits for its job. A child that cannot take it has
+    /// died or quit; the launch finds out.
+    mutating func prepare(_ runtime: SandboxRuntime) {
+        isPrepared = true
+        let frame = ComponentProcessProtocol.encodePreparation(runtime)
+        var sent = 0
+        while sent < frame.count {
+            let n = frame.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + sent, frame.count - sent) }
+            if n > 0 { sent += n } else if n < 0 && errno == EINTR { continue } else { return }
+        }
+    }
+
     /// Hands the child its input files (``InputHandover``), then switches to non-blocking
     /// descriptors for ``exchange``. A child that has died cannot take them: its stdin is then
     /// closed, and the exchange and the reaping report how it ended.
@@ -225,36 +267,34 @@ private struct ChildProcess {
         for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     }
 
-    /// Stops a child that never got a job: closes its descriptors, kills and reaps it.
-    func discard() {
-        [stdinFD, stdoutFD, stderrFD].filter { $0 >= 0 }.forEach { _ = Glibc.close($0) }
+    /// Stops a child that never got a job: kills and reaps it.
+    mutating func discard() {
         _ = reap(kill: true)
     }
 
-    /// Writes the request (its frames in order) and reads both streams until the child closes them.
+    /// Writes the request (its frames in order) and reads both streams until the child closes
+    /// them. Its stdin stays open (the child waits for its end once it has answered).
     mutating func exchange(request: [[UInt8]], responseLimit: Int, deadline: Double) -> Exchange {
         var frames = request.filter { !$0.isEmpty }[...]
         var written = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        defer { [stdinFD, stdoutFD, stderrFD].filter { $0 >= 0 }.forEach { _ = Glibc.close($0) } }
+        defer { closeOutput() }
         while stdoutFD >= 0 || stderrFD >= 0 {
             let remaining = deadline - MonotonicClock.now()
             guard remaining > 0 else { return .timedOut }
             var fds: [pollfd] = []
-            if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+            if stdinFD >= 0 && !frames.isEmpty { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, 1000)))
             if ready < 0 && errno != EINTR { return .finished }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == stdinFD {
-                    var n = 0
-                    if let frame = frames.first {
-                        n = frame.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + written, frame.count - written) }
-                        if n > 0 { written += n }
-                        if written == frame.count { frames.removeFirst(); written = 0 }
-                    }
-                    if frames.isEmpty || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    let frame = frames.first!
+                    let n = frame.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + written, frame.count - written) }
+                    if n > 0 { written += n }
+                    if written == frame.count { frames.removeFirst(); written = 0 }
+                    if n < 0 && errno != EAGAIN && errno != EINTR {  // it has stopped reading
                         Glibc.close(stdinFD)
                         stdinFD = -1
                     }
@@ -277,15 +317,82 @@ private struct ChildProcess {
         return .finished
     }
 
-    /// Waits for the child (killing it first if asked); returns its status and peak RSS.
-    func reap(kill shouldKill: Bool) -> (status: (exitCode: Int32, signal: Int32), peakResidentBytes: Int?) {
+    /// Waits for the child (killing it first if asked) and returns how it ended. Closing its
+    /// stdin first ends the wait of a child that has answered.
+    mutating func reap(kill shouldKill: Bool) -> (exitCode: Int32, signal: Int32) {
         if shouldKill { kill(pid, SIGKILL) }
+        closeInput()
+        closeOutput()
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let signal = status & 0x7F
         let exitCode = (status >> 8) & 0xFF
-        return ((signal == 0 ? exitCode : 0, signal), Int(usage.ru_maxrss) * 1024)
+        return (signal == 0 ? exitCode : 0, signal)
+    }
+
+    /// Lets go of a child that has answered and returns its peak resident set. The figure is
+    /// the kernel's (`VmHWM` in /proc/PID/status), read while the child waits for its stdin to
+    /// end. The child is then killed: it has nothing left to do, and must not outlive its answer.
+    /// ``ReleasedChildren`` reaps it later, so that this process goes on with the answer while
+    /// the kernel tears the child down (a millisecond or two).
+    mutating func release() -> Int? {
+        let peak = Self.peakResidentBytes(of: pid)
+        kill(pid, SIGKILL)
+        closeInput()
+        closeOutput()
+        ReleasedChildren.shared.add(pid)
+        return peak
+    }
+
+    private mutating func closeInput() {
+        if stdinFD >= 0 { Glibc.close(stdinFD) }
+        stdinFD = -1
+    }
+
+    private mutating func closeOutput() {
+        for fd in [stdoutFD, stderrFD] where fd >= 0 { Glibc.close(fd) }
+        (stdoutFD, stderrFD) = (-1, -1)
+    }
+
+    /// `VmHWM` of a live process, in bytes (nil if /proc does not say).
+    private static func peakResidentBytes(of pid: pid_t) -> Int? {
+        let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+        guard count > 0 else { return nil }
+        let status = String(decoding: buffer[..<count], as: UTF8.self)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kibibytes = Int(line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+        else { return nil }
+        return kibibytes * 1024
+    }
+}
+
+/// Children let go after answering (``ChildProcess/release()``) and not reaped yet. The kernel
+/// takes a millisecond or two to tear a killed process down; the broker spends that time on the
+/// answer and reaps the child afterwards: each launch reaps those already gone, and
+/// ``ChildProcessLauncher/finish()`` waits for the rest. Their exit status (SIGKILL) says nothing.
+final class ReleasedChildren: @unchecked Sendable {
+    static let shared = ReleasedChildren()
+    private let lock = NSLock()
+    private var pids: [pid_t] = []
+
+    func add(_ pid: pid_t) {
+        lock.withLock { pids.append(pid) }
+    }
+
+    /// Reaps the children already gone, and with `waiting` the others too, once they are.
+    func reap(waiting: Bool) {
+        lock.withLock {
+            pids.removeAll { pid in
+                var status: Int32 = 0
+                var reaped: pid_t
+                repeat { reaped = waitpid(pid, &status, waiting ? 0 : WNOHANG) } while reaped < 0 && errno == EINTR
+                return reaped != 0
+            }
+        }
     }
 }
 
@@ -346,14 +453,24 @@ final class SpareChild: @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// Sends the waiting child its preparation (``ChildProcess/prepare(_:)``), if it runs
+    /// `executable` with `arguments` and has not had one.
+    func prepare(executable: String, arguments: [String], runtime: SandboxRuntime) {
+        whenStarted {
+            guard spare?.executable == executable, spare?.arguments == arguments, spare?.isPrepared == false else { return }
+            spare?.prepare(runtime)
+        }
+    }
+
     /// Stops the waiting child, if any.
     func discard() {
-        remove()?.discard()
+        var child = remove()
+        child?.discard()
     }
 
     /// The waiting child if it runs `executable` with `arguments` (another one is discarded).
     fileprivate func take(executable: String, arguments: [String]) -> ChildProcess? {
-        guard let child = remove() else { return nil }
+        guard var child = remove() else { return nil }
         guard child.executable == executable, child.arguments == arguments else {
             child.discard()
             return nil

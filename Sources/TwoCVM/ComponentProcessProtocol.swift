@@ -6,9 +6,12 @@ import Sandbox
 /// The messages between the broker and a component's child process (`twocvm _component`): one
 /// request on the child's stdin, one CBOR response on its stdout; stderr is diagnostics.
 ///
-/// The child's stdin is a Unix socket: first the input descriptors arrive (``InputHandover``),
-/// then the request: a 4-byte big-endian length, a CBOR header of that length, the module's
-/// bytes. The header is `{"v": 4, "component": id, "file": name, "module": size, "digest":
+/// The child's stdin is a Unix socket: first a preparation, a 4-byte big-endian length and a CBOR
+/// header `{"v": 1[, "runtime", "library", "library-id" as in the request]}` naming the engine
+/// library the component will most likely need (the broker sends it as soon as it has read the
+/// plan, before it checks it, so that the child opens the library meanwhile: a hint, which the
+/// request confirms or not); then the input descriptors (``InputHandover``); then the request:
+/// a 4-byte big-endian length, a CBOR header of that length, the module's bytes. The header is `{"v": 4, "component": id, "file": name, "module": size, "digest":
 /// bytes(32), "inputs": [[name, size, descriptor]…], "outputs": {name: max-bytes}, "wasi":
 /// [cap…], "fuel": n, "memory": bytes, "stream": bytes, "timeout": seconds[, "engine":
 /// settings][, "runtime": "wasmtime", "library": path, "library-id": [device, inode, size,
@@ -52,6 +55,18 @@ public enum ComponentProcessProtocol {
         }
     }
 
+    /// The child's first half on its stdin, the socket `descriptor`: reads the preparation and
+    /// starts opening the library it names on a thread of its own, receives the inputs, then
+    /// ``load(from:handedOver:)``. That thread is joined before this returns, whatever the
+    /// request said, so that no thread maps code when the child locks itself down.
+    public static func load(fromSocket descriptor: Int32) throws(WireError) -> LoadedComponent {
+        let source = FileDescriptorSource(descriptor: descriptor)
+        let prepared = try readPreparation(from: source)
+        prepared?.startOpening()
+        defer { prepared?.finishOpening() }
+        return try load(from: source, handedOver: try InputHandover.receive(from: descriptor))
+    }
+
     /// A request whose module is loaded (or was refused): the child's second half runs it.
     public struct LoadedComponent {
         let state: Result<Sandbox.LoadedRun, ComponentRunError>
@@ -60,6 +75,37 @@ public enum ComponentProcessProtocol {
         public func respond() -> [UInt8] {
             encodeResponse(state.map { $0.run() })
         }
+    }
+
+    // MARK: Preparation
+
+    /// The preparation naming `runtime`'s library (a wasmtime runtime) or none.
+    public static func encodePreparation(_ runtime: SandboxRuntime) -> [UInt8] {
+        framed(CBOR.textMap([("v", .unsigned(1))] + runtimeFields(runtime)).encoded())
+    }
+
+    /// Reads the preparation from `source`: the library it names, verified by the broker and
+    /// still the same file, or nil (none named, or the file changed since: the request then
+    /// says what to do).
+    public static func readPreparation(from source: some RequestSource) throws(WireError) -> WasmtimeLibrary? {
+        let item = try readHeader(from: source, what: "preparation")
+        guard item[text: "v"] == .unsigned(1) else { throw WireError.unknownVersion(message: "preparation") }
+        guard let (path, identity) = try libraryIdentity(item) else { return nil }
+        return try? WasmtimeLibrary.loadVerified(path, identity: identity)
+    }
+
+    /// `header` behind its 4-byte big-endian length.
+    private static func framed(_ header: [UInt8]) -> [UInt8] {
+        let length = UInt32(header.count)
+        return [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + header
+    }
+
+    /// A framed CBOR header: its length, bounded by ``maxHeaderBytes`` before it is read.
+    private static func readHeader(from source: some RequestSource, what: String) throws(WireError) -> CBOR {
+        let prefix = try readExactly(4, from: source, what: "\(what) length")
+        let headerLength = prefix.reduce(0) { $0 << 8 | Int($1) }
+        guard headerLength <= maxHeaderBytes else { throw WireError.headerTooLarge(part: what, bytes: headerLength, limit: maxHeaderBytes) }
+        return try decode(try readExactly(headerLength, from: source, what: "\(what) header"), limit: maxHeaderBytes)
     }
 
     // MARK: Request
@@ -85,9 +131,7 @@ public enum ComponentProcessProtocol {
             ("timeout", .unsigned(UInt64(job.timeoutSeconds))),
         ] + (job.engine == .default ? [] : [("engine", .text(job.engine.description))]) + runtimeFields(job.runtime)
           + (job.compiledModuleCache.map { [("engine-cache", .text($0.directory))] } ?? [])).encoded()
-        let length = UInt32(header.count)
-        let prefix: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        return [prefix + header, job.moduleSource]
+        return [framed(header), job.moduleSource]
     }
 
     private static func runtimeFields(_ runtime: SandboxRuntime) -> [(String, CBOR)] {
@@ -99,30 +143,31 @@ public enum ComponentProcessProtocol {
     }
 
     private static func decodeRuntime(_ item: CBOR, component: String) throws(WireError) -> SandboxRuntime {
-        guard let name = item[text: "runtime"] else { return .wasmkit }
-        guard name.textString == "wasmtime", let path = item[text: "library"]?.textString,
-              let id = item[text: "library-id"]?.arrayItems, id.count == 5,
-              case let .unsigned(device) = id[0], case let .unsigned(inode) = id[1],
-              let size = id[2].int64, let modified = id[3].int64, let changed = id[4].int64 else { throw WireError.invalid(field: "runtime") }
+        guard let (path, identity) = try libraryIdentity(item) else { return .wasmkit }
         do {
-            return .wasmtime(try WasmtimeLibrary.loadVerified(
-                path, identity: FileIdentity(device: device, inode: inode, size: size, modifiedNanoseconds: modified,
-                                       changedNanoseconds: changed)))
+            return .wasmtime(try WasmtimeLibrary.loadVerified(path, identity: identity))
         } catch {
             throw WireError.engineLibrary(component: component, error)
         }
     }
 
+    /// The wasmtime library a header names (`runtime`, `library`, `library-id`), nil for WasmKit.
+    private static func libraryIdentity(_ item: CBOR) throws(WireError) -> (path: String, identity: FileIdentity)? {
+        guard let name = item[text: "runtime"] else { return nil }
+        guard name.textString == "wasmtime", let path = item[text: "library"]?.textString,
+              let id = item[text: "library-id"]?.arrayItems, id.count == 5,
+              case let .unsigned(device) = id[0], case let .unsigned(inode) = id[1],
+              let size = id[2].int64, let modified = id[3].int64, let changed = id[4].int64 else { throw WireError.invalid(field: "runtime") }
+        return (path, FileIdentity(device: device, inode: inode, size: size, modifiedNanoseconds: modified, changedNanoseconds: changed))
+    }
+
     /// Reads one request from `source`: the header, then the module straight into its own
     /// buffer, refusing a header over ``maxHeaderBytes``, a module over ``maxModuleBytes``, a short
-    /// read, anything after the module, and an input whose descriptor is not a sealed file of
-    /// its announced size. `handedOver` holds the descriptors ``InputHandover`` received, in
+    /// read, and an input whose descriptor is not a sealed file of its announced size. It reads
+    /// nothing after the module (the stream stays open). `handedOver` holds the descriptors ``InputHandover`` received, in
     /// order: the request names the `i`-th as `3 + i`, and must name each exactly once.
     public static func readRequest(from source: some RequestSource, handedOver: [Int32]) throws(WireError) -> ComponentJob {
-        let prefix = try readExactly(4, from: source, what: "request length")
-        let headerLength = prefix.reduce(0) { $0 << 8 | Int($1) }
-        guard headerLength <= maxHeaderBytes else { throw WireError.headerTooLarge(bytes: headerLength, limit: maxHeaderBytes) }
-        let item = try decode(try readExactly(headerLength, from: source, what: "request header"), limit: maxHeaderBytes)
+        let item = try readHeader(from: source, what: "request")
         guard item[text: "v"] == .unsigned(4) else { throw WireError.unknownVersion(message: "request") }
         let component = try text(item, "component"), file = try text(item, "file")
         guard let digestBytes = item[text: "digest"]?.byteString,
@@ -162,11 +207,10 @@ public enum ComponentProcessProtocol {
             guard let path = folder.textString, path.hasPrefix("/") else { throw WireError.invalid(field: "engine-cache") }
             cache = CompiledModuleCache(directory: path)
         }
+        // The request ends with its module. Nothing after it is read: the broker keeps the
+        // stream open until it lets the child go, and the child waits for that end once it has
+        // answered.
         let module = try readExactly(moduleSize, from: source, what: "module")
-        var extra: UInt8 = 0
-        guard try withUnsafeMutableBytes(of: &extra, { buffer throws(WireError) in try source.read(into: buffer) }) == 0 else {
-            throw WireError.trailingBytes
-        }
         var job = ComponentJob(component: component, moduleFile: file, moduleSource: module, digest: digest, inputs: [:],
                                outputs: try byteMap(item, "outputs", as: { $0.int64.map(Int.init) }),
                                capabilities: capabilities, limits: limits, timeoutSeconds: Int(try number(item, "timeout")),
@@ -364,7 +408,7 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
     case unknownVersion(message: String)
     case missing(field: String)
     case invalid(field: String)
-    case headerTooLarge(bytes: Int, limit: Int)
+    case headerTooLarge(part: String, bytes: Int, limit: Int)
     case moduleTooLarge(limit: Int)
     /// The descriptor named for an input is not a sealed file of its announced size.
     case inputFile(name: String, reason: String)
@@ -372,7 +416,6 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
     case handover(reason: String)
     /// The request ended inside `part`.
     case truncated(part: String, received: Int, expected: Int)
-    case trailingBytes
     case unreadable(reason: String)
     /// The engine library the broker verified cannot be taken by the child.
     case engineLibrary(component: String, EngineLibraryError)
@@ -388,12 +431,11 @@ public enum WireError: Error, Sendable, CustomStringConvertible {
         case let .unknownVersion(message): return "unknown \(message) version"
         case let .missing(field): return "missing \(field)"
         case let .invalid(field): return "bad \(field)"
-        case let .headerTooLarge(bytes, _): return "request header of \(bytes) bytes"
+        case let .headerTooLarge(part, bytes, _): return "\(part) header of \(bytes) bytes"
         case let .moduleTooLarge(limit): return "request module over \(limit) bytes"
         case let .inputFile(name, reason): return "input \(name): \(reason)"
         case let .handover(reason): return "receiving the input descriptors: \(reason)"
         case let .truncated(part, received, expected): return "\(part): request ends after \(received) of \(expected) bytes"
-        case .trailingBytes: return "bytes after the module"
         case let .unreadable(reason): return "reading the request: \(reason)"
         case let .engineLibrary(_, error): return "engine library: \(error)"
         case let .undeclaredOutput(name): return "output \(name) was not declared or is over its limit"

@@ -63,19 +63,22 @@ public enum PlanCoding {
         ])
     }
 
-    /// Reads and checks the plan at `path`.
-    public static func load(_ path: String) throws(PlanError) -> ExecutionPlan {
+    /// Reads and checks the plan at `path`. `named` is called once its CBOR has decoded, before
+    /// the checks (the manifest, approvals, digests: the most of the time), with the engines its
+    /// components name: a hint for work that may start early, such as opening an engine
+    /// library; nothing the plan says is trusted before this returns.
+    public static func load(_ path: String, named: (Set<ComponentEngine>) -> Void = { _ in }) throws(PlanError) -> ExecutionPlan {
         let bytes: [UInt8]
         do {
             bytes = try FileIO.read(path, limit: maxBytes)
         } catch {
             throw .file(error)
         }
-        return try decode(bytes)
+        return try decode(bytes, named: named)
     }
 
-    /// Decodes and checks plan bytes (see the type's description).
-    public static func decode(_ bytes: [UInt8]) throws(PlanError) -> ExecutionPlan {
+    /// Decodes and checks plan bytes (see the type's description); `named` as for ``load(_:named:)``.
+    public static func decode(_ bytes: [UInt8], named: (Set<ComponentEngine>) -> Void = { _ in }) throws(PlanError) -> ExecutionPlan {
         let item: CBOR
         do {
             item = try CBORDecoder.decode(bytes, limits: CBORDecodingLimits(maxInputBytes: maxBytes, maxDepth: 8, maxItems: 1 << 20),
@@ -91,6 +94,7 @@ public enum PlanCoding {
         }
         guard let source = item[text: "manifest"]?.byteString, let approvals = item[text: "approvals"]?.arrayItems,
               let components = item[text: "components"]?.arrayItems else { throw .malformed("missing manifest, approvals or components") }
+        named(Set(components.compactMap { $0[text: "engine"]?.textString.flatMap(ComponentEngine.init(rawValue:)) }))
 
         let document = ManifestDocument.parse(source, fileName: "plan:manifest")
         guard let manifest = document.manifest, let digest = document.digest else {

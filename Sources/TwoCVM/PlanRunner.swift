@@ -120,9 +120,9 @@ public struct ComponentStatistics: Sendable {
     public let engineLibrary: [UInt8]?
     /// What the sandbox returned. Its outputs are meaningful only when the outcome is ok.
     public let result: SandboxResult
-    /// Wall-clock time from launch to exit.
+    /// Wall-clock time from the launch to its complete answer.
     public let seconds: Double
-    /// Its child process's peak resident set, when it ran in one.
+    /// Its child process's peak resident set (the kernel's `VmHWM`), when it ran in one.
     public let peakResidentBytes: Int?
 
     /// The result of `job`, launched on its runtime.

@@ -34,10 +34,7 @@ struct ComponentRunnerCommand: ParsableCommand {
         let loaded: ComponentProcessProtocol.LoadedComponent?
         var probeRun: ChildLockdown.ProbeRun?
         do {
-            loaded = probe == nil
-                ? try ComponentProcessProtocol.load(from: FileDescriptorSource(descriptor: 0),
-                                                    handedOver: InputHandover.receive(from: 0))
-                : nil
+            loaded = probe == nil ? try ComponentProcessProtocol.load(fromSocket: 0) : nil
             probeRun = try probeEngineLibrary.map { try ChildLockdown.ProbeRun(wasmtimeLibrary: $0) }
         } catch {
             throw CommandFailure(.badInput, "component request: \(error)")
@@ -58,9 +55,14 @@ struct ComponentRunnerCommand: ParsableCommand {
         }
         let response = loaded.respond()
         try FileIO.writeAtomically(response, to: "-")
-        // Nothing is left to do: exit without tearing down the engine, the store and the
-        // module one by one (the kernel frees the whole process at once), so that the broker,
-        // which waits for this exit, gets on sooner.
+        // Closing stdout and stderr completes the answer. The broker then reads this process's
+        // peak memory while it waits here for the end of stdin, and lets it go (it kills it) or
+        // reaps it. Nothing is torn down one by one (engine, store, module): the kernel frees
+        // the whole process at once, while the broker goes on.
+        Glibc.close(1)
+        Glibc.close(2)
+        var byte: UInt8 = 0
+        while Glibc.read(0, &byte, 1) > 0 {}
         Glibc._exit(0)
     }
 }

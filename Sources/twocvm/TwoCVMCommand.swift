@@ -54,10 +54,10 @@ struct TwoCVMCommand: ParsableCommand {
             var command = try parseAsRoot()
             ProgressLine.installIfTerminal()  // long work draws a line on stderr; --quiet removes it
             try command.run()
-            ChildProcessLauncher.discardPrestarted()
+            ChildProcessLauncher.finish()
         } catch {
             // A run that failed before its first component leaves no process behind.
-            ChildProcessLauncher.discardPrestarted()
+            ChildProcessLauncher.finish()
             Foundation.exit(Self.report(error))
         }
     }

@@ -42,12 +42,19 @@ final class RunDevTests: XCTestCase {
         try FileManager.default.copyItem(atPath: root.appendingPathComponent("data/product-spec.txt").path,
                                          toPath: "\(work)/inputs/product-spec")
 
-        let run = try CLI.run(["run", "\(work)/plan.cbor", "--inputs", "\(work)/inputs", "--out", "\(work)/out", "--dev"])
+        // Each component's process is let go once it has answered; none outlives the run.
+        let (run, adopted) = try runAdoptingOrphans(["run", "\(work)/plan.cbor", "--inputs", "\(work)/inputs", "--out", "\(work)/out", "--dev"])
         XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(adopted, 0, "a component process outlived the run")
         for component in ["wafer-parser", "yield-model"] {
             XCTAssertTrue(run.stdout.contains("\(component) [wasmtime]: ok, fuel "), run.stdout)
         }
-        XCTAssertTrue(run.stdout.contains("peak memory"), run.stdout)
+        // with each process's peak resident set, as the kernel counts it (several MiB)
+        let peaks = run.stdout.split(separator: "\n").compactMap { line in
+            line.range(of: "process peak RSS ").flatMap { Double(line[$0.upperBound...].prefix { $0 != " " }) }
+        }
+        XCTAssertEqual(peaks.count, 2, run.stdout)
+        XCTAssertTrue(peaks.allSatisfy { $0 > 4 }, run.stdout)
         // An output folder that cannot be made (its parent is a file): the environment, exit 3,
         // as in a sealed run below.
         try Data("a file".utf8).write(to: URL(fileURLWithPath: "\(work)/a-file"))
@@ -181,18 +188,23 @@ final class RunDevTests: XCTestCase {
 
     /// `run` starts its first component's process before it reads anything; a run refused before
     /// that component (here: no plan) stops and reaps that process itself, leaving none for init.
-    /// A Python parent that adopts orphans (PR_SET_CHILD_SUBREAPER) runs it and reports any
-    /// process that outlived it.
     func testARunRefusedBeforeItsFirstComponentLeavesNoProcessBehind() throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("twocvm-orphan-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work = try TestPaths.temporaryDirectory(self).path
+        let (result, adopted) = try runAdoptingOrphans(["run", "\(work)/no-plan.cbor", "--inputs", work, "--out", "\(work)/out", "--dev"])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("no-plan.cbor"), result.stderr)
+        XCTAssertEqual(adopted, 0, "a component process outlived the run")
+    }
+
+    /// Runs `twocvm` under a Python parent that adopts orphans (PR_SET_CHILD_SUBREAPER): the run,
+    /// and how many processes it left behind. The broker lets each component's process go once
+    /// it has answered, and must still reap them all before it exits.
+    private func runAdoptingOrphans(_ arguments: [String]) throws -> (CLIResult, adopted: Int) {
         let script = """
-            import ctypes, os, subprocess, sys, time
+            import ctypes, json, os, subprocess, sys, time
             assert ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
             run = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-            print("status", run.returncode, run.stderr.strip().replace("\\n", " "))
-            time.sleep(0.5)  # an orphan reads the end of its stdin and exits at once
+            time.sleep(0.5)  # an orphan would be torn down, or read the end of its stdin and exit, by now
             adopted = []
             while True:
                 try:
@@ -203,14 +215,15 @@ final class RunDevTests: XCTestCase {
                     time.sleep(0.1)
                     continue
                 adopted.append(pid)
-            print("adopted", len(adopted))
+            print(json.dumps({"status": run.returncode, "stdout": run.stdout, "stderr": run.stderr, "adopted": len(adopted)}))
             """
         let twocvm = CLI.productsDirectory.appendingPathComponent("twocvm").path
-        let result = try CLI.run(["-c", script, twocvm, "run", "\(work)/no-plan.cbor", "--inputs", work, "--out", "\(work)/out", "--dev"],
-                                 executable: "/usr/bin/python3")
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("status 2 ") && result.stdout.contains("no-plan.cbor"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("adopted 0"), "a component process outlived the run: \(result.stdout)")
+        let python = try CLI.run(["-c", script, twocvm] + arguments, executable: "/usr/bin/python3")
+        XCTAssertEqual(python.status, 0, python.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(python.stdout.utf8)) as? [String: Any], python.stdout)
+        let result = CLIResult(status: Int32(report["status"] as? Int ?? -1), stdout: report["stdout"] as? String ?? "",
+                               stderr: report["stderr"] as? String ?? "")
+        return (result, report["adopted"] as? Int ?? -1)
     }
 
     private func shell(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {

@@ -8,7 +8,7 @@ import XCTest
 @testable import TwoCVM
 
 /// The broker → child request: a framed header and the module, inputs as sealed memfds, read
-/// back exactly; every way a request can be cut short, oversized or padded, and every input
+/// back exactly; every way a request can be cut short or oversized, and every input
 /// descriptor that is not a sealed file of its size, refused before anything runs.
 final class ComponentProcessProtocolTests: XCTestCase {
     private var opened: [Int32] = []
@@ -184,9 +184,30 @@ final class ComponentProcessProtocolTests: XCTestCase {
         XCTAssertNoThrow(try read(bytes))
     }
 
-    func testTrailingBytesAreRefused() throws {
-        XCTAssertThrowsError(try read(try request(job(inputs: [:])) + [0])) { error in
-            XCTAssertEqual("\(error)", "bytes after the module")
+    /// The broker keeps the child's stdin open after the request (until it lets the child go),
+    /// so the request ends where its module does: reading it takes no byte more. Here the
+    /// socket is non-blocking, and one read past the module would fail with EAGAIN.
+    func testTheRequestEndsWithItsModuleOnAStreamThatStaysOpen() throws {
+        let (broker, child) = socketPair()
+        let sent = try request(job(inputs: [:]))
+        XCTAssertEqual(sent.withUnsafeBytes { write(broker, $0.baseAddress!, $0.count) }, sent.count)
+        XCTAssertEqual(fcntl(child, F_SETFL, fcntl(child, F_GETFL) | O_NONBLOCK), 0)
+        let received = try ComponentProcessProtocol.readRequest(from: FileDescriptorSource(descriptor: child), handedOver: [])
+        XCTAssertEqual(received.moduleSource, Array("(module)".utf8))
+    }
+
+    /// The preparation names the library the broker verified (the child gets the very library
+    /// object the request will name), or nothing for WasmKit; cut short, it is refused.
+    func testThePreparationNamesTheVerifiedLibraryOrNothing() throws {
+        XCTAssertNil(try ComponentProcessProtocol.readPreparation(from: BytesSource(ComponentProcessProtocol.encodePreparation(.wasmkit))))
+        guard case let .wasmtime(library)? = try? EngineLibraries().runtime(for: .wasmtime) else {
+            throw Requirement.missing("the wasmtime engine library", install: "the pinned wheel with `make deps`")
+        }
+        let frame = ComponentProcessProtocol.encodePreparation(.wasmtime(library))
+        let prepared = try XCTUnwrap(try ComponentProcessProtocol.readPreparation(from: BytesSource(frame)))
+        XCTAssertTrue(prepared === library)
+        for length in 0..<frame.count {
+            XCTAssertThrowsError(try ComponentProcessProtocol.readPreparation(from: BytesSource(Array(frame[0..<length]))))
         }
     }
 

@@ -145,6 +145,34 @@ final class PlanRunnerTests: XCTestCase {
         XCTAssertNil(SpareChild.shared.waitingPID, "taken by the launch")
     }
 
+    /// A prestarted child told which engine library its component will need maps it while it
+    /// still waits for its job (the broker checks the plan meanwhile); the launch then runs the
+    /// component on it.
+    func testAPreparedChildOpensItsLibraryBeforeItsJob() throws {
+        let twocvm = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.deletingLastPathComponent()
+            .appendingPathComponent("twocvm").path
+        try Requirement.requireExecutable(twocvm, install: "the twocvm product (swift build)")
+        let library = try pinnedLibraryCopy()
+        let launcher = ChildProcessLauncher(executable: twocvm)
+        launcher.prestart()
+        let waiting = try XCTUnwrap(SpareChild.shared.waitingPID)
+        func mapped() -> Bool {
+            ((try? String(contentsOfFile: "/proc/\(waiting)/maps", encoding: .utf8)) ?? "").contains(library.path)
+        }
+        usleep(300_000)
+        XCTAssertFalse(mapped(), "not before it is told")
+        launcher.prepare(for: .wasmtime(library))
+        let deadline = Date().addingTimeInterval(10)
+        while !mapped() && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(mapped(), "the library is mapped before the job arrives")
+        let plan = try project(engine: "wasmtime")
+        let result = try PlanRunner(plan: plan, launcher: launcher, engines: EngineLibraries(explicitLibrary: library.path))
+            .run(inputs: ["notes": Array("n".utf8)])
+        XCTAssertEqual(result.outputs["report"], [44] + Array("n+1+2".utf8))
+        XCTAssertNil(SpareChild.shared.waitingPID, "taken by the launch")
+        ChildProcessLauncher.finish()
+    }
+
     /// A prestarted child that died before its job (it cannot take its inputs) is that
     /// component's crash, not a hang; a spare of another executable is stopped, not used.
     func testADeadOrForeignSpareChildIsHandledByTheLaunch() throws {
@@ -175,8 +203,36 @@ final class PlanRunnerTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
     }
 
+    /// A child that has answered is let go at once, not waited for: the launch returns its
+    /// result with the kernel's figure of its peak memory, and the child is killed. Here the
+    /// child closes its output after a valid answer and then lingers (`sleep 30`); nothing of
+    /// it is left once the launcher has finished (not even a zombie).
+    func testAChildThatHasAnsweredIsKilledNotAwaited() throws {
+        let folder = try TestPaths.temporaryDirectory(self)
+        let answer = folder.appendingPathComponent("answer"), pidFile = folder.appendingPathComponent("pid")
+        try Data(ComponentProcessProtocol.encodeResponse(.success(SandboxResult(
+            outcome: .ok, outputs: ["mid": Array("answered".utf8)], fuelUsed: 7, peakMemoryBytes: 65_536, stdout: [], stderr: []))))
+            .write(to: answer)
+        let launcher = ChildProcessLauncher(executable: "/bin/sh",
+                                            arguments: ["-c", "cat '\(answer.path)'; echo $$ > '\(pidFile.path)'; exec sleep 30 >&- 2>&-"])
+        let module = Array("(module)".utf8)
+        let job = ComponentJob(component: "first", moduleFile: "first.wat", moduleSource: module, digest: ContentDigest(of: module),
+                               inputs: [:], outputs: ["mid": 64], capabilities: [],
+                               limits: SandboxLimits(fuel: 1_000, memoryBytes: 65_536), timeoutSeconds: 30)
+        let start = Date()
+        let statistics = try launcher.launch(job)
+        ChildProcessLauncher.finish()
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10, "the child was killed, not awaited")
+        XCTAssertEqual(statistics.result.outputs["mid"], Array("answered".utf8))
+        XCTAssertEqual(statistics.fuelUsed, 7)
+        XCTAssertGreaterThan(statistics.peakResidentBytes ?? 0, 64 << 10, "VmHWM of the waiting child")
+        let pid = try XCTUnwrap(pid_t(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertEqual(kill(pid, 0), -1, "killed and reaped")
+        XCTAssertEqual(errno, ESRCH)
+    }
+
     func testGarbageFromTheChildIsRefused() throws {
-        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "cat > /dev/null; echo not-cbor"])
+        let launcher = ChildProcessLauncher(executable: "/bin/sh", arguments: ["-c", "echo not-cbor"])
         XCTAssertThrowsError(try PlanRunner(plan: try project(), launcher: launcher).run(inputs: ["notes": [1]])) { error in
             guard case .component(.badResponse(component: "first", _))? = error as? PlanRunError else { return XCTFail("\(error)") }
         }
