@@ -73,7 +73,7 @@ public enum FileIO {
     /// Writes `bytes` to `path` atomically with the given permission bits (`-` is stdout).
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileIOError) {
         if path == "-" {
-            FileHandle.standardOutput.write(Data(bytes))
+            try writeAll(bytes, to: 1, path: path)
             return
         }
         do {
@@ -278,12 +278,36 @@ public enum FileIO {
 
     /// Creates `path` as a directory (and parents) with the given mode if it does not exist.
     public static func makeDirectory(_ path: String, mode: Int = 0o755) throws(FileIOError) {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: mode])
-        } catch {
-            throw FileIOError.unwritable(path: path, reason: error.localizedDescription)
+        if Glibc.mkdir(path, mode_t(mode)) == 0 {
+            _ = chmod(path, mode_t(mode))  // exactly `mode`, whatever the umask
+            return
+        }
+        let failure = errno
+        var info = stat()
+        if (failure == EEXIST || failure == EROFS || failure == EACCES) && stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw .unwritable(path: path, reason: "exists and is not a folder") }
+            return  // an existing folder is left as it is
+        }
+        guard failure == ENOENT, let slash = path.dropLast().lastIndex(of: "/") else {
+            throw .unwritable(path: path, reason: String(cString: strerror(failure)))
+        }
+        let parent = slash == path.startIndex ? "/" : String(path[..<slash])
+        try makeDirectory(parent, mode: mode)
+        try makeDirectory(path, mode: mode)  // (made meanwhile by another process: an existing folder)
+    }
+
+    /// Writes all of `bytes` to the open descriptor `fd`, retrying short and interrupted writes.
+    static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(FileIOError) {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n > 0 {
+                written += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                throw .unwritable(path: path, reason: errnoText())
+            }
         }
     }
 

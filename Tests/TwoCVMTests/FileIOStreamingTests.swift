@@ -32,6 +32,33 @@ final class FileIOStreamingTests: XCTestCase {
         XCTAssertEqual(try FileIO.read("\(directory!)/new/nested/out.bin", limit: 16), Array("whole".utf8))
     }
 
+    /// Folders are made with the parents they lack, each with exactly the mode asked for
+    /// whatever the umask (a key folder is 0700); an existing folder is left as it is, and a
+    /// file in the way is refused by name.
+    func testMakeDirectoryMakesTheMissingParentsWithTheirModeAndKeepsWhatExists() throws {
+        let previous = umask(0o077)
+        defer { umask(previous) }
+        let nested = "\(directory!)/a/b/c"
+        try FileIO.makeDirectory(nested, mode: 0o750)
+        for path in ["\(directory!)/a", "\(directory!)/a/b", nested] {
+            var info = stat()
+            XCTAssertEqual(stat(path, &info), 0, path)
+            XCTAssertEqual(info.st_mode & S_IFMT, S_IFDIR, path)
+            XCTAssertEqual(info.st_mode & 0o777, 0o750, path)
+        }
+        XCTAssertEqual(chmod("\(directory!)/a", 0o700), 0)
+        try FileIO.makeDirectory("\(directory!)/a/", mode: 0o755)  // exists (trailing slash too): untouched
+        var info = stat()
+        XCTAssertEqual(stat("\(directory!)/a", &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: "\(directory!)/file"))
+        for blocked in ["\(directory!)/file", "\(directory!)/file/sub"] {
+            XCTAssertThrowsError(try FileIO.makeDirectory(blocked)) {
+                guard case FileIOError.unwritable(path: blocked, _)? = $0 as? FileIOError else { return XCTFail("\($0)") }
+            }
+        }
+    }
+
     /// While an output is being written it has no name at all (an unnamed O_TMPFILE file in
     /// the target's folder): a process killed mid-write (a plaintext being opened, a key being
     /// written) leaves nothing behind. The file appears, whole and with its mode, only at the end.

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TwoCVM
 
 /// Thrown by a command for a problem with its own flags that ArgumentParser cannot see: ends
@@ -17,27 +18,40 @@ struct CommandFailure: TwoCVMError {
 enum Console {
     /// Writes `text` and a newline to stdout.
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(text + "\n", to: 1)
     }
 
     /// Writes `twocvm: error: <message>` to stderr.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("twocvm: error: \(message)\n".utf8))
+        write("twocvm: error: \(message)\n", to: 2)
     }
 
     /// Writes `text` (already formatted, e.g. ArgumentParser's usage message) to stderr.
     static func errorText(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        write(text + "\n", to: 2)
     }
 
     /// Writes a warning line to stderr.
     static func warning(_ message: String) {
-        FileHandle.standardError.write(Data("twocvm: warning: \(message)\n".utf8))
+        write("twocvm: warning: \(message)\n", to: 2)
     }
 
     /// Writes a progress line to stderr (long-running work).
     static func progress(_ message: String) {
-        FileHandle.standardError.write(Data("twocvm: \(message)\n".utf8))
+        write("twocvm: \(message)\n", to: 2)
+    }
+
+    /// All of `text` to stdout (1) or stderr (2), in as few writes as the kernel allows; a
+    /// stream that cannot be written (a closed pipe) loses the rest.
+    private static func write(_ text: String, to descriptor: Int32) {
+        var text = text
+        text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
     }
 
     /// Prints `value` as pretty, key-sorted JSON on stdout.
