@@ -205,7 +205,7 @@ final class PlanRunnerTests: XCTestCase {
 
     /// A child that has answered is let go at once, not waited for: the launch returns its
     /// result with the kernel's figure of its peak memory, and the child is killed. Here the
-    /// child closes its output after a valid answer and then lingers (`sleep 30`); nothing of
+    /// child closes its output after a valid answer and then lingers (30 s); nothing of
     /// it is left once the launcher has finished (not even a zombie).
     func testAChildThatHasAnsweredIsKilledNotAwaited() throws {
         let folder = try TestPaths.temporaryDirectory(self)
@@ -213,8 +213,16 @@ final class PlanRunnerTests: XCTestCase {
         try Data(ComponentProcessProtocol.encodeResponse(.success(SandboxResult(
             outcome: .ok, outputs: ["mid": Array("answered".utf8)], fuelUsed: 7, peakMemoryBytes: 65_536, stdout: [], stderr: []))))
             .write(to: answer)
-        let launcher = ChildProcessLauncher(executable: "/bin/sh",
-                                            arguments: ["-c", "cat '\(answer.path)'; echo $$ > '\(pidFile.path)'; exec sleep 30 >&- 2>&-"])
+        // Python closes its output only once it is running for good, so the broker reads the
+        // peak of a settled process (a shell closing them for `exec sleep` would race the exec).
+        let script = """
+            import os, sys, time
+            sys.stdout.buffer.write(open(sys.argv[1], "rb").read()); sys.stdout.flush()
+            open(sys.argv[2], "w").write(str(os.getpid()))
+            os.close(1); os.close(2)
+            time.sleep(30)
+            """
+        let launcher = ChildProcessLauncher(executable: "/usr/bin/python3", arguments: ["-c", script, answer.path, pidFile.path])
         let module = Array("(module)".utf8)
         let job = ComponentJob(component: "first", moduleFile: "first.wat", moduleSource: module, digest: ContentDigest(of: module),
                                inputs: [:], outputs: ["mid": 64], capabilities: [],
