@@ -144,24 +144,33 @@ public struct ChildProcessLauncher: ComponentLauncher {
         let exchange = child.exchange(request: request, responseLimit: responseLimit,
                                       deadline: start + Double(job.timeoutSeconds))
         let seconds = MonotonicClock.now() - start
-        // The response, if the child closed its output (nil: it was stopped first).
-        let response = exchange == .finished
-            ? Result { () throws(WireError) in try ComponentProcessProtocol.decodeResponse(child.stdout, for: job, limit: responseLimit) }
-            : nil
-        if case let .success(.success(result))? = response {
+        switch exchange {
+        case .timedOut:
+            _ = child.reap(kill: true)
+            throw .timedOut(component: job.component, seconds: job.timeoutSeconds)
+        case .responseTooLarge:
+            _ = child.reap(kill: true)
+            throw .badResponse(component: job.component, .responseTooLarge(limit: responseLimit))
+        case .finished: break
+        }
+        // The child has closed its output: what it answered, or why its answer is refused.
+        let failure: ComponentRunError
+        switch Result(catching: { () throws(WireError) in
+            try ComponentProcessProtocol.decodeResponse(child.stdout, for: job, limit: responseLimit)
+        }) {
+        case let .success(.success(result)):
             // A complete, valid result: the child has nothing left to do. It is let go at once,
             // and the kernel tears it down while this process goes on with the result.
             let peakResidentBytes = child.release()
             try job.checkInterruption(result)
             return ComponentStatistics(job: job, result: result, seconds: seconds, peakResidentBytes: peakResidentBytes)
+        case let .success(.failure(refusal)):
+            failure = .refusedInChild(component: job.component, message: refusal.message, environment: refusal.environment)
+        case let .failure(error):
+            failure = .badResponse(component: job.component, error)
         }
         // Anything else is explained first by how the child ended.
-        let status = child.reap(kill: exchange != .finished)
-        switch exchange {
-        case .timedOut: throw .timedOut(component: job.component, seconds: job.timeoutSeconds)
-        case .responseTooLarge: throw .badResponse(component: job.component, .responseTooLarge(limit: responseLimit))
-        case .finished: break
-        }
+        let status = child.reap(kill: false)
         let diagnostics = String(decoding: child.stderr.suffix(2048), as: UTF8.self)
         if status.signal != 0 {
             throw .crashed(component: job.component, detail: "killed by signal \(status.signal)"
@@ -171,13 +180,7 @@ public struct ChildProcessLauncher: ComponentLauncher {
             throw .crashed(component: job.component, detail: "exit status \(status.exitCode)"
                            + (diagnostics.isEmpty ? "" : "; stderr: \(diagnostics)"))
         }
-        switch response {
-        case let .failure(error)?: throw .badResponse(component: job.component, error)
-        case let .success(.failure(refusal))?:
-            throw .refusedInChild(component: job.component, message: refusal.message, environment: refusal.environment)
-        case .success(.success)?, nil:  // (not reached: a result was taken above; nil, thrown above)
-            throw .crashed(component: job.component, detail: "no response")
-        }
+        throw failure
     }
 }
 
@@ -248,12 +251,7 @@ private struct ChildProcess {
     /// died or quit; the launch finds out.
     mutating func prepare(_ runtime: SandboxRuntime) {
         isPrepared = true
-        let frame = ComponentProcessProtocol.encodePreparation(runtime)
-        var sent = 0
-        while sent < frame.count {
-            let n = frame.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress! + sent, frame.count - sent) }
-            if n > 0 { sent += n } else if n < 0 && errno == EINTR { continue } else { return }
-        }
+        try? FileIO.writeAll(ComponentProcessProtocol.encodePreparation(runtime), to: stdinFD, path: "the child's stdin")
     }
 
     /// Hands the child its input files (``InputHandover``), then switches to non-blocking

@@ -11,11 +11,12 @@ import Sandbox
 /// library the component will most likely need (the broker sends it as soon as it has read the
 /// plan, before it checks it, so that the child opens the library meanwhile: a hint, which the
 /// request confirms or not); then the input descriptors (``InputHandover``); then the request:
-/// a 4-byte big-endian length, a CBOR header of that length, the module's bytes. The header is `{"v": 4, "component": id, "file": name, "module": size, "digest":
-/// bytes(32), "inputs": [[name, size, descriptor]…], "outputs": {name: max-bytes}, "wasi":
-/// [cap…], "fuel": n, "memory": bytes, "stream": bytes, "timeout": seconds[, "engine":
-/// settings][, "runtime": "wasmtime", "library": path, "library-id": [device, inode, size,
-/// mtime-ns, ctime-ns]][, "engine-cache": folder]}` (`engine`, the WasmKit
+/// a 4-byte big-endian length, a CBOR header of that length, the module's bytes. The header is
+/// `{"v": 4, "component": id, "file": name, "module": size, "digest": bytes(32), "inputs":
+/// [[name, size, descriptor]…], "outputs": {name: max-bytes}, "wasi": [cap…], "fuel": n,
+/// "memory": bytes, "stream": bytes, "timeout": seconds[, "engine": settings][, "runtime":
+/// "wasmtime", "library": path, "library-id": [device, inode, size, mtime-ns, ctime-ns]][,
+/// "engine-cache": folder]}` (`engine`, the WasmKit
 /// ``SandboxEngineSettings`` description, only when not the default; `runtime` only for
 /// wasmtime, with the library the broker verified and the identity of that file;
 /// `engine-cache`, the compiled-module cache's folder, when there is one). Inputs do not travel
@@ -164,8 +165,9 @@ public enum ComponentProcessProtocol {
     /// Reads one request from `source`: the header, then the module straight into its own
     /// buffer, refusing a header over ``maxHeaderBytes``, a module over ``maxModuleBytes``, a short
     /// read, and an input whose descriptor is not a sealed file of its announced size. It reads
-    /// nothing after the module (the stream stays open). `handedOver` holds the descriptors ``InputHandover`` received, in
-    /// order: the request names the `i`-th as `3 + i`, and must name each exactly once.
+    /// nothing after the module (the stream stays open). `handedOver` holds the descriptors
+    /// ``InputHandover`` received, in order: the request names the `i`-th as `3 + i`, and must
+    /// name each exactly once.
     public static func readRequest(from source: some RequestSource, handedOver: [Int32]) throws(WireError) -> ComponentJob {
         let item = try readHeader(from: source, what: "request")
         guard item[text: "v"] == .unsigned(4) else { throw WireError.unknownVersion(message: "request") }

@@ -31,14 +31,7 @@ public enum DevRunWorkflow {
                            engines: EngineLibraries = EngineLibraries(), willRun: () -> Void = {},
                            progress: (ComponentStatistics) -> Void = { _ in }) throws(DevRunError) -> Outcome {
         let plan: ExecutionPlan
-        do {
-            plan = try PlanCoding.load(planPath) { named in
-                // The first component's child opens the wasmtime library while the plan is checked.
-                if named.contains(.wasmtime), let runtime = try? engines.runtime(for: .wasmtime) { launcher.prepare(for: runtime) }
-            }
-        } catch {
-            throw .plan(error)
-        }
+        do { plan = try PlanRunner.loadPlan(planPath, launcher: launcher, engines: engines) } catch { throw .plan(error) }
         // Each input copied by the kernel into a sealed memory file, which the components'
         // children read from: the plaintext never passes through this process's memory.
         var data: [String: SandboxInputFile] = [:]

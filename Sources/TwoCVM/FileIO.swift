@@ -296,8 +296,9 @@ public enum FileIO {
         try makeDirectory(path, mode: mode)  // (made meanwhile by another process: an existing folder)
     }
 
-    /// Writes all of `bytes` to the open descriptor `fd`, retrying short and interrupted writes.
-    static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(FileIOError) {
+    /// Writes all of `bytes` to the open descriptor `fd`, retrying short and interrupted writes;
+    /// a failure names `path` (what the descriptor is).
+    public static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(FileIOError) {
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }

@@ -22,6 +22,17 @@ public struct PlanRunner: Sendable {
         self.engines = engines
     }
 
+    /// Reads and checks the plan at `path` (``PlanCoding/load(_:named:)``), as `run` does: once
+    /// its CBOR has decoded, and before the checks, `launcher` is told about the wasmtime library
+    /// if a component names that engine, so that the first component's child opens it while the
+    /// plan is checked.
+    public static func loadPlan(_ path: String, launcher: any ComponentLauncher,
+                                engines: EngineLibraries) throws(PlanError) -> ExecutionPlan {
+        try PlanCoding.load(path) { named in
+            if named.contains(.wasmtime), let runtime = try? engines.runtime(for: .wasmtime) { launcher.prepare(for: runtime) }
+        }
+    }
+
     /// The runtime of every step, resolved before any component starts: a run never stops
     /// halfway because a later component's engine is missing.
     public func runtimes() throws(PlanRunError) -> [String: SandboxRuntime] {

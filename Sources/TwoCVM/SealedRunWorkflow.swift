@@ -47,14 +47,7 @@ public enum SealedRunWorkflow {
                            engines: EngineLibraries = EngineLibraries(),
                            progress: (ComponentStatistics) -> Void = { _ in }) throws(SealedRunError) -> Outcome {
         let plan: ExecutionPlan
-        do {
-            plan = try PlanCoding.load(planPath) { named in
-                // The first component's child opens the wasmtime library while the plan is checked.
-                if named.contains(.wasmtime), let runtime = try? engines.runtime(for: .wasmtime) { launcher.prepare(for: runtime) }
-            }
-        } catch {
-            throw .plan(error)
-        }
+        do { plan = try PlanRunner.loadPlan(planPath, launcher: launcher, engines: engines) } catch { throw .plan(error) }
 
         // 1. This VM, locked to this manifest, with the TEE keys inputs were sealed to.
         let vm = try lockedVM(for: plan, platform: platform, statePath: statePath)

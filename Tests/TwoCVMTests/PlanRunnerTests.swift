@@ -28,6 +28,14 @@ final class PlanRunnerTests: XCTestCase {
         return try WasmtimeLibrary.load(copy.path)
     }
 
+    /// The built twocvm, beside the test executable.
+    private func builtTwocvm() throws -> String {
+        let twocvm = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.deletingLastPathComponent()
+            .appendingPathComponent("twocvm").path
+        try Requirement.requireExecutable(twocvm, install: "the twocvm product (swift build)")
+        return twocvm
+    }
+
     private func engines() throws -> [String] {
         do {
             _ = try EngineLibraries().runtime(for: .wasmtime)
@@ -84,9 +92,7 @@ final class PlanRunnerTests: XCTestCase {
     /// a pinned one is hashed from its file; the caller's files stay open for it to close, and
     /// the run leaves no other descriptor behind.
     func testInputsInSealedFilesReachTheComponentsAndAreCheckedAgainstTheirPin() throws {
-        let twocvm = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.deletingLastPathComponent()
-            .appendingPathComponent("twocvm").path
-        try Requirement.requireExecutable(twocvm, install: "the twocvm product (swift build)")
+        let twocvm = try builtTwocvm()
         let folder = try TestPaths.temporaryDirectory(self)
         let notesPath = folder.appendingPathComponent("notes").path
         try Data("from a file".utf8).write(to: URL(fileURLWithPath: notesPath))
@@ -149,9 +155,7 @@ final class PlanRunnerTests: XCTestCase {
     /// still waits for its job (the broker checks the plan meanwhile); the launch then runs the
     /// component on it.
     func testAPreparedChildOpensItsLibraryBeforeItsJob() throws {
-        let twocvm = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.deletingLastPathComponent()
-            .appendingPathComponent("twocvm").path
-        try Requirement.requireExecutable(twocvm, install: "the twocvm product (swift build)")
+        let twocvm = try builtTwocvm()
         let library = try pinnedLibraryCopy()
         let launcher = ChildProcessLauncher(executable: twocvm)
         launcher.prestart()
@@ -288,10 +292,7 @@ final class PlanRunnerTests: XCTestCase {
 
     func testAnEngineLibraryChangedAfterTheBrokersCheckIsAnEnvironmentRefusal() throws {
         _ = try engines()
-        // The built twocvm sits beside the test executable.
-        let twocvm = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.deletingLastPathComponent()
-            .appendingPathComponent("twocvm").path
-        try Requirement.requireExecutable(twocvm, install: "the twocvm product (swift build)")
+        let twocvm = try builtTwocvm()
         // The broker verifies a copy of the pinned library; the copy changes before the child opens it.
         let library = try pinnedLibraryCopy()
         var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import TwoCVM
 
 /// Thrown by a command for a problem with its own flags that ArgumentParser cannot see: ends
@@ -44,14 +43,7 @@ enum Console {
     /// All of `text` to stdout (1) or stderr (2), in as few writes as the kernel allows; a
     /// stream that cannot be written (a closed pipe) loses the rest.
     private static func write(_ text: String, to descriptor: Int32) {
-        var text = text
-        text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
-            }
-        }
+        try? FileIO.writeAll(Array(text.utf8), to: descriptor, path: descriptor == 1 ? "stdout" : "stderr")
     }
 
     /// Prints `value` as pretty, key-sorted JSON on stdout.
